@@ -1,0 +1,3 @@
+from stimgen.cli import main
+
+main()

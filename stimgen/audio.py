@@ -1,0 +1,230 @@
+"""Reading, writing and conditioning audio stimuli.
+
+Plain float32 mono arrays in [-1, 1] go in and out. Files are read with soundfile (WAV, FLAC,
+OGG, ...) and resampled with soxr through librosa; they are written as 16-bit PCM WAV.
+Every problem with a file is raised as :class:`~stimgen.errors.StimgenError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from stimgen.errors import StimgenError
+
+#: Peak below which a signal counts as digital silence (about -100 dBFS).
+SILENCE_PEAK = 1e-5
+
+
+def load_audio(
+    path: str | os.PathLike, sr: int | None = None, allow_silence: bool = False
+) -> tuple[np.ndarray, int]:
+    """Load a sound file as float32 mono, resampled to ``sr`` (the file's own rate if None).
+
+    Channels are averaged. Resampling uses soxr's high-quality mode.
+
+    Raises :class:`StimgenError` for a missing file, a file soundfile cannot read, zero length,
+    NaN or infinite samples, and (unless ``allow_silence``) a file that is all silence.
+
+    Examples
+    --------
+    >>> y, sr = load_audio("a.wav", sr=16000)          # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StimgenError("no such file", path=path)
+    if path.is_dir():
+        raise StimgenError("is a folder, not an audio file", path=path)
+    try:
+        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise StimgenError(f"not an audio file that can be read ({_first_line(exc)})", path=path) from None
+    y = data.mean(axis=1)
+    check_audio(y, path=path, allow_silence=allow_silence)
+    if sr is not None and sr != file_sr:
+        y = resample(y, file_sr, sr)
+    return np.ascontiguousarray(y, dtype=np.float32), int(sr or file_sr)
+
+
+def check_audio(
+    y: np.ndarray, path: str | os.PathLike | None = None, allow_silence: bool = False
+) -> np.ndarray:
+    """Validate a mono signal; return it as float32. ``path`` names it in the error."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise StimgenError(f"expected mono audio (1-D array), got shape {y.shape}", path=path)
+    if y.size == 0:
+        raise StimgenError("has zero length", path=path)
+    if not np.all(np.isfinite(y)):
+        raise StimgenError("contains NaN or infinite samples", path=path)
+    if not allow_silence and np.max(np.abs(y)) < SILENCE_PEAK:
+        raise StimgenError("is all silence", path=path)
+    return y.astype(np.float32, copy=False)
+
+
+def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample with soxr (high quality). Plain wrapper so that every caller uses one method."""
+    if orig_sr == target_sr:
+        return y
+    return librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type="soxr_hq").astype(np.float32)
+
+
+def save_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> None:
+    """Write mono audio as 16-bit PCM WAV. Refuses samples outside [-1, 1] rather than clip.
+
+    Examples
+    --------
+    >>> save_wav("tone.wav", 0.1 * np.sin(np.linspace(0, 2000, 16000)), 16000)  # doctest: +SKIP
+    """
+    y = check_audio(y, path=path, allow_silence=True)
+    peak = float(np.max(np.abs(y)))
+    if peak > 1.0:
+        raise StimgenError(f"peak {peak:.3f} exceeds full scale; normalise before saving", path=path)
+    if sr <= 0:
+        raise StimgenError(f"sample rate must be positive, got {sr}", path=path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, int(sr), subtype="PCM_16", format="WAV")
+
+
+# --- level ---------------------------------------------------------------------------------
+
+
+def rms_dbfs(y: np.ndarray) -> float:
+    """RMS level in dB relative to a full-scale square wave (a full-scale sine is -3.01 dBFS)."""
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    return 20.0 * np.log10(max(rms, 1e-12))
+
+
+def peak_dbfs(y: np.ndarray) -> float:
+    """Sample peak in dBFS."""
+    return 20.0 * np.log10(max(float(np.max(np.abs(y))), 1e-12))
+
+
+@dataclass(frozen=True)
+class LevelReport:
+    """What :func:`normalize_rms` did: the gain applied and the resulting levels."""
+
+    gain_db: float
+    rms_dbfs: float
+    peak_dbfs: float
+    attenuated: bool
+
+
+def normalize_rms(
+    y: np.ndarray, target_dbfs: float = -20.0, max_peak_dbfs: float = -1.0, on_clip: str = "error"
+) -> tuple[np.ndarray, LevelReport]:
+    """Scale ``y`` to an RMS of ``target_dbfs``, guarding against clipping.
+
+    If the scaled peak would exceed ``max_peak_dbfs``, ``on_clip="error"`` refuses with a
+    :class:`StimgenError`, and ``on_clip="attenuate"`` lowers the gain until the peak sits at
+    ``max_peak_dbfs`` (the RMS then falls short of the target; a warning says by how much).
+    The report gives the gain, the resulting RMS and peak, and whether it attenuated.
+
+    Examples
+    --------
+    >>> y = 0.5 * np.sin(np.linspace(0, 2000, 16000))
+    >>> z, report = normalize_rms(y, -20.0)
+    >>> round(rms_dbfs(z), 2), report.attenuated
+    (-20.0, False)
+    """
+    if on_clip not in ("error", "attenuate"):
+        raise StimgenError(f"on_clip must be 'error' or 'attenuate', got {on_clip!r}")
+    y = check_audio(y)
+    gain_db = target_dbfs - rms_dbfs(y)
+    new_peak = peak_dbfs(y) + gain_db
+    attenuated = False
+    if new_peak > max_peak_dbfs:
+        if on_clip == "error":
+            raise StimgenError(
+                f"normalising to {target_dbfs:g} dBFS RMS would put the peak at {new_peak:.1f} dBFS, "
+                f"above the {max_peak_dbfs:g} dBFS limit; lower the target level or allow attenuation"
+            )
+        warnings.warn(
+            f"attenuated by {new_peak - max_peak_dbfs:.1f} dB to keep the peak at {max_peak_dbfs:g} dBFS; "
+            f"RMS is {target_dbfs - (new_peak - max_peak_dbfs):.1f} dBFS instead of {target_dbfs:g}",
+            stacklevel=2,
+        )
+        gain_db -= new_peak - max_peak_dbfs
+        attenuated = True
+    out = (y * 10.0 ** (gain_db / 20.0)).astype(np.float32)
+    return out, LevelReport(gain_db, rms_dbfs(out), peak_dbfs(out), attenuated)
+
+
+# --- shape in time -------------------------------------------------------------------------
+
+
+def apply_ramps(y: np.ndarray, sr: int, ramp_ms: float = 10.0) -> np.ndarray:
+    """Raised-cosine (Hann) on and off ramps of ``ramp_ms`` milliseconds, written into the signal.
+
+    Examples
+    --------
+    >>> z = apply_ramps(np.ones(16000, dtype=np.float32), 16000, 10.0)
+    >>> float(z[0]), float(z[8000]), float(z[-1])
+    (0.0, 1.0, 0.0)
+    """
+    y = check_audio(y, allow_silence=True).copy()
+    n = int(round(ramp_ms * 1e-3 * sr))
+    if n < 0 or 2 * n > y.size:
+        raise StimgenError(f"{ramp_ms:g} ms ramps do not fit in a {y.size / sr * 1e3:.1f} ms signal")
+    if n > 1:
+        ramp = (0.5 - 0.5 * np.cos(np.pi * np.arange(n) / (n - 1))).astype(np.float32)
+        y[:n] *= ramp
+        y[-n:] *= ramp[::-1]
+    return y
+
+
+def trim_silence(y: np.ndarray, top_db: float = 40.0) -> np.ndarray:
+    """Cut leading and trailing parts more than ``top_db`` below the peak (librosa.effects.trim)."""
+    y = check_audio(y)
+    return librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)[0]
+
+
+FIT_POLICIES = ("pad-or-crop", "pad", "crop", "exact")
+
+
+def fix_duration(
+    y: np.ndarray, sr: int, duration: float, policy: str = "pad-or-crop", align: str = "center"
+) -> np.ndarray:
+    """Pad with zeros or crop to exactly ``duration`` seconds.
+
+    ``policy``: ``"pad-or-crop"`` does whichever is needed; ``"pad"`` refuses a signal that is
+    too long, ``"crop"`` one that is too short, ``"exact"`` any that is not already the length.
+    ``align``: where the signal sits in the result (``"start"`` or ``"center"``).
+
+    Examples
+    --------
+    >>> fix_duration(np.ones(10, dtype=np.float32), 10, 2.0, align="start").shape
+    (20,)
+    """
+    if policy not in FIT_POLICIES:
+        raise StimgenError(f"policy must be one of {', '.join(FIT_POLICIES)}, got {policy!r}")
+    if align not in ("start", "center"):
+        raise StimgenError(f"align must be 'start' or 'center', got {align!r}")
+    y = check_audio(y, allow_silence=True)
+    n = int(round(duration * sr))
+    if n <= 0:
+        raise StimgenError(f"duration must be positive, got {duration:g} s")
+    have = y.size
+    if have == n:
+        return y
+    if have < n and policy in ("crop", "exact") or have > n and policy in ("pad", "exact"):
+        raise StimgenError(
+            f"signal lasts {have / sr:.3f} s, not {duration:.3f} s, and the policy is {policy!r}"
+        )
+    start = 0 if align == "start" else abs(n - have) // 2
+    if have < n:
+        out = np.zeros(n, dtype=np.float32)
+        out[start : start + have] = y
+        return out
+    return y[start : start + n].copy()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,254 @@
+"""The spectrogram a model sees, and its inverse.
+
+Audio becomes a fixed-size image in [0, 1] (mel bins x frames) as in the GAIA authors' lab
+(see docs/spectrogram.md): pre-emphasis, STFT magnitude, mel filterbank (librosa's, Slaney
+normalisation), dB = 20 log10(max(1e-8, mel)) - ref_db, then (dB - min_db) / -min_db clipped to
+[0, 1]. The inverse undoes the normalisation, maps mel back to linear frequency by non-negative
+least squares, recovers phase with batched fast Griffin-Lim on torch and undoes pre-emphasis.
+
+Every setting lives in one frozen :class:`SpectrogramConfig`, saved as JSON beside every data set
+and model, so that a model always decodes with the settings it was trained with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import scipy.signal
+import torch
+
+from stimgen.audio import check_audio, fix_duration
+from stimgen.errors import StimgenError
+from stimgen.griffinlim import griffin_lim
+
+AMIN = 1e-8  # far below min_db for any ref_db in use, so silence maps to 0
+
+
+@dataclass(frozen=True)
+class SpectrogramConfig:
+    """Every setting of the audio <-> image transform.
+
+    The image has ``n_mels`` rows (low frequencies first) and ``n_frames`` columns and covers
+    ``n_samples = (n_frames - 1) * hop_length`` samples of audio (centred frames).
+
+    Examples
+    --------
+    >>> cfg = SpectrogramConfig.preset("vowels")
+    >>> cfg.n_mels, cfg.n_frames, round(cfg.duration, 3)
+    (64, 64, 0.504)
+    >>> SpectrogramConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    """
+
+    sample_rate: int = 16000
+    n_fft: int = 1024
+    win_length: int = 400
+    hop_length: int = 128
+    window: str = "hann"
+    n_mels: int = 64
+    fmin: float = 50.0
+    fmax: float = 8000.0
+    ref_db: float = -25.0
+    min_db: float = -80.0
+    preemphasis: float = 0.97
+    n_frames: int = 64
+    n_iter: int = 60
+    momentum: float = 0.99
+    inversion_power: float = 1.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.sample_rate < 1000:
+            problems.append(f"sample_rate {self.sample_rate} is below 1000 Hz")
+        if not 0 < self.win_length <= self.n_fft:
+            problems.append(f"win_length {self.win_length} must be in (0, n_fft={self.n_fft}]")
+        if not 0 < self.hop_length <= self.win_length:
+            problems.append(f"hop_length {self.hop_length} must be in (0, win_length={self.win_length}]")
+        if self.window != "hann":
+            problems.append(f"window {self.window!r} is not supported (only 'hann')")
+        if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
+            problems.append(f"need 0 <= fmin < fmax <= sample_rate / 2, got {self.fmin:g}, {self.fmax:g}")
+        if self.n_mels < 2 or self.n_frames < 2:
+            problems.append("n_mels and n_frames must be at least 2")
+        if self.min_db >= 0:
+            problems.append(f"min_db must be negative, got {self.min_db:g}")
+        if not 0 <= self.preemphasis < 1:
+            problems.append(f"preemphasis must be in [0, 1), got {self.preemphasis:g}")
+        if self.n_iter < 0 or not 0 <= self.momentum < 1 or self.inversion_power <= 0:
+            problems.append("need n_iter >= 0, 0 <= momentum < 1 and inversion_power > 0")
+        if problems:
+            raise StimgenError("invalid spectrogram settings: " + "; ".join(problems))
+
+    @property
+    def n_samples(self) -> int:
+        """Audio samples covered by one image."""
+        return (self.n_frames - 1) * self.hop_length
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio covered by one image."""
+        return self.n_samples / self.sample_rate
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n_mels, n_frames): the image a model sees."""
+        return (self.n_mels, self.n_frames)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SpectrogramConfig":
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise StimgenError(f"unknown spectrogram settings: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    def save(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "SpectrogramConfig":
+        try:
+            d = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise StimgenError("no such file", path=path) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StimgenError(f"not valid JSON ({exc})", path=path) from None
+        if not isinstance(d, dict):
+            raise StimgenError("spectrogram settings must be a JSON object", path=path)
+        try:
+            return cls.from_dict(d)
+        except TypeError as exc:
+            raise StimgenError(f"bad spectrogram settings ({exc})", path=path) from None
+        except StimgenError as exc:
+            raise StimgenError(exc.problem, path=path) from None
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "SpectrogramConfig":
+        """Settings tuned for one kind of sound: ``"vowels"`` (16 kHz, 0.5 s, 50 Hz-8 kHz) or
+        ``"birdsong"`` (32 kHz, 0.25 s, 300 Hz-12 kHz)."""
+        if name not in PRESETS:
+            raise StimgenError(f"unknown spectrogram preset {name!r}; choose from {', '.join(PRESETS)}")
+        return dataclasses.replace(PRESETS[name], **overrides)
+
+
+PRESETS = {
+    "vowels": SpectrogramConfig(),
+    "birdsong": SpectrogramConfig(
+        sample_rate=32000, n_fft=512, win_length=320, hop_length=128, fmin=300.0, fmax=12000.0
+    ),
+}
+
+
+# --- the transform -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_basis(config: SpectrogramConfig) -> torch.Tensor:
+    basis = librosa.filters.mel(
+        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
+    )
+    return torch.from_numpy(basis.astype(np.float32))
+
+
+def audio_to_spectrogram(
+    y: np.ndarray, config: SpectrogramConfig, fit: str = "pad-or-crop"
+) -> np.ndarray:
+    """Map audio at ``config.sample_rate`` to the model's image in [0, 1].
+
+    ``y`` is (samples,) or (batch, samples). Signals are first fitted to ``config.n_samples``
+    by :func:`stimgen.audio.fix_duration` under the policy ``fit`` (centred). Returns float32
+    (n_mels, n_frames), or (batch, n_mels, n_frames).
+
+    Examples
+    --------
+    >>> cfg = SpectrogramConfig.preset("vowels")
+    >>> y = 0.1 * np.sin(2 * np.pi * 440 * np.arange(cfg.n_samples) / cfg.sample_rate)
+    >>> audio_to_spectrogram(y, cfg).shape
+    (64, 64)
+    """
+    arr = np.asarray(y, dtype=np.float32)
+    if arr.ndim not in (1, 2):
+        raise StimgenError(f"expected audio of shape (samples,) or (batch, samples), got {arr.shape}")
+    if arr.shape[-1] < config.win_length:
+        raise StimgenError(
+            f"audio of {arr.shape[-1]} samples is too short for the transform "
+            f"(needs at least win_length = {config.win_length} samples)"
+        )
+    rows = [fix_duration(check_audio(row, allow_silence=True), config.sample_rate, config.duration, fit)
+            for row in np.atleast_2d(arr)]
+    batch = torch.from_numpy(np.stack(rows))
+    out = _spectrogram(batch, config)
+    return out[0].numpy() if arr.ndim == 1 else out.numpy()
+
+
+def _spectrogram(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    if config.preemphasis:
+        batch = torch.cat([batch[:, :1], batch[:, 1:] - config.preemphasis * batch[:, :-1]], dim=1)
+    window = torch.hann_window(config.win_length, periodic=True, device=batch.device)
+    stft = torch.stft(
+        batch, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length,
+        window=window, center=True, pad_mode="constant", return_complex=True,
+    )
+    mel = _mel_basis(config).to(batch.device) @ stft.abs()
+    db = 20.0 * torch.log10(torch.clamp(mel, min=AMIN)) - config.ref_db
+    return torch.clamp((db - config.min_db) / -config.min_db, 0.0, 1.0)
+
+
+def mel_to_linear(mel: torch.Tensor, config: SpectrogramConfig, n_iter: int = 30) -> torch.Tensor:
+    """Non-negative least-squares estimate of linear STFT magnitudes from mel magnitudes.
+
+    Multiplicative updates (Lee & Seung) for min ||M X - mel|| with X >= 0, started from the
+    clipped pseudo-inverse; batched over the leading dimension.
+    """
+    basis = _mel_basis(config).to(mel.device, mel.dtype)
+    x = torch.clamp(torch.linalg.pinv(basis) @ mel, min=1e-8)
+    numerator = basis.T @ mel
+    gram = basis.T @ basis
+    for _ in range(n_iter):
+        x = x * numerator / (gram @ x + 1e-12)
+    return x
+
+
+def spectrogram_to_audio(
+    spec: np.ndarray, config: SpectrogramConfig, n_iter: int | None = None, seed: int = 0, device: str = "cpu"
+) -> np.ndarray:
+    """Invert model images back to audio at ``config.sample_rate``.
+
+    ``spec`` is (n_mels, n_frames) or (batch, n_mels, n_frames) in [0, 1]. The whole batch is
+    inverted together by fast Griffin-Lim (``config.n_iter`` iterations unless ``n_iter``), on
+    ``device`` ("cpu" or "cuda"). Returns float32 (n_samples,) or (batch, n_samples).
+
+    Examples
+    --------
+    >>> cfg = SpectrogramConfig.preset("vowels")
+    >>> spectrogram_to_audio(np.zeros((3, 64, 64)), cfg, n_iter=2).shape
+    (3, 8064)
+    """
+    arr = np.asarray(spec, dtype=np.float32)
+    single = arr.ndim == 2
+    if arr.ndim not in (2, 3) or arr.shape[-2:] != config.shape:
+        raise StimgenError(f"expected a spectrogram of shape {config.shape} (or a batch of them), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise StimgenError("spectrogram contains NaN or infinite values")
+    s = torch.from_numpy(arr[None] if single else arr).to(device)
+    s = s.clamp(0.0, 1.0)
+    db = s * -config.min_db + config.min_db + config.ref_db
+    mel = torch.where(s > 0, 10.0 ** (db / 20.0), torch.zeros_like(s))
+    magnitude = mel_to_linear(mel, config) ** config.inversion_power
+    audio = griffin_lim(
+        magnitude, config.n_fft, config.hop_length, config.win_length, length=config.n_samples,
+        n_iter=config.n_iter if n_iter is None else n_iter, momentum=config.momentum, seed=seed,
+    ).cpu().numpy()
+    if config.preemphasis:
+        audio = scipy.signal.lfilter([1.0], [1.0, -config.preemphasis], audio, axis=-1)
+    audio = audio.astype(np.float32)
+    return audio[0] if single else audio

@@ -1,0 +1,151 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import tone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stimgen.errors import StimgenError
+from stimgen.griffinlim import griffin_lim
+from stimgen.spectrogram import SpectrogramConfig, audio_to_spectrogram, mel_to_linear, spectrogram_to_audio
+
+VOWELS = SpectrogramConfig.preset("vowels")
+
+
+def harmonic(f0: float, config: SpectrogramConfig, amp: float = 0.1) -> np.ndarray:
+    t = np.arange(config.n_samples) / config.sample_rate
+    return (amp * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 30) if k * f0 < config.fmax)).astype(
+        np.float32)
+
+
+def lsd(a: np.ndarray, b: np.ndarray, config: SpectrogramConfig) -> float:
+    return float(np.sqrt(np.mean(((a - b) * -config.min_db) ** 2)))
+
+
+def test_config_json_round_trip_and_validation(tmp_path):
+    cfg = SpectrogramConfig.preset("birdsong", n_iter=10)
+    cfg.save(tmp_path / "spec.json")
+    assert SpectrogramConfig.load(tmp_path / "spec.json") == cfg
+    assert json.loads((tmp_path / "spec.json").read_text())["sample_rate"] == 32000
+    with pytest.raises(StimgenError, match="fmax"):
+        SpectrogramConfig(fmax=9000.0)  # above Nyquist at 16 kHz
+    with pytest.raises(StimgenError, match="hop_length"):
+        SpectrogramConfig(hop_length=1000)
+    (tmp_path / "bad.json").write_text('{"sample_rate": 16000, "colour": "blue"}')
+    with pytest.raises(StimgenError, match=r"bad\.json: unknown spectrogram settings: colour"):
+        SpectrogramConfig.load(tmp_path / "bad.json")
+    with pytest.raises(StimgenError, match="unknown spectrogram preset"):
+        SpectrogramConfig.preset("whale")
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        VOWELS.n_mels = 128
+
+
+def test_frequency_lands_in_the_right_mel_row():
+    cfg = VOWELS
+    import librosa
+
+    centres = librosa.mel_frequencies(cfg.n_mels + 2, fmin=cfg.fmin, fmax=cfg.fmax)[1:-1]
+    for freq in (300.0, 1000.0, 3000.0):
+        spec = audio_to_spectrogram(tone(freq, cfg.sample_rate, cfg.duration, amp=0.1), cfg)
+        row = int(np.argmax(spec[:, cfg.n_frames // 2]))
+        assert abs(centres[row] - freq) / freq < 0.1
+
+
+def test_level_maps_through_ref_and_min_db():
+    cfg = VOWELS
+    quiet = audio_to_spectrogram(harmonic(150, cfg, 0.01), cfg)
+    loud = audio_to_spectrogram(harmonic(150, cfg, 0.1), cfg)
+    # 20 dB louder moves every unclipped bin up by 20 / -min_db
+    mask = (quiet > 0.05) & (loud < 0.95)
+    assert np.allclose((loud - quiet)[mask], 20.0 / -cfg.min_db, atol=1e-3)
+    assert audio_to_spectrogram(np.zeros(cfg.n_samples), cfg).max() == 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_samples=st.integers(min_value=400, max_value=20000),
+    batch=st.integers(min_value=1, max_value=3),
+    amp=st.floats(min_value=0.0, max_value=1.0),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_forward_shape_and_range_for_any_length_and_level(n_samples, batch, amp, seed):
+    y = amp * np.random.default_rng(seed).uniform(-1, 1, size=(batch, n_samples))
+    spec = audio_to_spectrogram(y, VOWELS)
+    assert spec.shape == (batch, *VOWELS.shape) and spec.dtype == np.float32
+    assert spec.min() >= 0.0 and spec.max() <= 1.0
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    batch=st.integers(min_value=1, max_value=3),
+    seed=st.integers(min_value=0, max_value=2**16),
+    preset=st.sampled_from(["vowels", "birdsong"]),
+)
+def test_inverse_shape_and_range(batch, seed, preset):
+    cfg = SpectrogramConfig.preset(preset)
+    spec = np.random.default_rng(seed).random((batch, *cfg.shape)).astype(np.float32)
+    audio = spectrogram_to_audio(spec, cfg, n_iter=2)
+    assert audio.shape == (batch, cfg.n_samples) and np.all(np.isfinite(audio))
+
+
+def test_round_trip_is_close_and_batched_equals_single():
+    cfg = VOWELS
+    batch = np.stack([harmonic(f0, cfg) for f0 in (110.0, 220.0, 180.0)])
+    spec = audio_to_spectrogram(batch, cfg)
+    audio = spectrogram_to_audio(spec, cfg)
+    again = audio_to_spectrogram(audio, cfg)
+    for a, b in zip(spec, again):
+        assert lsd(a, b, cfg) < 3.0  # dB
+    single = spectrogram_to_audio(spec[1], cfg)
+    assert single.shape == (cfg.n_samples,)
+    assert lsd(audio_to_spectrogram(single, cfg), again[1], cfg) < 1.0
+
+
+def test_more_iterations_converge_better():
+    cfg = VOWELS
+    spec = audio_to_spectrogram(harmonic(130.0, cfg), cfg)
+    errors = [lsd(spec, audio_to_spectrogram(spectrogram_to_audio(spec, cfg, n_iter=n), cfg), cfg) for n in (0, 60)]
+    assert errors[1] < 0.5 * errors[0]
+
+
+def test_same_seed_same_audio():
+    spec = audio_to_spectrogram(harmonic(200.0, VOWELS), VOWELS)
+    a = spectrogram_to_audio(spec, VOWELS, n_iter=5, seed=3)
+    assert np.array_equal(a, spectrogram_to_audio(spec, VOWELS, n_iter=5, seed=3))
+    assert not np.array_equal(a, spectrogram_to_audio(spec, VOWELS, n_iter=5, seed=4))
+
+
+def test_mel_to_linear_is_a_nonnegative_least_squares_fit():
+    from stimgen.spectrogram import _mel_basis
+
+    basis = _mel_basis(VOWELS)
+    truth = torch.rand(2, basis.shape[1], 10)
+    mel = basis @ truth
+    estimate = mel_to_linear(mel, VOWELS)
+    assert estimate.min() >= 0
+    assert torch.linalg.norm(basis @ estimate - mel) / torch.linalg.norm(mel) < 0.05
+
+
+def test_griffin_lim_recovers_a_signal_with_known_magnitude():
+    sr, n_fft, hop, win = 16000, 512, 128, 400
+    y = torch.from_numpy(tone(500.0, sr, 0.5)) * torch.hann_window(8000)
+    window = torch.hann_window(win)
+    mag = torch.stft(y, n_fft, hop, win, window, center=True, pad_mode="constant", return_complex=True).abs()
+    out = griffin_lim(mag[None], n_fft, hop, win, length=len(y), n_iter=50)
+    rebuilt = torch.stft(out[0], n_fft, hop, win, window, center=True, pad_mode="constant", return_complex=True)
+    assert torch.linalg.norm(rebuilt.abs() - mag) / torch.linalg.norm(mag) < 0.1
+
+
+def test_bad_input_to_the_transform():
+    with pytest.raises(StimgenError, match="too short for the transform"):
+        audio_to_spectrogram(np.ones(100), VOWELS)
+    with pytest.raises(StimgenError, match="NaN"):
+        audio_to_spectrogram(np.full(VOWELS.n_samples, np.nan), VOWELS)
+    with pytest.raises(StimgenError, match=r"shape \(64, 64\)"):
+        spectrogram_to_audio(np.zeros((32, 64)), VOWELS)
