@@ -59,6 +59,46 @@ def data_show(folder: str) -> None:
     click.echo(data_api.summarize(data_api.open_folder(folder)))
 
 
+@cli.command("train")
+@click.option("--data", required=True, help="A built-in set (vowels, birdsong, digits) or a folder of your files.")
+@click.option("--model", "model", default="gaia", show_default=True, type=click.Choice(["gaia", "ae", "vae", "acai"]))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder; becomes the model folder.")
+@click.option("--steps", default=2000, show_default=True, help="Training steps.")
+@click.option("--batch-size", default=32, show_default=True, help="Items per step (split over processes).")
+@click.option("--lr", default=1e-4, show_default=True, help="Adam learning rate.")
+@click.option("--latent-dim", default=64, show_default=True, help="Latent units.")
+@click.option("--width", default=16, show_default=True, help="Channels of the first layer (doubling per halving).")
+@click.option("--size", type=int, default=None, help="Image or spectrogram side in pixels (32, 64, 128).")
+@click.option("--distance-weight", type=float, default=None, help="GAIA's pairwise-distance loss weight.")
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--seed", default=0, show_default=True, help="Random seed: same seed, same model on the CPU.")
+@click.option("--preview-every", default=250, show_default=True, help="Steps between preview PNGs.")
+@click.option("--checkpoint-every", default=250, show_default=True, help="Steps between checkpoints.")
+@click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
+@click.option("--force", is_flag=True, help="Start over in an existing run folder.")
+def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
+              size: int | None, distance_weight: float | None, device: str, seed: int, preview_every: int,
+              checkpoint_every: int, resume: bool, force: bool) -> None:
+    """Train a model (GAIA by default) and write it to --out as a model folder.
+
+    Watch previews/ and metrics.csv while it runs; Ctrl-C saves a checkpoint. Several
+    processes or GPUs: torchrun --nproc_per_node N -m stimgen train ...
+
+    Example: stimgen train --data vowels --model gaia --steps 3000 --out runs/vowels
+    """
+    from stimgen.train import Interrupted, TrainSettings, train
+
+    settings = TrainSettings(model=model, steps=steps, batch_size=batch_size, lr=lr, latent_dim=latent_dim,
+                             width=width, size=size, distance_weight=distance_weight, device=device, seed=seed,
+                             preview_every=preview_every, checkpoint_every=checkpoint_every)
+    try:
+        path = train(data, out, settings, resume=resume, force=force)
+    except Interrupted as exc:
+        click.echo(f"stimgen: {exc}", err=True)
+        sys.exit(130)
+    click.echo(f"wrote the model folder {path}")
+
+
 def main() -> None:
     """Entry point: run the command, turning bad input into one line and exit code 2."""
     try:

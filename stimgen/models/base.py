@@ -1,0 +1,95 @@
+"""What every model shares: the public API, L1 loss, and data-parallel helpers.
+
+A model is an ``nn.Module`` with a generator autoencoder ``G`` (``G.encoder``, ``G.decoder``),
+a frozen config dataclass, ``configure_optimizers()`` and ``train_step(x, optimizers, rng)``,
+the whole training step of that model in one place. Users call ``encode``, ``decode`` and
+``reconstruct``; ``input_shape`` says what the model takes.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from stimgen.models.networks import NetworkConfig, build
+
+
+class Autoencoder(nn.Module):
+    """An encoder and a decoder built from one :class:`NetworkConfig`."""
+
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        self.encoder, self.decoder = build(config)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class StimModel(nn.Module):
+    """Base class: the API every model offers. Subclasses set ``self.config`` and ``self.G``."""
+
+    config: object
+    G: Autoencoder
+    #: Short name used in config.json and on the command line.
+    name: str = ""
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """``(channels, height, width)`` for images and spectrograms, ``(features,)`` for vectors."""
+        return self.config.generator.input_shape
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.generator.latent_dim
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent codes (batch, latent_dim) of inputs (batch, *input_shape)."""
+        return self.G.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Inputs (batch, *input_shape) decoded from latent codes (batch, latent_dim)."""
+        return self.G.decoder(z)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        raise NotImplementedError
+
+
+def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error over every element."""
+    return (a - b).abs().mean()
+
+
+def average_gradients(module: nn.Module) -> None:
+    """All-reduce (mean) the gradients of ``module`` across processes; no-op when not distributed.
+
+    This is the gradient averaging of PyTorch's DistributedDataParallel, done by hand because a
+    GAIA step calls its networks several times and takes two backward passes.
+    """
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def average_scalars(*values: torch.Tensor) -> list[float]:
+    """Mean of scalar tensors across processes (the same numbers on every rank), as floats."""
+    stacked = torch.stack([v.detach().float() for v in values])
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(stacked)
+        stacked /= dist.get_world_size()
+    return stacked.tolist()

@@ -1,0 +1,213 @@
+"""A model on disk, and training checkpoints: safetensors plus JSON, nothing ever unpickled.
+
+A model is a folder::
+
+    config.json          model kind and architecture, data kind, spectrogram or image settings,
+                         training settings, data hash, stimgen version
+    model.safetensors    the generator's weights (what encode/decode need)
+    latents.csv          the training items' files, labels and latent codes (if any)
+
+Checkpoints (``checkpoint.safetensors`` in a training run's folder) hold every network, every
+optimizer's state and the random generators, with the loop's bookkeeping as JSON metadata, in
+one file written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+import stimgen
+from stimgen.errors import StimgenError
+from stimgen.models.acai import ACAI, ACAIConfig
+from stimgen.models.ae import AE, AEConfig
+from stimgen.models.base import StimModel
+from stimgen.models.gaia import GAIA, GAIAConfig
+from stimgen.models.networks import NetworkConfig
+from stimgen.models.vae import VAE, VAEConfig
+
+#: Model kinds by name: (model class, config class).
+MODELS = {"gaia": (GAIA, GAIAConfig), "ae": (AE, AEConfig), "vae": (VAE, VAEConfig), "acai": (ACAI, ACAIConfig)}
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+LATENTS_FILE = "latents.csv"
+#: Where the default models ship, relative to the repository root.
+SHIPPED = Path(__file__).resolve().parents[2] / "data" / "models"
+
+
+def model_config_to_dict(config) -> dict:
+    return dataclasses.asdict(config)
+
+
+def model_config_from_dict(kind: str, d: dict):
+    """Rebuild a model's frozen config (and its network configs) from JSON."""
+    if kind not in MODELS:
+        raise StimgenError(f"unknown model kind {kind!r}; choose from {', '.join(MODELS)}")
+    cls = MODELS[kind][1]
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise StimgenError(f"unknown {kind} settings: {', '.join(sorted(unknown))}")
+    values = dict(d)
+    for key in ("generator", "discriminator"):
+        if isinstance(values.get(key), dict):
+            values[key] = NetworkConfig.from_dict(values[key])
+    return cls(**values)
+
+
+def build_model(kind: str, config) -> StimModel:
+    return MODELS[kind][0](config)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_model(model: StimModel, out: Path, info: dict) -> str:
+    """Write ``config.json`` and ``model.safetensors`` (generator only) into ``out``; return the
+    weights' sha256, which is the model's hash."""
+    out.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.G.state_dict().items()}
+    save_file(weights, out / WEIGHTS_FILE, metadata={"format": "stimgen-model"})
+    digest = file_sha256(out / WEIGHTS_FILE)
+    config = {"stimgen_version": stimgen.__version__, "model": model.name,
+              "model_config": model_config_to_dict(model.config), "model_sha256": digest, **info}
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    return digest
+
+
+def resolve(path_or_name: str | os.PathLike) -> Path:
+    """A model folder from a path, or from the name of a shipped model (``vowels``, ...)."""
+    path = Path(path_or_name)
+    if path.is_dir():
+        return path
+    shipped = Path(os.environ.get("STIMGEN_MODELS", SHIPPED)) / str(path_or_name)
+    if os.sep not in str(path_or_name) and shipped.is_dir():
+        return shipped
+    names = sorted(p.name for p in Path(os.environ.get("STIMGEN_MODELS", SHIPPED)).glob("*") if p.is_dir())
+    raise StimgenError(f"no model folder or shipped model of this name (shipped: {', '.join(names) or 'none'})",
+                       path=path_or_name)
+
+
+def read_config(folder: Path) -> dict:
+    path = folder / CONFIG_FILE
+    if not path.exists():
+        raise StimgenError(f"not a model folder (no {CONFIG_FILE})", path=folder)
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise StimgenError(f"not valid JSON ({exc})", path=path) from None
+    if not isinstance(config, dict) or "model" not in config or "model_config" not in config:
+        raise StimgenError("is not a stimgen model config (needs 'model' and 'model_config')", path=path)
+    return config
+
+
+def load_model(path_or_name: str | os.PathLike, device: str = "cpu") -> StimModel:
+    """Load a model folder (or a shipped model by name) for encoding and decoding.
+
+    The weights are read with safetensors (no pickle); the architecture comes from
+    ``config.json``. A missing, corrupt, truncated or mismatched file is a :class:`StimgenError`.
+    The model's ``info`` attribute holds the whole config.json.
+
+    Examples
+    --------
+    >>> model = load_model("vowels")                           # doctest: +SKIP
+    >>> z = model.encode(torch.rand(4, *model.input_shape))
+    """
+    folder = resolve(path_or_name)
+    info = read_config(folder)
+    try:
+        config = model_config_from_dict(info["model"], info["model_config"])
+    except (TypeError, KeyError) as exc:
+        raise StimgenError(f"bad model settings ({exc})", path=folder / CONFIG_FILE) from None
+    model = build_model(info["model"], config)
+    weights_path = folder / WEIGHTS_FILE
+    if not weights_path.exists():
+        raise StimgenError(f"model folder has no {WEIGHTS_FILE}", path=folder)
+    digest = file_sha256(weights_path)
+    if info.get("model_sha256") not in (None, digest):
+        raise StimgenError("weights do not match the hash in config.json (changed or corrupt)", path=weights_path)
+    try:
+        weights = load_file(weights_path)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise StimgenError(f"not a readable safetensors file ({exc})", path=weights_path) from None
+    try:
+        model.G.load_state_dict(weights)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise StimgenError(f"weights do not match the architecture in config.json ({first[1].strip() if len(first) > 1 else first[0]})",
+                           path=weights_path) from None
+    model.info = {**info, "model_sha256": digest, "path": str(folder)}
+    return model.to(device).eval()
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def save_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: dict[str, torch.Generator],
+                    extra: dict[str, torch.Tensor], state: dict) -> None:
+    """Everything needed to continue training, in one safetensors file written atomically."""
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    groups = {}
+    for name, opt in optimizers.items():
+        sd = opt.state_dict()
+        groups[name] = sd["param_groups"]
+        for index, values in sd["state"].items():
+            for key, value in values.items():
+                tensors[f"optim.{name}.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    for name, g in generators.items():
+        tensors[f"rng.{name}"] = g.get_state()
+    for name, t in extra.items():
+        tensors[f"extra.{name}"] = t.detach().cpu().contiguous()
+    metadata = {"format": "stimgen-checkpoint", "state": json.dumps(state), "param_groups": json.dumps(groups)}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: dict[str, torch.Generator]
+                    ) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Restore a checkpoint into ``model``, ``optimizers`` and ``generators``; return the loop's
+    state and the extra tensors."""
+    try:
+        tensors = load_file(path)
+        from safetensors import safe_open
+
+        with safe_open(path, framework="pt") as f:
+            metadata = f.metadata() or {}
+        state = json.loads(metadata["state"])
+        groups = json.loads(metadata["param_groups"])
+    except (SafetensorError, OSError, ValueError, KeyError) as exc:
+        raise StimgenError(f"not a readable checkpoint ({exc})", path=path) from None
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    except RuntimeError:
+        raise StimgenError("checkpoint does not match this model's architecture", path=path) from None
+    for name, opt in optimizers.items():
+        per_param: dict[int, dict] = {}
+        prefix = f"optim.{name}."
+        for key, value in tensors.items():
+            if key.startswith(prefix):
+                index, field = key[len(prefix):].split(".", 1)
+                per_param.setdefault(int(index), {})[field] = value
+        opt.load_state_dict({"state": per_param, "param_groups": groups[name]})
+    for name, g in generators.items():
+        g.set_state(tensors[f"rng.{name}"])
+    return state, {k[6:]: v for k, v in tensors.items() if k.startswith("extra.")}

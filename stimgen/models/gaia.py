@@ -1,0 +1,160 @@
+"""GAIA: Generative Adversarial Interpolative Autoencoding (Sainburg et al.), Algorithm 1.
+
+The generator G is an autoencoder; the discriminator D is an autoencoder too, trained as in
+BEGAN to reconstruct real data well and generated data badly. G is trained to make both its
+reconstructions G(x) and the decodings of latent interpolations G_d(z_int) that D reconstructs
+well, so that interpolations look like data. Sigmoid balancing terms (slope 20) split the
+learning rate between G and D and weigh the loss terms; they carry no gradient.
+
+What is the paper's and what is the authors' code's is set out in docs/models.md. In short:
+everything in :meth:`GAIA.train_step` follows Algorithm 1, except that the learning-rate split
+gives D ``lr * delta_D`` and G ``lr * (1 - delta_D)``, as the paper's appendix text and the
+authors' code do (Algorithm 1's lines 24-25 swap the two, which would speed up whichever network
+is ahead).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+
+from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, l1
+from stimgen.models.networks import NetworkConfig
+
+
+@dataclass(frozen=True)
+class GAIAConfig:
+    """GAIA's settings. ``discriminator`` defaults to the generator's convolutional network at
+    half the width with no dense bottleneck (as in the authors' image model), or to the same MLP
+    with no narrow latent layer."""
+
+    generator: NetworkConfig
+    discriminator: NetworkConfig | None = None
+    lr: float = 1e-4
+    slope: float = 20.0
+    gamma: float = 0.5
+    distance_weight: float = 2e-5
+    interp_mean: float = 0.5
+    interp_std: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.discriminator is None:
+            g = self.generator
+            if g.is_conv:
+                d = dataclasses.replace(g, width=max(1, g.width // 2), max_channels=max(1, g.max_channels // 2),
+                                        bottleneck="conv")
+            else:  # the 2D experiments: the same MLP, with no narrow latent layer
+                d = dataclasses.replace(g, latent_dim=g.width)
+            object.__setattr__(self, "discriminator", d)
+
+
+def balance(difference: torch.Tensor | float, slope: float = 20.0) -> torch.Tensor:
+    """The paper's balancing sigmoid, 1 / (1 + exp(-difference * slope)).
+
+    Examples
+    --------
+    >>> float(balance(0.0)), round(float(balance(0.05)), 4)
+    (0.5, 0.7311)
+    """
+    return torch.sigmoid(torch.as_tensor(difference) * slope)
+
+
+def interpolate(z: torch.Tensor, rng: torch.Generator, mean: float = 0.5, std: float = 0.25) -> torch.Tensor:
+    """Interpolations between pairs of codes, as many as the batch (rounded down to even).
+
+    The batch is split in halves z_i, z_j; each pair gets beta ~ Normal(mean, std), unclipped (a
+    little extrapolation past the ends); z_int = beta z_i + (1 - beta) z_j. A second set pairs the
+    reversed first half with the second half.
+    """
+    half = z.shape[0] // 2
+    first, second = z[:half], z[half : 2 * half]
+    starts = torch.cat([first, first.flip(0)])
+    ends = torch.cat([second, second])
+    beta = torch.randn(2 * half, 1, generator=rng).to(z) * std + mean
+    return beta * starts + (1 - beta) * ends
+
+
+def pairwise_distance_loss(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Keeps the batch's pairwise distances in Z like those in X (the paper's L_dist).
+
+    Squared Euclidean distance matrices of the batch in X and in Z, each divided by its own
+    mean; loss = mean over all pairs of (log2(1 + d_x) - log2(1 + d_z))^2.
+    """
+    def normalised(a: torch.Tensor) -> torch.Tensor:
+        flat = a.reshape(a.shape[0], -1).float()
+        d = torch.cdist(flat, flat).square()
+        return d / d.mean().clamp_min(1e-12)
+
+    return (torch.log2(1 + normalised(x)) - torch.log2(1 + normalised(z))).square().mean()
+
+
+class GAIA(StimModel):
+    """GAIA model: ``G`` (generator autoencoder) and ``D`` (discriminator autoencoder).
+
+    Examples
+    --------
+    >>> model = GAIA(GAIAConfig(NetworkConfig(input_shape=(2,), latent_dim=2, width=32, output="linear")))
+    >>> opts = model.configure_optimizers()
+    >>> metrics = model.train_step(torch.randn(8, 2), opts, torch.Generator().manual_seed(0))
+    >>> sorted(metrics)[:3]
+    ['L_dist', 'L_gen', 'L_int']
+    """
+
+    name = "gaia"
+
+    def __init__(self, config: GAIAConfig):
+        super().__init__()
+        self.config = config
+        self.G = Autoencoder(config.generator)
+        self.D = Autoencoder(config.discriminator)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr, eps=1e-8),
+                "D": torch.optim.Adam(self.D.parameters(), lr=self.config.lr, eps=1e-8)}
+
+    def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        c = self.config
+        # pass through the networks (Algorithm 1, lines 5-11)
+        z = self.G.encoder(x)
+        z_int = interpolate(z, rng, c.interp_mean, c.interp_std)
+        x_gen = self.G.decoder(z)
+        x_int = self.G.decoder(z_int)
+        x_rec, gen_rec, int_rec = self.D(x), self.D(x_gen), self.D(x_int)
+
+        # losses (lines 13-16)
+        L_x = l1(x, x_rec)
+        L_gen = l1(x, gen_rec)
+        L_int = l1(x_int, int_rec)
+        L_dist = pairwise_distance_loss(x, z)
+
+        # balancing (lines 18-22): constants for the gradient, the same on every process
+        lx, lgen, lint = average_scalars(L_x, L_gen, L_int)
+        delta_D = float(balance(lx - (lgen + lint) / 2, c.slope))
+        w_int = float(balance(lint - lgen, c.slope))
+        w_fake = float(balance((lgen + lint) / 2 * c.gamma - lx, c.slope))
+
+        # updates (lines 24-25); each loss reaches only its own network's parameters
+        g_loss = L_gen * (1 - w_int) + L_int * w_int + c.distance_weight * L_dist
+        d_loss = L_x - (L_gen + L_int) / 2 * w_fake
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        g_loss.backward(inputs=list(self.G.parameters()), retain_graph=True)
+        d_loss.backward(inputs=list(self.D.parameters()))
+        average_gradients(self.G)
+        average_gradients(self.D)
+        _set_lr(optimizers["D"], c.lr * delta_D)
+        _set_lr(optimizers["G"], c.lr * (1 - delta_D))
+        optimizers["G"].step()
+        optimizers["D"].step()
+        return {"L_x": lx, "L_gen": lgen, "L_int": lint, "L_dist": float(L_dist.detach()), "delta_D": delta_D,
+                "W_int": w_int, "W_fake": w_fake, "loss_G": float(g_loss.detach()), "loss_D": float(d_loss.detach())}
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    if not math.isfinite(lr):
+        raise FloatingPointError("learning rate balance is not finite: the losses diverged")
+    for group in optimizer.param_groups:
+        group["lr"] = lr

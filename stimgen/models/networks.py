@@ -1,0 +1,203 @@
+"""The networks every model is built from: an encoder and a decoder, MLP or convolutional.
+
+- MLP: for 2D and other vector data (the paper's 2D experiments: 6 layers of 256 units).
+- Convolutional: for 1-channel spectrograms and 1- or 3-channel images of 32, 64 or 128 pixels
+  (any power of two, square or not). Residual blocks (two 3x3 convolutions with a skip) at every
+  resolution below the full one (where they would cost most), strided convolutions down, nearest-neighbour upsampling and a convolution up, reflect
+  padding and He initialisation, as in the MUNIT-style networks of the GAIA authors. Every
+  activation is preceded by group norm, which works per item (MUNIT's instance norm is its one-group
+  -per-channel case): batch norm would let the statistics of real, reconstructed and
+  interpolated batches leak into each other in a GAIA step. Without any normalisation these
+  networks collapsed to a constant output within ten Adam steps.
+
+A network is fully described by a frozen :class:`NetworkConfig`, saved beside the weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from stimgen.errors import StimgenError
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Architecture of one autoencoder.
+
+    ``input_shape`` is ``(features,)`` for an MLP or ``(channels, height, width)`` for a
+    convolutional network. ``width`` is the MLP's units per layer or the convolutional network's
+    first channel count (doubled at each halving of the size, up to ``max_channels``). ``depth``
+    is the MLP's layers per half; convolutional networks halve the size down to ``bottom``
+    pixels. ``bottleneck="dense"`` puts a linear latent of ``latent_dim`` units in the middle;
+    ``"conv"`` keeps the bottom feature map as the code (the GAIA discriminator has no dense
+    bottleneck). ``output`` is the decoder's last activation: ``"sigmoid"`` for data in [0, 1],
+    ``"linear"`` for standardised vectors.
+
+    Examples
+    --------
+    >>> cfg = NetworkConfig(input_shape=(1, 64, 64), latent_dim=64)
+    >>> enc, dec = build(cfg)
+    >>> dec(enc(torch.zeros(2, 1, 64, 64))).shape
+    torch.Size([2, 1, 64, 64])
+    """
+
+    input_shape: tuple[int, ...]
+    latent_dim: int = 128
+    width: int = 32
+    depth: int = 6
+    max_channels: int = 256
+    bottom: int = 4
+    bottleneck: str = "dense"
+    output: str = "sigmoid"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        shape = self.input_shape
+        if len(shape) not in (1, 3) or min(shape) < 1:
+            raise StimgenError(f"input_shape must be (features,) or (channels, height, width), got {shape}")
+        if len(shape) == 3:
+            if shape[0] not in (1, 3):
+                raise StimgenError(f"images must have 1 or 3 channels, got {shape[0]}")
+            for side in shape[1:]:
+                if side < 2 * self.bottom or side & (side - 1) or side > 1024:
+                    raise StimgenError(f"image sides must be powers of two from {2 * self.bottom} to 1024, got {shape[1:]}")
+        if self.bottleneck not in ("dense", "conv") or self.output not in ("sigmoid", "linear"):
+            raise StimgenError("bottleneck must be 'dense' or 'conv', output 'sigmoid' or 'linear'")
+        if min(self.latent_dim, self.width, self.depth, self.max_channels) < 1:
+            raise StimgenError("latent_dim, width, depth and max_channels must be positive")
+
+    @property
+    def is_conv(self) -> bool:
+        return len(self.input_shape) == 3
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetworkConfig":
+        return cls(**{**d, "input_shape": tuple(d["input_shape"])})
+
+
+def build(config: NetworkConfig) -> tuple[nn.Module, nn.Module]:
+    """The encoder and decoder described by ``config``."""
+    if config.is_conv:
+        return ConvEncoder(config), ConvDecoder(config)
+    return MLPEncoder(config), MLPDecoder(config)
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU(0.2))
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        out = config.latent_dim if config.bottleneck == "dense" else config.width
+        self.net = _mlp([config.input_shape[0]] + [config.width] * (config.depth - 1) + [out])
+        _init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        inp = config.latent_dim if config.bottleneck == "dense" else config.width
+        self.net = _mlp([inp] + [config.width] * (config.depth - 1) + [config.input_shape[0]])
+        self.sigmoid = config.output == "sigmoid"
+        _init(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.net(z)
+        return torch.sigmoid(x) if self.sigmoid else x
+
+
+def _norm(channels: int) -> nn.GroupNorm:
+    """Group normalisation: per item, so batches never mix (unlike batch norm)."""
+    return nn.GroupNorm(min(8, channels), channels)
+
+
+class ResBlock(nn.Module):
+    """x + conv(act(norm(conv(act(norm(x)))))): two 3x3 reflect-padded convolutions and a skip."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm1, self.norm2 = _norm(channels), _norm(channels)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect")
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect")
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(self.act(self.norm2(self.conv1(self.act(self.norm1(x))))))
+
+
+def _levels(config: NetworkConfig) -> list[int]:
+    """Channel counts at each resolution, from the full size down to the bottom."""
+    halvings = int(math.log2(min(config.input_shape[1:]) // config.bottom))
+    return [min(config.width * 2**i, config.max_channels) for i in range(halvings + 1)]
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        channels = _levels(config)
+        layers: list[nn.Module] = [nn.Conv2d(config.input_shape[0], channels[0], 3, padding=1, padding_mode="reflect")]
+        for a, b in zip(channels[:-1], channels[1:]):
+            layers += [_norm(a), nn.LeakyReLU(0.2), nn.Conv2d(a, b, 4, stride=2, padding=1, padding_mode="reflect"),
+                       ResBlock(b)]
+        layers += [_norm(channels[-1]), nn.LeakyReLU(0.2)]
+        self.features = nn.Sequential(*layers)
+        h, w = (s // 2 ** (len(channels) - 1) for s in config.input_shape[1:])
+        self.to_latent = nn.Linear(channels[-1] * h * w, config.latent_dim) if config.bottleneck == "dense" else None
+        _init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.features(x)
+        return self.to_latent(f.flatten(1)) if self.to_latent is not None else f
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        channels = _levels(config)[::-1]
+        self.bottom_shape = (channels[0], *(s // 2 ** (len(channels) - 1) for s in config.input_shape[1:]))
+        dense = config.bottleneck == "dense"
+        self.from_latent = nn.Linear(config.latent_dim, math.prod(self.bottom_shape)) if dense else None
+        layers: list[nn.Module] = []
+        for a, b in zip(channels[:-1], channels[1:]):
+            layers += [ResBlock(a), nn.Upsample(scale_factor=2, mode="nearest"),
+                       nn.Conv2d(a, b, 3, padding=1, padding_mode="reflect")]
+        layers += [_norm(channels[-1]), nn.LeakyReLU(0.2),
+                   nn.Conv2d(channels[-1], config.input_shape[0], 3, padding=1, padding_mode="reflect")]
+        self.net = nn.Sequential(*layers)
+        self.sigmoid = config.output == "sigmoid"
+        _init(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        f = self.from_latent(z).view(-1, *self.bottom_shape) if self.from_latent is not None else z
+        x = self.net(f)
+        return torch.sigmoid(x) if self.sigmoid else x
+
+
+def _init(module: nn.Module) -> None:
+    """He (Kaiming) initialisation for the leaky ReLUs; residual branches and the last layer
+    start small, so that outputs start near the middle of their range instead of saturating."""
+    layers = [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for m in layers:
+        nn.init.kaiming_normal_(m.weight, a=0.2, nonlinearity="leaky_relu")
+        nn.init.zeros_(m.bias)
+    for m in module.modules():
+        if isinstance(m, ResBlock):
+            m.conv2.weight.data.mul_(0.1)
+    layers[-1].weight.data.mul_(0.1)

@@ -1,0 +1,413 @@
+"""Training: data to tensors, the loop, checkpoints, previews, and the model folder at the end.
+
+``train()`` is what ``stimgen train`` calls; ``fit()`` is the loop itself and takes any array,
+so that notebooks and the 2D experiments can use it directly. The model's own
+``train_step`` holds the maths; this module holds the bookkeeping around it:
+
+- a progress bar with the losses and balance terms, ``metrics.csv`` every ``log_every`` steps
+  (and TensorBoard event files where tensorboard is installed);
+- ``previews/step_NNNNNN.png`` every ``preview_every`` steps: inputs, reconstructions and
+  interpolation rows between held-out items;
+- ``checkpoint.safetensors`` every ``checkpoint_every`` steps and at the end, written
+  atomically; Ctrl-C finishes the current step, saves one and stops; ``resume=True`` continues
+  from it and, on the CPU with the same seed, ends with the same weights as an uninterrupted run;
+- several processes under ``torchrun`` (gloo on CPU, NCCL on GPUs): every process takes its
+  slice of each batch, gradients are averaged, and only rank 0 writes;
+- bf16 autocast on CUDA; the same code runs on the CPU in float32.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from stimgen.data import open_dataset
+from stimgen.errors import StimgenError
+from stimgen.models.base import StimModel
+from stimgen.models.bundle import (LATENTS_FILE, MODELS, build_model, load_checkpoint, save_checkpoint,
+                                   save_model)
+from stimgen.models.networks import NetworkConfig
+from stimgen.preview import save_sheet
+from stimgen.spectrogram import SpectrogramConfig
+
+CHECKPOINT_FILE = "checkpoint.safetensors"
+METRICS_FILE = "metrics.csv"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every training setting; saved in the model's config.json."""
+
+    model: str = "gaia"
+    steps: int = 2000
+    batch_size: int = 32
+    lr: float = 1e-4
+    latent_dim: int = 64
+    width: int = 16
+    max_channels: int = 128
+    size: int | None = None
+    seed: int = 0
+    holdout: float = 0.1
+    distance_weight: float | None = None
+    log_every: int = 25
+    preview_every: int = 250
+    checkpoint_every: int = 250
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise StimgenError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if self.steps < 1 or self.batch_size < 2 or self.lr <= 0:
+            raise StimgenError("need steps >= 1, batch size >= 2 and a positive learning rate")
+        if not 0 <= self.holdout < 0.5:
+            raise StimgenError(f"holdout must be in [0, 0.5), got {self.holdout}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise StimgenError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.size is not None and (self.size < 8 or self.size & (self.size - 1)):
+            raise StimgenError(f"size must be a power of two of at least 8, got {self.size}")
+
+
+@dataclass
+class TrainingData:
+    """Tensors a model trains on, and where they came from."""
+
+    x: np.ndarray
+    labels: pd.DataFrame
+    info: dict
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C after saving a checkpoint."""
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def spectrogram_settings(meta: dict, size: int | None) -> SpectrogramConfig:
+    """The data set's spectrogram settings (or the vowel preset), resized to ``size`` x ``size``
+    pixels over the same duration."""
+    config = SpectrogramConfig.from_dict(meta["spectrogram"]) if "spectrogram" in meta else SpectrogramConfig()
+    if size is None or size == config.n_frames == config.n_mels:
+        return config
+    hop = max(1, round(config.n_samples / (size - 1)))
+    return dataclasses.replace(config, n_mels=size, n_frames=size, hop_length=hop,
+                               win_length=max(config.win_length, hop))
+
+
+def prepare_data(data: str | os.PathLike, size: int | None = None, progress: bool = False) -> TrainingData:
+    """A built-in set's name or a folder, as float32 (N, C, H, W) in [0, 1] with labels and provenance."""
+    ds = open_dataset(data, progress=progress)
+    info = {"source": str(data), "kind": ds.kind, "count": len(ds), "data_sha256": ds.content_hash()}
+    if ds.kind == "audio":
+        config = spectrogram_settings(ds.meta, size)
+        x = ds.spectrograms(config, progress=progress)[:, None]
+        info["spectrogram"] = config.to_dict()
+    else:
+        mode = "rgb" if ds.meta.get("mode") == "rgb" else _image_mode(ds)
+        images = ds.images(size=size, mode=mode)
+        x = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+        info["image"] = {"size": list(x.shape[2:]), "mode": mode}
+    side = x.shape[2:]
+    if any(s < 8 or s & (s - 1) for s in side):
+        raise StimgenError(f"items are {side[0]} x {side[1]} pixels; give a power-of-two --size (32, 64, 128)",
+                           path=ds.root)
+    return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info)
+
+
+def _image_mode(ds) -> str:
+    from PIL import Image
+
+    with Image.open(ds.path(0)) as im:
+        return "gray" if im.mode in ("L", "LA", "I", "I;16", "1") else "rgb"
+
+
+def make_model(settings: TrainSettings, input_shape: tuple[int, ...]) -> StimModel:
+    """A fresh model of ``settings.model`` for inputs of ``input_shape``."""
+    net = NetworkConfig(input_shape=input_shape, latent_dim=settings.latent_dim, width=settings.width,
+                        max_channels=settings.max_channels, output="sigmoid" if len(input_shape) == 3 else "linear")
+    kwargs: dict = {"generator": net, "lr": settings.lr}
+    if settings.model == "gaia" and settings.distance_weight is not None:
+        kwargs["distance_weight"] = settings.distance_weight
+    return build_model(settings.model, MODELS[settings.model][1](**kwargs))
+
+
+def split(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train / held-out indices."""
+    order = np.random.default_rng([seed, 7]).permutation(n)
+    k = int(round(n * holdout))
+    return np.sort(order[k:]), np.sort(order[:k])
+
+
+# --- the loop ---------------------------------------------------------------------------------
+
+
+def _distributed() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path | None = None,
+        resume: bool = False, progress: bool = True, preview_items: np.ndarray | None = None,
+        preview_kind: str = "image") -> list[dict]:
+    """Train ``model`` on ``x`` (N, *input_shape) for ``settings.steps`` steps; return the logged rows.
+
+    With ``run_dir``, rank 0 writes metrics, previews and checkpoints there. The caller seeds
+    torch before building the model (``torch.manual_seed(settings.seed)``), so that a run is
+    reproducible from its seed.
+    """
+    rank, world = _distributed()
+    device = torch.device(_device(settings.device, rank))
+    model.to(device).train()
+    if world > 1:
+        for p in model.state_dict().values():
+            dist.broadcast(p, 0)
+    optimizers = model.configure_optimizers()
+    generators = {"data": torch.Generator().manual_seed(settings.seed),
+                  "step": torch.Generator().manual_seed(settings.seed + 1)}
+    data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    n = data.shape[0]
+    if n < settings.batch_size:
+        raise StimgenError(f"only {n} training items for a batch of {settings.batch_size}; lower --batch-size")
+    if settings.batch_size % world:
+        raise StimgenError(f"batch size {settings.batch_size} does not split over {world} processes")
+    order, position, start = torch.randperm(n, generator=generators["data"]), 0, 0
+    checkpoint = run_dir / CHECKPOINT_FILE if run_dir is not None else None
+    if resume:
+        if checkpoint is None or not checkpoint.exists():
+            raise StimgenError("nothing to resume: no checkpoint.safetensors", path=run_dir)
+        state, extra = load_checkpoint(checkpoint, model, optimizers, generators)
+        order, position, start = extra["order"], state["position"], state["step"]
+        model.to(device)
+
+    writer = _Writer(run_dir, settings, start) if run_dir is not None and rank == 0 else None
+    stop = {"now": False}
+    previous_handler = _catch_sigint(stop)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    rows, totals, count, t0 = [], {}, 0, time.perf_counter()
+    bar = tqdm(total=settings.steps, initial=start, desc=f"training {model.name}", unit="step",
+               disable=not progress or rank != 0, dynamic_ncols=True)
+
+    def save(step: int) -> None:
+        if rank == 0 and checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizers, generators, {"order": order},
+                            {"step": step, "position": position, "settings": dataclasses.asdict(settings)})
+
+    try:
+        for step in range(start, settings.steps):
+            if position + settings.batch_size > n:
+                order, position = torch.randperm(n, generator=generators["data"]), 0
+            batch = order[position : position + settings.batch_size][rank::world]
+            position += settings.batch_size
+            with autocast:
+                metrics = model.train_step(data[batch].to(device), optimizers, generators["step"])
+            if not all(np.isfinite(v) for v in metrics.values()):
+                raise StimgenError(f"training diverged at step {step + 1} (a loss is not finite); lower --lr")
+            for k, v in metrics.items():
+                totals[k] = totals.get(k, 0.0) + v
+            count += 1
+            bar.update(1)
+            done = step + 1
+            if done % settings.log_every == 0 or done == settings.steps:
+                elapsed = time.perf_counter() - t0
+                row = {"step": done, "samples_per_s": round(count * settings.batch_size / elapsed, 2),
+                       **{k: v / count for k, v in totals.items()}}
+                rows.append(row)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k not in ("step",)}, refresh=False)
+                if writer:
+                    writer.log(row)
+                totals, count, t0 = {}, 0, time.perf_counter()
+            if writer and preview_items is not None and (done % settings.preview_every == 0 or done == settings.steps):
+                write_preview(model, preview_items, run_dir / "previews" / f"step_{done:06d}.png", preview_kind,
+                              title=f"{model.name}, step {done}")
+            if done % settings.checkpoint_every == 0 or done == settings.steps:
+                save(done)
+            if stop["now"]:
+                if done < settings.steps and done % settings.checkpoint_every:
+                    save(done)
+                raise Interrupted(f"interrupted at step {done}; checkpoint saved in {run_dir}; continue with --resume")
+    finally:
+        bar.close()
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+        if writer:
+            writer.close()
+    model.eval()
+    return rows
+
+
+def _device(requested: str, rank: int) -> str:
+    if requested == "cuda" or (requested == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise StimgenError("--device cuda was asked for but no CUDA device is available")
+        return f"cuda:{rank % torch.cuda.device_count()}"
+    return "cpu"
+
+
+def _catch_sigint(stop: dict):
+    """Ctrl-C sets a flag that the loop checks between steps (a step is never cut in half)."""
+    try:
+        return signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("now", True))
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        return None
+
+
+class _Writer:
+    """metrics.csv (and TensorBoard where installed), rank 0 only."""
+
+    def __init__(self, run_dir: Path, settings: TrainSettings, start: int):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / METRICS_FILE
+        if start and self.path.exists():  # resuming: keep the rows up to the checkpoint
+            kept = pd.read_csv(self.path)
+            kept[kept["step"] <= start].to_csv(self.path, index=False)
+        elif self.path.exists():
+            self.path.unlink()
+        self.fields = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(run_dir / "tensorboard"))
+        except ImportError:
+            self.tb = None
+
+    def log(self, row: dict) -> None:
+        new = not self.path.exists()
+        with open(self.path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                w.writeheader()
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        if self.tb:
+            for k, v in row.items():
+                if k != "step":
+                    self.tb.add_scalar(k, v, row["step"])
+
+    def close(self) -> None:
+        if self.tb:
+            self.tb.close()
+
+
+# --- pictures ---------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def write_preview(model: StimModel, items: np.ndarray, path: Path, kind: str, title: str = "",
+                  steps: int = 8) -> None:
+    """Inputs, their reconstructions, and interpolation rows between consecutive items."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    x = torch.from_numpy(items[:steps]).to(device)
+    z = model.encode(x)
+    rec = model.decode(z)
+    weights = torch.linspace(0, 1, steps, device=device)
+    rows = [x.cpu(), rec.cpu()]
+    for i in range(min(3, len(z) - 1)):
+        path_z = (1 - weights[:, None]) * z[i] + weights[:, None] * z[i + 1]
+        rows.append(model.decode(path_z).cpu())
+    model.train(was_training)
+    cells, titles = [], []
+    for r, row in enumerate(rows):
+        for j, item in enumerate(row.float().numpy()):
+            cells.append(item[0] if item.shape[0] == 1 else item.transpose(1, 2, 0))
+            titles.append("input" if r == 0 else "reconstruction" if r == 1 else f"{weights[j]:.2f}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_sheet(path, cells, titles, kind, title=title, ncols=steps)
+
+
+# --- the whole job ----------------------------------------------------------------------------
+
+
+def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettings, resume: bool = False,
+          force: bool = False, progress: bool = True) -> Path:
+    """Train a model on a built-in set or a folder and write the model folder ``out``.
+
+    Examples
+    --------
+    >>> train("digits", "runs/digits-gaia", TrainSettings(steps=2000, size=32))   # doctest: +SKIP
+    """
+    out = Path(out)
+    rank, world = _init_distributed()
+    try:
+        if rank == 0 and out.exists() and not resume and not force and any(out.iterdir()):
+            raise StimgenError("already exists; pass --force to overwrite it or --resume to continue", path=out)
+        if resume:
+            settings = _resumed_settings(out, settings)
+        prepared = prepare_data(data, settings.size, progress=progress and rank == 0)
+        train_idx, holdout_idx = split(len(prepared.x), settings.holdout, settings.seed)
+        torch.manual_seed(settings.seed)
+        model = make_model(settings, tuple(prepared.x.shape[1:]))
+        kind = "spectrogram" if prepared.info["kind"] == "audio" else "image"
+        shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
+        preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
+        if rank == 0:
+            if out.exists() and force and not resume:
+                for child in out.iterdir():
+                    _remove(child)
+            out.mkdir(parents=True, exist_ok=True)
+        fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
+            preview_items=preview, preview_kind=kind)
+        if rank == 0:
+            info = {"data": prepared.info, "training": dataclasses.asdict(settings),
+                    "split": {"holdout": holdout_idx.tolist()}, "world_size": world}
+            save_model(model, out, info)
+            write_latents(model, prepared, holdout_idx, out / LATENTS_FILE)
+        return out
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
+
+
+def write_latents(model: StimModel, prepared: TrainingData, holdout_idx: np.ndarray, path: Path,
+                  batch: int = 256) -> None:
+    """Every item's file, labels, split and latent code as CSV."""
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        z = torch.cat([model.encode(torch.from_numpy(prepared.x[i : i + batch]).to(device)).float().cpu()
+                       for i in range(0, len(prepared.x), batch)]).numpy()
+    table = prepared.labels.copy()
+    table.insert(1, "split", np.where(np.isin(np.arange(len(table)), holdout_idx), "holdout", "train"))
+    latents = pd.DataFrame(z.reshape(len(z), -1), columns=[f"z{i}" for i in range(z.reshape(len(z), -1).shape[1])])
+    pd.concat([table.reset_index(drop=True), latents], axis=1).to_csv(path, index=False, float_format="%.6g")
+
+
+def _init_distributed() -> tuple[int, int]:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    return _distributed()
+
+
+def _resumed_settings(out: Path, settings: TrainSettings) -> TrainSettings:
+    """The settings the run started with; only ``steps`` (to train longer) and ``device`` may change."""
+    from safetensors import safe_open
+
+    path = out / CHECKPOINT_FILE
+    if not path.exists():
+        raise StimgenError("nothing to resume: no checkpoint.safetensors", path=out)
+    try:
+        with safe_open(path, framework="pt") as f:
+            saved = json.loads((f.metadata() or {})["state"])["settings"]
+    except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable checkpoint
+        raise StimgenError(f"not a readable checkpoint ({exc})", path=path) from None
+    return dataclasses.replace(TrainSettings(**saved), steps=settings.steps, device=settings.device)
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
