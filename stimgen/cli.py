@@ -5,6 +5,7 @@ Bad input ends with one line on stderr naming the file and the problem, and exit
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -96,7 +97,25 @@ def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: 
     except Interrupted as exc:
         click.echo(f"stimgen: {exc}", err=True)
         sys.exit(130)
-    click.echo(f"wrote the model folder {path}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, only rank 0 writes and speaks
+        click.echo(f"wrote the model folder {path}")
+
+
+@cli.group()
+def model() -> None:
+    """Inspect trained models (folders, or the shipped vowels, birdsong, digits)."""
+
+
+@model.command("show")
+@click.argument("name_or_path")
+def model_show(name_or_path: str) -> None:
+    """Print what a model is, what it was trained on and how.
+
+    Example: stimgen model show vowels
+    """
+    from stimgen.models.bundle import describe, load_model
+
+    click.echo(describe(load_model(name_or_path)))
 
 
 def main() -> None:

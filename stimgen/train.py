@@ -276,7 +276,6 @@ class _Writer:
             kept[kept["step"] <= start].to_csv(self.path, index=False)
         elif self.path.exists():
             self.path.unlink()
-        self.fields = None
         try:
             from torch.utils.tensorboard import SummaryWriter
 

@@ -143,12 +143,16 @@ def load_model(path_or_name: str | os.PathLike, device: str = "cpu") -> StimMode
         weights = load_file(weights_path)
     except (SafetensorError, OSError, ValueError) as exc:
         raise StimgenError(f"not a readable safetensors file ({exc})", path=weights_path) from None
-    try:
-        model.G.load_state_dict(weights)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        raise StimgenError(f"weights do not match the architecture in config.json ({first[1].strip() if len(first) > 1 else first[0]})",
-                           path=weights_path) from None
+    expected = model.G.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    reshaped = sorted(k for k in set(expected) & set(weights) if expected[k].shape != weights[k].shape)
+    if missing or unexpected or reshaped:
+        example = (missing or unexpected or reshaped)[0]
+        raise StimgenError(f"weights do not match the architecture in config.json ({len(missing)} missing, "
+                           f"{len(unexpected)} unexpected, {len(reshaped)} reshaped tensors, e.g. {example})",
+                           path=weights_path)
+    model.G.load_state_dict(weights)
     model.info = {**info, "model_sha256": digest, "path": str(folder)}
     return model.to(device).eval()
 
@@ -211,3 +215,23 @@ def load_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: 
     for name, g in generators.items():
         g.set_state(tensors[f"rng.{name}"])
     return state, {k[6:]: v for k, v in tensors.items() if k.startswith("extra.")}
+
+
+def describe(model: StimModel) -> str:
+    """A short text report of a loaded model: what it is, what it was trained on, and how."""
+    info = model.info
+    data = info.get("data", {})
+    training = info.get("training", {})
+    lines = [f"{info['path']}: {info['model']} model, input {model.input_shape}, {model.latent_dim} latent units",
+             f"model sha256: {info['model_sha256']}",
+             f"stimgen version: {info.get('stimgen_version', 'unknown')}"]
+    if data:
+        lines.append(f"trained on: {data.get('source')} ({data.get('count')} {data.get('kind')} items, "
+                     f"sha256 {str(data.get('data_sha256', ''))[:16]}...)")
+    if "spectrogram" in data:
+        s = data["spectrogram"]
+        lines.append(f"spectrogram: {s['sample_rate']} Hz, {s['n_mels']} mels x {s['n_frames']} frames, "
+                     f"{s['fmin']:g}-{s['fmax']:g} Hz")
+    if training:
+        lines.append("training: " + ", ".join(f"{k}={v}" for k, v in training.items()))
+    return "\n".join(lines)
