@@ -71,6 +71,8 @@ def data_show(folder: str) -> None:
 @click.option("--width", default=16, show_default=True, help="Channels of the first layer (doubling per halving).")
 @click.option("--size", type=int, default=None, help="Image or spectrogram side in pixels (32, 64, 128).")
 @click.option("--distance-weight", type=float, default=None, help="GAIA's pairwise-distance loss weight.")
+@click.option("--recon-weight", default=0.0, show_default=True,
+              help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--seed", default=0, show_default=True, help="Random seed: same seed, same model on the CPU.")
 @click.option("--preview-every", default=250, show_default=True, help="Steps between preview PNGs.")
@@ -78,7 +80,7 @@ def data_show(folder: str) -> None:
 @click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
 @click.option("--force", is_flag=True, help="Start over in an existing run folder.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
-              size: int | None, distance_weight: float | None, device: str, seed: int, preview_every: int,
+              size: int | None, distance_weight: float | None, recon_weight: float, device: str, seed: int, preview_every: int,
               checkpoint_every: int, resume: bool, force: bool) -> None:
     """Train a model (GAIA by default) and write it to --out as a model folder.
 
@@ -90,7 +92,8 @@ def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: 
     from stimgen.train import Interrupted, TrainSettings, train
 
     settings = TrainSettings(model=model, steps=steps, batch_size=batch_size, lr=lr, latent_dim=latent_dim,
-                             width=width, size=size, distance_weight=distance_weight, device=device, seed=seed,
+                             width=width, size=size, distance_weight=distance_weight, recon_weight=recon_weight,
+                             device=device, seed=seed,
                              preview_every=preview_every, checkpoint_every=checkpoint_every)
     try:
         path = train(data, out, settings, resume=resume, force=force)

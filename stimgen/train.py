@@ -62,6 +62,8 @@ class TrainSettings:
     seed: int = 0
     holdout: float = 0.1
     distance_weight: float | None = None
+    recon_weight: float = 0.0
+    disc_bottom: int | None = None
     log_every: int = 25
     preview_every: int = 250
     checkpoint_every: int = 250
@@ -141,6 +143,10 @@ def make_model(settings: TrainSettings, input_shape: tuple[int, ...]) -> StimMod
     kwargs: dict = {"generator": net, "lr": settings.lr}
     if settings.model == "gaia" and settings.distance_weight is not None:
         kwargs["distance_weight"] = settings.distance_weight
+    if settings.model == "gaia" and settings.recon_weight:
+        kwargs["recon_weight"] = settings.recon_weight
+    if settings.model == "gaia" and settings.disc_bottom:
+        kwargs["disc_bottom"] = settings.disc_bottom
     return build_model(settings.model, MODELS[settings.model][1](**kwargs))
 
 

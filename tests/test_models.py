@@ -89,9 +89,10 @@ def test_gaia_step_balancing_and_learning_rate_split():
     assert opts["G"].param_groups[0]["lr"] == pytest.approx(1e-3 * (1 - m["delta_D"]))
 
 
-def test_gaia_gradients_treat_the_balancing_weights_as_constants():
+@pytest.mark.parametrize("recon_weight", [0.0, 0.7])
+def test_gaia_gradients_treat_the_balancing_weights_as_constants(recon_weight):
     torch.manual_seed(1)
-    model = GAIA(GAIAConfig(net((3,), latent=2, width=16), distance_weight=0.3))
+    model = GAIA(GAIAConfig(net((3,), latent=2, width=16), distance_weight=0.3, recon_weight=recon_weight))
     before = copy.deepcopy(model)
     x = torch.randn(8, 3)
     m = model.train_step(x, model.configure_optimizers(), torch.Generator().manual_seed(5))
@@ -100,7 +101,7 @@ def test_gaia_gradients_treat_the_balancing_weights_as_constants():
     z_int = interpolate(z, torch.Generator().manual_seed(5))
     x_gen, x_int = before.G.decoder(z), before.G.decoder(z_int)
     g_loss = (l1(x, before.D(x_gen)) * (1 - m["W_int"]) + l1(x_int, before.D(x_int)) * m["W_int"]
-              + 0.3 * pairwise_distance_loss(x, z))
+              + 0.3 * pairwise_distance_loss(x, z) + recon_weight * l1(x, x_gen))
     expected = torch.autograd.grad(g_loss, list(before.G.parameters()))
     for got, want in zip((p.grad for p in model.G.parameters()), expected):
         assert torch.allclose(got, want, atol=1e-6)

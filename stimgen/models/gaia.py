@@ -27,25 +27,31 @@ from stimgen.models.networks import NetworkConfig
 
 @dataclass(frozen=True)
 class GAIAConfig:
-    """GAIA's settings. ``discriminator`` defaults to the generator's convolutional network at
+    """GAIA's settings. ``disc_bottom`` is the side of D's code for convolutional networks (default:
+    a quarter of the input, two halvings, like MUNIT's content code). ``recon_weight`` adds a direct reconstruction term recon_weight * |x - G(x)|
+    to the generator's loss: 0 (the paper's and the authors' choice) unless set; see
+    docs/models.md for why the shipped audio models use it. ``discriminator`` defaults to the generator's convolutional network at
     half the width with no dense bottleneck (as in the authors' image model), or to the same MLP
     with no narrow latent layer."""
 
     generator: NetworkConfig
     discriminator: NetworkConfig | None = None
+    disc_bottom: int | None = None
     lr: float = 1e-4
     slope: float = 20.0
     gamma: float = 0.5
     distance_weight: float = 2e-5
+    recon_weight: float = 0.0
     interp_mean: float = 0.5
     interp_std: float = 0.25
 
     def __post_init__(self) -> None:
         if self.discriminator is None:
             g = self.generator
-            if g.is_conv:
+            if g.is_conv:  # two halvings, as MUNIT's content encoder, unless disc_bottom says otherwise
+                bottom = self.disc_bottom or max(g.bottom, min(g.input_shape[1:]) // 4)
                 d = dataclasses.replace(g, width=max(1, g.width // 2), max_channels=max(1, g.max_channels // 2),
-                                        bottleneck="conv")
+                                        bottleneck="conv", bottom=bottom)
             else:  # the 2D experiments: the same MLP, with no narrow latent layer
                 d = dataclasses.replace(g, latent_dim=g.width)
             object.__setattr__(self, "discriminator", d)
@@ -138,6 +144,8 @@ class GAIA(StimModel):
 
         # updates (lines 24-25); each loss reaches only its own network's parameters
         g_loss = L_gen * (1 - w_int) + L_int * w_int + c.distance_weight * L_dist
+        if c.recon_weight:
+            g_loss = g_loss + c.recon_weight * l1(x, x_gen)
         d_loss = L_x - (L_gen + L_int) / 2 * w_fake
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
