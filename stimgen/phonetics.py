@@ -110,6 +110,25 @@ def max_formant_for(f0: float) -> float:
     return float(np.interp(f0, _CEILING_F0, _CEILING_HZ))
 
 
+def formants_for_voice(y: np.ndarray, sr: int, f0: float) -> np.ndarray:
+    """F1-F3 (Hz) measured with the Praat ceiling that fits a voice of mean ``f0``.
+
+    The ceiling is :func:`max_formant_for` ``(f0)``, capped at the Nyquist frequency; a capped
+    ceiling keeps the expected formant density, as Praat then looks for proportionally fewer
+    formants below it.
+
+    Examples
+    --------
+    >>> t = np.arange(8000) / 16000
+    >>> formants_for_voice(np.sin(2 * np.pi * 440 * t), 16000, 120.0).shape
+    (3,)
+    """
+    fitting = max_formant_for(f0)
+    ceiling = min(fitting, sr / 2)
+    n_formants = max(1.0, round(10 * ceiling / fitting) / 2)
+    return measure_formants(y, sr, max_formant=ceiling, n_formants=n_formants)
+
+
 _CEILING_F0 = (140.0, 210.0, 270.0)
 _CEILING_HZ = (5000.0, 6000.0, 8000.0)
 

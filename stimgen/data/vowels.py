@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from stimgen.audio import apply_ramps, resample
 from stimgen.errors import StimgenError
-from stimgen.phonetics import max_formant_for, measure_formants
+from stimgen.phonetics import formants_for_voice
 
 N_TABLE = 1520
 MIN_DURATION = 0.1  # s: room for the on/off ramps and for Praat's analysis window
@@ -169,6 +169,30 @@ def synthesize_vowel(
     return (PEAK * y / np.max(np.abs(y))).astype(np.float32)
 
 
+def mean_vowel(
+    vowel: str, voice: str = "man", f0: float | None = None, sr: int = 16000, duration: float = 0.5,
+    rng: np.random.Generator | int | None = 0,
+) -> np.ndarray:
+    """A token of ``vowel`` (a Peterson & Barney code: iy, ih, eh, ae, ah, aa, ao, uh, uw, er) at
+    the table's mean F1-F3 for ``voice`` (man, woman, child), and its mean F0 unless ``f0`` is given.
+
+    Examples
+    --------
+    >>> y = mean_vowel("iy", "man", f0=120.0, duration=1.0)
+    >>> y.shape
+    (16000,)
+    """
+    if voice not in _UPPER_FORMANTS:
+        raise StimgenError(f"voice must be one of {sorted(_UPPER_FORMANTS)}, got {voice!r}")
+    table = peterson_barney()
+    rows = table[(table["vowel"] == vowel) & (table["type"].map(_VOICE_NAMES) == voice)]
+    if rows.empty:
+        raise StimgenError(f"vowel must be one of {', '.join(table['vowel'].unique())}, got {vowel!r}")
+    means = rows[["f0", "f1", "f2", "f3"]].astype(float).mean()
+    formants, bandwidths = vocal_tract(means.f1, means.f2, means.f3, voice)
+    return synthesize_vowel(means.f0 if f0 is None else f0, formants, bandwidths, sr=sr, duration=duration, rng=rng)
+
+
 def generate(
     n: int | None = None,
     seed: int = 0,
@@ -232,7 +256,7 @@ def generate(
         y = synthesize_vowel(row.f0, formants, bandwidths, sr, duration,
                              rng=np.random.default_rng([seed, 0, stream]))
         audio.append(y)
-        measured.append(_measure(y, sr, row.f0)[:2])
+        measured.append(formants_for_voice(y, sr, row.f0)[:2])
     labels[["f1_measured", "f2_measured"]] = np.array(measured).reshape(-1, 2)
     return audio, labels[["type", "sex", "speaker", "vowel", "ipa", "f0", "f1", "f2", "f3",
                           "f1_measured", "f2_measured", "jittered"]]
@@ -256,18 +280,6 @@ def _jittered_rows(table: pd.DataFrame, count: int, rng: np.random.Generator) ->
     rows[["f1", "f2", "f3"]] = jittered
     rows["jittered"] = True
     return rows
-
-
-def _measure(y: np.ndarray, sr: int, f0: float) -> np.ndarray:
-    """F1-F3 measured with the ceiling that fits ``f0``, capped at the Nyquist frequency.
-
-    A capped ceiling keeps the expected formant density: Praat looks for proportionally fewer
-    formants below it.
-    """
-    fitting = max_formant_for(f0)
-    ceiling = min(fitting, sr / 2)
-    n_formants = max(1.0, round(10 * ceiling / fitting) / 2)
-    return measure_formants(y, sr, max_formant=ceiling, n_formants=n_formants)
 
 
 def _glottal_flow(f0: float, duration: float, n: int, open_quotient: float,
