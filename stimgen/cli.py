@@ -121,6 +121,214 @@ def model_show(name_or_path: str) -> None:
     click.echo(describe(load_model(name_or_path)))
 
 
+# --- morph verbs ------------------------------------------------------------------------------------------
+
+def _render_options(f):
+    """--sr, --level and --ramp-ms: how sounds are written (images ignore them)."""
+    f = click.option("--ramp-ms", default=10.0, show_default=True, help="Raised-cosine on/off ramps (ms).")(f)
+    f = click.option("--level", default=-20.0, show_default=True, help="RMS level of every sound (dBFS).")(f)
+    f = click.option("--sr", default=48000, show_default=True, help="Sample rate of every WAV (Hz).")(f)
+    return f
+
+
+def _output_options(f):
+    f = click.option("--force", is_flag=True, help="Replace --out if it exists.")(f)
+    f = click.option("--seed", default=0, show_default=True, help="Seed of the phase reconstruction.")(f)
+    f = click.option("--out", required=True, type=click.Path(), help="Folder to write (must not exist).")(f)
+    return f
+
+
+def _model_for(model: str | None, example: str) -> str:
+    """The model named, or the shipped one for the kind of file given: vowels for sounds, digits for images."""
+    if model:
+        return model
+    from stimgen.data.folder import IMAGE_EXTENSIONS
+
+    return "digits" if os.path.splitext(example)[1].lower() in IMAGE_EXTENSIONS else "vowels"
+
+
+def _command() -> str:
+    import shlex
+
+    return "stimgen " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _render(sr: int, level: float, ramp_ms: float):
+    from stimgen.morph.domain import RenderSettings
+
+    return RenderSettings(sr=sr, level_dbfs=level, ramp_ms=ramp_ms)
+
+
+MODEL_HELP = "A model folder, or a shipped model: vowels, birdsong, digits. Default: vowels for sounds, digits for images."
+
+
+@cli.command("continuum")
+@click.option("--a", "a", required=True, type=click.Path(), help="First endpoint (sound or image file).")
+@click.option("--b", "b", required=True, type=click.Path(), help="Last endpoint.")
+@click.option("--steps", default=11, show_default=True, help="Stimuli, endpoints included.")
+@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--spacing", default="equal", show_default=True, type=click.Choice(["equal", "linear"]),
+              help="equal: equal distances between neighbours in --metric; linear: equal latent steps.")
+@click.option("--path", "path", default="linear", show_default=True, type=click.Choice(["linear", "slerp"]),
+              help="Interpolation between the two codes.")
+@click.option("--metric", default=None, type=click.Choice(["spectral", "formants", "pixel"]),
+              help="Distance for --spacing equal: spectral (log-mel, dB; sound default), formants (F1/F2 in "
+                   "Bark, Praat), pixel (images).")
+@click.option("--endpoints", default="reconstruct", show_default=True, type=click.Choice(["reconstruct", "original"]),
+              help="reconstruct: every step passes through the model; original: the input files are steps 0 and N-1.")
+@_render_options
+@_output_options
+def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, path: str, metric: str | None,
+                  endpoints: str, sr: int, level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
+    """Write an N-step continuum from --a to --b with manifest.csv for PsychoPy.
+
+    Example: stimgen continuum --a i.wav --b a.wav --steps 11 --out i-a
+    """
+    from stimgen import load_model
+    from stimgen.export import export
+    from stimgen.morph.continuum import continuum
+
+    render = _render(sr, level, ramp_ms)
+    stimuli = continuum(load_model(_model_for(model, a)), a, b, steps=steps, spacing=spacing, path=path,
+                        metric=metric, endpoints=endpoints, seed=seed)
+    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+
+
+@cli.group()
+def attributes() -> None:
+    """Latent attribute vectors (fit them, then use them with stimgen edit)."""
+
+
+@attributes.command("fit")
+@click.option("--model", required=True, help="A model folder or a shipped model (vowels, birdsong, digits).")
+@click.option("--columns", required=True, help="Comma-separated label columns, e.g. F1,F2,F0,sex.")
+@click.option("--data", default=None,
+              help="A built-in set or a folder with labels.csv. Default: the model's own training items.")
+@click.option("--method", default="ols", show_default=True, type=click.Choice(["ols", "mean-diff"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def attributes_fit(model: str, columns: str, data: str | None, method: str, out: str, force: bool) -> None:
+    """Fit one latent direction per unit of each attribute (OLS with an intercept, or mean differences).
+
+    Example: stimgen attributes fit --model vowels --columns F1,F2,F0,sex --out vectors.json
+    """
+    from stimgen import load_model
+    from stimgen.morph.attributes import fit_model_attributes
+
+    if os.path.exists(out) and not force:
+        raise StimgenError("already exists; pass --force to overwrite it", path=out)
+    vectors = fit_model_attributes(load_model(model), [c.strip() for c in columns.split(",") if c.strip()],
+                                   data=data, method=method, progress=True)
+    vectors.save(out)
+    r2 = ", ".join(f"{v:.2f}" for v in vectors.r2)
+    click.echo(f"wrote {len(vectors.names)} vectors ({', '.join(vectors.names)}) fitted on {vectors.n} items to "
+               f"{out}\nR² per latent dimension: {r2}")
+
+
+@cli.command("edit")
+@click.option("--model", required=True, help="The model the vectors were fitted on.")
+@click.option("--input", "input_", required=True, type=click.Path(), help="The file to edit.")
+@click.option("--vectors", required=True, type=click.Path(), help="vectors.json from stimgen attributes fit.")
+@click.option("--attribute", required=True, help="Which vector, e.g. F1 (or sex=m for a categorical level).")
+@click.option("--values", required=True, help="Comma-separated changes in the attribute's units, e.g. -200,-100,0,100,200.")
+@_render_options
+@_output_options
+def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str, sr: int, level: float,
+             ramp_ms: float, out: str, seed: int, force: bool) -> None:
+    """Move a stimulus along an attribute vector; the manifest has the requested and measured change.
+
+    Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200 --out f1
+    """
+    from stimgen import load_model
+    from stimgen.export import export
+    from stimgen.morph.attributes import AttributeVectors, edit
+
+    try:
+        numbers = [float(v) for v in values.split(",")]
+    except ValueError:
+        raise StimgenError(f"--values must be comma-separated numbers, got {values!r}") from None
+    render = _render(sr, level, ramp_ms)
+    stimuli = edit(load_model(model), input_, AttributeVectors.load(vectors), attribute, numbers, seed=seed,
+                   vectors_path=vectors)
+    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+
+
+@cli.command("grid")
+@click.option("--anchors", required=True, help="3 or 4 comma-separated files: A,B,C[,D] at (0,0), (1,0), (0,1)[, (1,1)].")
+@click.option("--steps", default=5, show_default=True, help="Points per side.")
+@click.option("--model", default=None, help=MODEL_HELP)
+@_render_options
+@_output_options
+def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int,
+             force: bool) -> None:
+    """Write a 2D grid of stimuli spanned by 3 (a triangle) or 4 anchors (bilinear), e.g. a vowel space.
+
+    Example: stimgen grid --anchors i.wav,a.wav,u.wav --steps 5 --out vowel-space
+    """
+    from stimgen import load_model
+    from stimgen.export import export
+    from stimgen.morph.grid import grid
+
+    files = [f.strip() for f in anchors.split(",") if f.strip()]
+    render = _render(sr, level, ramp_ms)
+    stimuli = grid(load_model(_model_for(model, files[0] if files else "")), files, steps=steps, seed=seed)
+    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+
+
+@cli.command("encode")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV to write (its provenance goes beside it, .json).")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool) -> None:
+    """Write the latent codes of FILES as a CSV (file, sha256, z0, z1, ...).
+
+    Example: stimgen encode --model vowels i.wav a.wav --out codes.csv
+    """
+    from stimgen import load_model
+    from stimgen.export import write_latents
+    from stimgen.morph.codes import encode_files
+    from stimgen.morph.domain import Domain
+
+    m = load_model(_model_for(model, files[0]))
+    path = write_latents(encode_files(m, list(files)), out, Domain(m), _command(), force)
+    click.echo(f"wrote the codes of {len(files)} files to {path}")
+
+
+@cli.command("decode")
+@click.option("--latents", required=True, type=click.Path(), help="CSV with columns z0, z1, ... (as stimgen encode writes).")
+@click.option("--model", required=True, help="A model folder or a shipped model (vowels, birdsong, digits).")
+@_render_options
+@_output_options
+def decode_cmd(latents: str, model: str, sr: int, level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
+    """Write the stimuli of the codes in a latents CSV, with a manifest.
+
+    Example: stimgen decode --model vowels --latents codes.csv --out decoded
+    """
+    from stimgen import load_model
+    from stimgen.export import export
+    from stimgen.morph.codes import decode_latents
+
+    render = _render(sr, level, ramp_ms)
+    stimuli = decode_latents(load_model(model), latents, seed=seed)
+    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+
+
+@cli.command("demo")
+@click.option("--out", default="stimgen-demo", show_default=True, type=click.Path(), help="Folder to write.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the synthesis and the phase reconstruction.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def demo_cmd(out: str, seed: int, force: bool) -> None:
+    """An /i/-/a/ continuum, F1 attribute vectors and an F1 edit from the shipped vowel model, in one folder.
+
+    Example: stimgen demo --out demo   (then open demo/README.md and demo/continuum_i_a/sheet.png)
+    """
+    from stimgen.demo import demo
+
+    path = demo(out, seed=seed, command=_command(), force=force)
+    click.echo(f"wrote the demo to {path}: see {path / 'README.md'}")
+
+
 def main() -> None:
     """Entry point: run the command, turning bad input into one line and exit code 2."""
     try:

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +9,31 @@ import pytest
 def _private_cache(tmp_path_factory):
     """Built-in sets are cached in a folder of the test session's own, never the user's."""
     os.environ["STIMGEN_CACHE"] = str(tmp_path_factory.mktemp("stimgen-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_manifest_loads_in_psychopy(tmp_path_factory):
+    """After the whole session: every manifest.csv any test wrote loads with PsychoPy's own
+    importConditions, and every file it names exists relative to the manifest."""
+    yield
+    for manifest in sorted(tmp_path_factory.getbasetemp().rglob("manifest.csv")):
+        if any(part.startswith(".") for part in manifest.relative_to(tmp_path_factory.getbasetemp()).parts):
+            continue  # a temporary folder left by a test of failure handling: checked by that test
+        check_psychopy_manifest(manifest)
+
+
+def check_psychopy_manifest(manifest: Path) -> list[dict]:
+    """Load ``manifest`` as PsychoPy does and check the files it names; return its rows."""
+    from psychopy.data import importConditions
+
+    rows = importConditions(str(manifest))
+    assert rows, f"{manifest}: no rows"
+    for row in rows:
+        for column in ("stim_file", "spectrogram_file"):
+            if column in row:
+                assert "\\" not in row[column] and not os.path.isabs(row[column])
+                assert (manifest.parent / row[column]).is_file(), f"{manifest}: {row[column]} missing"
+    return rows
 
 
 def tone(freq: float = 440.0, sr: int = 16000, seconds: float = 0.5, amp: float = 0.5) -> np.ndarray:

@@ -1,0 +1,219 @@
+"""Writing a stimulus set as a folder that drops into PsychoPy or jsPsych.
+
+The folder holds ``stimuli/`` (16-bit PCM WAVs at one rate, equal duration and RMS level, with
+ramps; or PNGs), ``spectrograms/`` (one PNG per sound), ``sheet.png`` (every stimulus with the
+distance to its neighbour), ``manifest.csv`` (one row per stimulus, loadable as it is by
+PsychoPy's ``importConditions``) and ``manifest.json`` (the same rows, a jsPsych preload list and
+the provenance: stimgen version, model and hash, command, seed, every setting, input hashes).
+Every feature and distance is measured on the files as written. The folder is built in a
+temporary folder and renamed into place, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import stimgen
+from stimgen.audio import load_audio, save_wav
+from stimgen.errors import StimgenError
+from stimgen.features import audio_features, image_features
+from stimgen.image import load_image, save_image
+from stimgen.models.bundle import file_sha256
+from stimgen.morph.domain import METRIC_UNITS, RenderSettings, bark_distance
+from stimgen.morph.stimuli import StimulusSet
+from stimgen.outputs import atomic_dir
+
+STIMULI_DIR = "stimuli"
+SPECTROGRAM_DIR = "spectrograms"
+MANIFEST_CSV = "manifest.csv"
+MANIFEST_JSON = "manifest.json"
+SHEET = "sheet.png"
+#: Attributes whose edits can be checked against a measured feature.
+FEATURE_OF_ATTRIBUTE = {"f0": "f0_hz", "f1": "f1_hz", "f2": "f2_hz"}
+
+
+def export(
+    stimuli: StimulusSet,
+    out: str | os.PathLike,
+    render: RenderSettings = RenderSettings(),
+    command: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Write ``stimuli`` as a stimulus folder ``out``; return its path.
+
+    ``render`` sets the sample rate, level and ramps of sounds; ``command`` is recorded in the
+    provenance (the CLI passes its command line). ``out`` must not exist unless ``force``.
+
+    Examples
+    --------
+    >>> from stimgen import load_model
+    >>> from stimgen.morph import continuum
+    >>> export(continuum(load_model("vowels"), "i.wav", "a.wav"), "i-a")   # doctest: +SKIP
+    PosixPath('i-a')
+    """
+    domain = stimuli.domain
+    seed = int(stimuli.settings.get("seed", 0))
+    metric = stimuli.settings.get("metric") or domain.default_metric()
+    audio = domain.kind == "audio"
+    signals = domain.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
+    with atomic_dir(out, force=force) as tmp:
+        files = [f"{STIMULI_DIR}/{name}.{'wav' if audio else 'png'}" for name in stimuli.table["name"]]
+        for file, signal in zip(files, signals):
+            if audio:
+                save_wav(tmp / file, signal, render.sr)
+            else:
+                save_image(tmp / file, signal)
+        # everything below is measured on the files as written
+        features = pd.DataFrame([_features(domain, tmp / file) for file in files])
+        written = np.stack([domain.load(tmp / file) for file in files])
+        if metric == "formants":
+            distances = bark_distance(features[["f1_bark", "f2_bark"]].to_numpy()[1:],
+                                      features[["f1_bark", "f2_bark"]].to_numpy()[:-1])
+        else:
+            distances = domain.neighbour_distances(written, metric)
+        table = stimuli.table.drop(columns="name").reset_index(drop=True)
+        manifest = pd.concat([pd.DataFrame({"stim_file": files}), table, features], axis=1)
+        extra: dict = {}
+        if stimuli.baseline is not None:
+            manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
+        manifest["distance_prev"] = np.concatenate([[np.nan], distances])
+        if audio:
+            manifest["spectrogram_file"] = [f"{SPECTROGRAM_DIR}/{name}.png" for name in stimuli.table["name"]]
+            for file, item in zip(manifest["spectrogram_file"], written):
+                save_spectrogram_png(tmp / file, item[0])
+        manifest["sha256"] = [file_sha256(tmp / file) for file in files]
+        _write_sheet(tmp / SHEET, stimuli, written, distances, metric)
+        manifest.to_csv(tmp / MANIFEST_CSV, index=False, float_format="%.6g", lineterminator="\n")
+        (tmp / MANIFEST_JSON).write_text(json.dumps(
+            _provenance(stimuli, manifest, render, metric, command, extra), indent=2, allow_nan=False) + "\n")
+    return Path(out)
+
+
+def _features(domain, path: Path) -> dict[str, float]:
+    if domain.kind == "audio":
+        y, sr = load_audio(path, allow_silence=True)
+        return audio_features(y, sr, domain.pitch_range)
+    return image_features(load_image(path, mode=domain.mode))
+
+
+def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, render: RenderSettings,
+                     seed: int) -> tuple[pd.DataFrame, dict]:
+    """The change of the edited attribute's feature against the unedited item, measured the same way
+    (rendered, written as 16-bit PCM and read back), and that baseline value for the provenance."""
+    feature = FEATURE_OF_ATTRIBUTE.get(str(stimuli.settings.get("attribute", "")).lower())
+    if feature is None or stimuli.domain.kind != "audio":
+        return manifest, {}
+    scratch = tmp / "unedited.wav"
+    save_wav(scratch, stimuli.domain.render(stimuli.baseline[None], render, seed=seed)[0], render.sr)
+    baseline = _features(stimuli.domain, scratch)[feature]
+    scratch.unlink()
+    manifest = manifest.copy()
+    manifest.insert(manifest.columns.get_loc("requested_change") + 1, "measured_change", manifest[feature] - baseline)
+    return manifest, {f"unedited_{feature}": baseline}
+
+
+def spectrogram_rgb(spec: np.ndarray, scale: int = 4) -> np.ndarray:
+    """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB, low frequencies at the bottom,
+    each bin ``scale`` x ``scale`` pixels."""
+    import matplotlib.cm  # the colour map only: pyplot is not needed here and slow to import
+
+    rgb = matplotlib.colormaps["magma"](np.clip(spec[::-1], 0.0, 1.0))[..., :3]
+    return np.kron(rgb, np.ones((scale, scale, 1)))
+
+
+def save_spectrogram_png(path: str | os.PathLike, spec: np.ndarray, scale: int = 4) -> None:
+    """A spectrogram (n_mels, n_frames) in [0, 1] as a magma-coloured PNG, low frequencies at the bottom."""
+    save_image(path, spectrogram_rgb(spec, scale))
+
+
+def _write_sheet(path: Path, stimuli: StimulusSet, written: np.ndarray, distances: np.ndarray, metric: str) -> None:
+    """Every stimulus as written (its spectrogram, or the image), captioned with its name and the distance to
+    the previous one; drawn with Pillow, which is much faster to start than matplotlib."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    audio = stimuli.domain.kind == "audio"
+    tiles = [spectrogram_rgb(w[0], 2) if audio else np.kron(w[0] if w.shape[0] == 1 else w.transpose(1, 2, 0),
+                                                            np.ones((4, 4) if w.shape[0] == 1 else (4, 4, 1)))
+             for w in written]
+    tiles = [(np.repeat(t[..., None], 3, axis=2) if t.ndim == 2 else t) for t in tiles]
+    th, tw = tiles[0].shape[:2]
+    if {"row", "col"} <= set(stimuli.table.columns):  # a grid: each stimulus at its place
+        cells = list(zip(stimuli.table["row"], stimuli.table["col"]))
+    else:
+        per_row = min(len(tiles), 6)
+        cells = [(i // per_row, i % per_row) for i in range(len(tiles))]
+    nrows, ncols = max(r for r, _ in cells) + 1, max(c for _, c in cells) + 1
+    pad, caption, header = 8, 34, 30
+    sheet = Image.new("RGB", (pad + ncols * (tw + pad), header + nrows * (th + caption + pad)), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=12)
+    unit = METRIC_UNITS[metric]
+    draw.text((pad, 8), f"{stimuli.kind} through model {stimuli.domain.name}: distance to the previous stimulus "
+                        f"({metric}, {unit}, measured on the files)", fill="black", font=font)
+    for i, (tile, name, (row, col)) in enumerate(zip(tiles, stimuli.table["name"], cells)):
+        x = pad + col * (tw + pad)
+        y = header + row * (th + caption + pad)
+        label = name if i == 0 else f"{name}\nd = {distances[i - 1]:.3g} {unit}"
+        draw.multiline_text((x, y), label, fill="black", font=font, spacing=2)
+        sheet.paste(Image.fromarray(np.round(np.clip(tile, 0, 1) * 255).astype(np.uint8)), (x, y + caption))
+    sheet.save(path)
+
+
+def _json_value(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not math.isfinite(float(v)) else float(v)
+    return v
+
+
+def _provenance(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSettings, metric: str,
+                command: str | None, extra: dict) -> dict:
+    domain = stimuli.domain
+    rows = [{k: _json_value(v) for k, v in row.items()} for row in manifest.to_dict("records")]
+    for row, z in zip(rows, stimuli.z):
+        row["z"] = [round(float(v), 6) for v in z]
+    settings = {k: _json_value(v) for k, v in {**stimuli.settings, **extra}.items()}
+    if domain.kind == "audio":
+        settings["render"] = dataclasses.asdict(render)
+        settings["spectrogram"] = domain.spectrogram.to_dict()
+    return {
+        "stimgen_version": stimgen.__version__,
+        "kind": stimuli.kind,
+        "command": command or "stimgen Python API",
+        "seed": int(stimuli.settings.get("seed", 0)),
+        "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.kind},
+        "metric": {"name": metric, "unit": METRIC_UNITS[metric]},
+        "settings": settings,
+        "inputs": [{"file": p.name, "sha256": file_sha256(p)} for p in stimuli.inputs],
+        "columns": list(manifest.columns),
+        "preload": {"audio" if domain.kind == "audio" else "images": list(manifest["stim_file"])},
+        "stimuli": rows,
+    }
+
+
+def write_latents(table: pd.DataFrame, out: str | os.PathLike, domain, command: str | None = None,
+                  force: bool = False) -> Path:
+    """Write codes as a CSV ``out`` and their provenance beside it (``out`` with ``.json`` added)."""
+    out = Path(out)
+    side = out.with_name(out.name + ".json")
+    for path in (out, side):
+        if path.exists() and not force:
+            raise StimgenError("already exists; pass --force to overwrite it", path=path)
+    provenance = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
+                  "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.kind},
+                  "rows": len(table), "latent_dim": int(domain.model.latent_dim)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for path, write in ((out, lambda p: table.to_csv(p, index=False, float_format="%.6g", lineterminator="\n")),
+                        (side, lambda p: p.write_text(json.dumps(provenance, indent=2) + "\n"))):
+        tmp = path.with_name(f".{path.name}.tmp")
+        write(tmp)
+        tmp.replace(path)
+    return out

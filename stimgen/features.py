@@ -1,0 +1,53 @@
+"""What a stimulus measures: the features every manifest reports.
+
+Audio: duration, RMS and peak level, F0 (Praat, autocorrelation) and F1/F2 (Praat, Burg, with the
+formant ceiling that fits the measured F0, :func:`~stimgen.phonetics.formants_for_voice`), also
+in Bark. F1/F2 mean something for voices only; for other sounds they are reported as Praat finds
+them. Images: mean intensity. Values Praat cannot find are NaN (empty cells in a CSV).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stimgen.audio import check_audio, peak_dbfs, rms_dbfs
+from stimgen.phonetics import formants_for_voice, hz_to_bark, measure_f0
+
+#: Pitch search range (Hz) for sounds whose kind is not known: human voices.
+SPEECH_PITCH_RANGE = (60.0, 600.0)
+#: Pitch search range (Hz) for the sounds of built-in data sets (birdsong syllables: 400-1500 Hz).
+PITCH_RANGES = {"vowels": SPEECH_PITCH_RANGE, "birdsong": (250.0, 2500.0)}
+
+
+def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SPEECH_PITCH_RANGE) -> dict[str, float]:
+    """Duration (s), RMS and peak level (dBFS), mean F0 and median F1/F2 (Hz and Bark) of a sound.
+
+    Examples
+    --------
+    >>> t = np.arange(16000) / 16000
+    >>> f = audio_features(0.1 * np.sin(2 * np.pi * 200 * t), 16000)
+    >>> round(f["duration_s"], 3), round(f["f0_hz"])
+    (1.0, 200)
+    """
+    y = check_audio(y)
+    f0 = measure_f0(y, sr, floor=pitch_range[0], ceiling=pitch_range[1])
+    f1 = f2 = float("nan")
+    if np.isfinite(f0):
+        f1, f2 = (float(v) for v in formants_for_voice(y, sr, f0)[:2])
+    return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0,
+            "f1_hz": f1, "f2_hz": f2, "f1_bark": _bark(f1), "f2_bark": _bark(f2)}
+
+
+def _bark(f: float) -> float:
+    return float(hz_to_bark(f)) if np.isfinite(f) else float("nan")
+
+
+def image_features(x: np.ndarray) -> dict[str, float]:
+    """Mean intensity in [0, 1] of an image ((H, W) or (H, W, 3)).
+
+    Examples
+    --------
+    >>> image_features(np.full((4, 4), 0.25))
+    {'mean_intensity': 0.25}
+    """
+    return {"mean_intensity": float(np.mean(x))}

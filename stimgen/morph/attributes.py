@@ -1,0 +1,243 @@
+"""Attribute vectors: latent directions per unit of a labelled attribute, and edits along them.
+
+``ols``: regress the codes on the attributes with an intercept, Z = [1, A] B + E, numeric
+columns as they are and categorical ones one-hot (the first level in sorted order is the
+reference). Each row of B is the latent direction per unit of its attribute with the others
+held constant. ``mean-diff``: for a numeric column, the difference of mean codes between the
+items above and below its median, divided by the difference of the column's means there; for a
+level of a categorical column, its mean code minus the reference level's. The R² per latent
+dimension is that of the OLS fit in both cases: how much of each dimension the attributes explain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import stimgen
+from stimgen.errors import StimgenError
+from stimgen.morph.domain import Domain
+from stimgen.morph.stimuli import StimulusSet
+
+METHODS = ("ols", "mean-diff")
+
+
+@dataclass(frozen=True)
+class AttributeVectors:
+    """Latent directions fitted on a model's codes; saved as JSON with the model's hash."""
+
+    names: tuple[str, ...]
+    vectors: np.ndarray      # (len(names), latent_dim): the direction per unit of each attribute
+    intercept: np.ndarray    # (latent_dim,)
+    r2: np.ndarray           # (latent_dim,) R² of the OLS fit per latent dimension
+    method: str
+    columns: tuple[str, ...]
+    n: int
+    model_sha256: str = ""
+    data: str = ""
+
+    def vector(self, attribute: str) -> np.ndarray:
+        """The direction of ``attribute`` (case-insensitive; ``column=level`` for categorical levels)."""
+        lookup = {name.lower(): i for i, name in enumerate(self.names)}
+        if attribute.lower() not in lookup:
+            raise StimgenError(f"no vector for attribute {attribute!r}; the file has {', '.join(self.names)}")
+        return self.vectors[lookup[attribute.lower()]]
+
+    def canonical(self, attribute: str) -> str:
+        """``attribute`` spelled as in the file."""
+        self.vector(attribute)
+        return next(name for name in self.names if name.lower() == attribute.lower())
+
+    def to_dict(self) -> dict:
+        return {"stimgen_version": stimgen.__version__, "model_sha256": self.model_sha256, "data": self.data,
+                "method": self.method, "columns": list(self.columns), "n": self.n,
+                "vectors": {name: [float(v) for v in vec] for name, vec in zip(self.names, self.vectors)},
+                "intercept": [float(v) for v in self.intercept], "r2": [float(v) for v in self.r2]}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the vectors as JSON (written to a temporary file, then renamed)."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "AttributeVectors":
+        path = Path(path)
+        if not path.is_file():
+            raise StimgenError("no such vectors file", path=path)
+        try:
+            d = json.loads(path.read_text())
+            names = tuple(d["vectors"])
+            vectors = np.array([d["vectors"][k] for k in names], dtype=np.float64)
+            if vectors.ndim != 2 or not names:
+                raise ValueError("vectors must be a non-empty mapping of equal-length lists")
+            return cls(names, vectors, np.asarray(d["intercept"], dtype=np.float64),
+                       np.asarray(d["r2"], dtype=np.float64), d["method"], tuple(d["columns"]), int(d["n"]),
+                       d.get("model_sha256", ""), d.get("data", ""))
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise StimgenError(f"not a stimgen attribute-vectors file ({exc.__class__.__name__}: {exc})",
+                               path=path) from None
+
+    def check_model(self, domain: Domain, path: str | os.PathLike | None = None) -> None:
+        """Refuse vectors fitted on another model (a different weights hash)."""
+        if self.model_sha256 != domain.sha256:
+            raise StimgenError(f"vectors were fitted on another model (sha256 {self.model_sha256[:12]}), "
+                               f"not on {domain.name!r} ({domain.sha256[:12]}); fit them again on this model",
+                               path=path)
+        if self.vectors.shape[1] != domain.model.latent_dim:
+            raise StimgenError(f"vectors have {self.vectors.shape[1]} dimensions, the model's codes "
+                               f"{domain.model.latent_dim}", path=path)
+
+
+def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], method: str = "ols") -> AttributeVectors:
+    """Fit one latent direction per attribute (or per categorical level) on codes ``z`` (N, D).
+
+    ``labels`` has one row per code; ``columns`` name its attributes (case-insensitive). Rows with
+    a missing value in any of them are left out.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=200)
+    >>> z = np.outer(a, [2.0, 0.0]) + 0.01 * rng.normal(size=(200, 2))
+    >>> v = fit_attributes(z, pd.DataFrame({"size": a}), ["size"])
+    >>> np.round(v.vector("size"), 2)
+    array([ 2., -0.])
+    """
+    if method not in METHODS:
+        raise StimgenError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or len(z) != len(labels):
+        raise StimgenError(f"codes must be (N, D) with one row per label row, got {z.shape} for {len(labels)} rows")
+    if not columns:
+        raise StimgenError("name at least one attribute column")
+    lookup = {c.lower(): c for c in labels.columns}
+    missing = [c for c in columns if c.lower() not in lookup]
+    if missing:
+        raise StimgenError(f"no column {', '.join(map(repr, missing))} in the labels "
+                           f"(columns: {', '.join(map(str, labels.columns))})")
+    cols = [lookup[c.lower()] for c in columns]
+    table = labels[cols].reset_index(drop=True)
+    keep = table.notna().all(axis=1).to_numpy()
+    table, z = table[keep], z[keep]
+    design, names, parts = [np.ones(len(table))], [], []
+    for c in cols:
+        values = table[c]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            design.append(values.to_numpy(dtype=np.float64))
+            names.append(c)
+            parts.append((c, None))
+        else:
+            levels = sorted(values.astype(str).unique())
+            if len(levels) < 2:
+                raise StimgenError(f"column {c!r} has a single level ({levels[0]!r}); nothing to contrast")
+            for level in levels[1:]:
+                design.append((values.astype(str) == level).to_numpy(dtype=np.float64))
+                names.append(f"{c}={level}")
+                parts.append((c, level))
+    X = np.stack(design, axis=1)
+    if len(X) <= X.shape[1] or np.linalg.matrix_rank(X) < X.shape[1]:
+        raise StimgenError(f"{len(X)} complete rows cannot separate {X.shape[1] - 1} attribute terms "
+                           "(too few rows, or columns that duplicate each other)")
+    beta, *_ = np.linalg.lstsq(X, z, rcond=None)
+    residual = z - X @ beta
+    total = np.sum((z - z.mean(0)) ** 2, axis=0)
+    r2 = 1.0 - np.sum(residual**2, axis=0) / np.where(total > 0, total, np.nan)
+    vectors = beta[1:]
+    if method == "mean-diff":
+        vectors = np.stack([_mean_difference(z, table[c], level) for c, level in parts])
+    return AttributeVectors(tuple(names), vectors, beta[0], r2, method, tuple(cols), int(len(X)))
+
+
+def _mean_difference(z: np.ndarray, values: pd.Series, level: str | None) -> np.ndarray:
+    if level is None:
+        v = values.to_numpy(dtype=np.float64)
+        upper = v > np.median(v)
+        if upper.all() or not upper.any():
+            raise StimgenError(f"column {values.name!r} takes one value; no direction to find")
+        return (z[upper].mean(0) - z[~upper].mean(0)) / (v[upper].mean() - v[~upper].mean())
+    s = values.astype(str).to_numpy()
+    reference = sorted(set(s))[0]
+    return z[s == level].mean(0) - z[s == reference].mean(0)
+
+
+def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | None = None,
+                         method: str = "ols", progress: bool = False) -> AttributeVectors:
+    """Fit attribute vectors on ``model``'s codes of a data set.
+
+    ``data=None`` uses the model's own training items (their codes and labels in the model
+    folder's ``latents.csv``); otherwise a built-in set's name or a folder with ``labels.csv``,
+    encoded here.
+
+    Examples
+    --------
+    >>> from stimgen import load_model
+    >>> v = fit_model_attributes(load_model("vowels"), ["F1", "F2", "F0", "sex"])   # doctest: +SKIP
+    """
+    domain = Domain(model)
+    if data is None:
+        path = Path(model.info["path"]) / "latents.csv"
+        if not path.is_file():
+            raise StimgenError("model folder has no latents.csv; give the data to fit on", path=path.parent)
+        table = pd.read_csv(path)
+        zcols = [c for c in table.columns if c.startswith("z") and c[1:].isdigit()]
+        z, labels, source = table[zcols].to_numpy(), table.drop(columns=zcols), f"{domain.name}/latents.csv"
+    else:
+        from stimgen.data import open_dataset
+
+        ds = open_dataset(data, progress=progress)
+        if ds.kind == "audio":
+            if domain.kind != "audio":
+                raise StimgenError(f"holds sounds, but model {domain.name!r} makes images", path=ds.root)
+            x = ds.spectrograms(domain.spectrogram, progress=progress)[:, None]
+        else:
+            if domain.kind != "image":
+                raise StimgenError(f"holds images, but model {domain.name!r} makes sounds", path=ds.root)
+            x = np.stack([domain.load(ds.path(i)) for i in range(len(ds))])
+        z = np.concatenate([domain.encode(x[i : i + 256]) for i in range(0, len(x), 256)])
+        labels, source = ds.labels, str(data)
+    fitted = fit_attributes(z, labels, columns, method)
+    return AttributeVectors(fitted.names, fitted.vectors, fitted.intercept, fitted.r2, fitted.method,
+                            fitted.columns, fitted.n, domain.sha256, source)
+
+
+def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: str, values, seed: int = 0,
+         vectors_path: str | os.PathLike | None = None) -> StimulusSet:
+    """``input`` moved along ``attribute``'s vector by each of ``values`` (in the attribute's units).
+
+    The stimulus set carries the unedited reconstruction as its baseline, so that
+    :func:`stimgen.export.export` reports the measured change beside the requested one.
+
+    Examples
+    --------
+    >>> from stimgen import load_model
+    >>> v = AttributeVectors.load("vectors.json")                                  # doctest: +SKIP
+    >>> s = edit(load_model("vowels"), "eh.wav", v, "F1", [-200, -100, 0, 100, 200])  # doctest: +SKIP
+    """
+    domain = Domain(model)
+    vectors.check_model(domain, vectors_path)
+    direction = vectors.vector(attribute)
+    attribute = vectors.canonical(attribute)
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")
+    input = Path(input)
+    x0 = domain.load(input)[None]
+    z0 = domain.encode(x0)[0]
+    z = z0 + values[:, None] * direction
+    x = domain.decode(z)
+    table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(len(values))], "step": np.arange(len(values)),
+                          "attribute": attribute, "requested_change": values, "input_file": input.name})
+    settings = {"verb": "edit", "input": str(input), "attribute": attribute, "values": values.tolist(),
+                "vectors_method": vectors.method, "vectors_columns": list(vectors.columns),
+                "vectors_data": vectors.data, "seed": int(seed)}
+    if vectors_path is not None:
+        settings["vectors_file"] = str(vectors_path)
+    return StimulusSet(domain, "edit", x, z, table, settings, inputs=[input] + ([Path(vectors_path)] if vectors_path
+                       else []), baseline=domain.decode(z0[None])[0])

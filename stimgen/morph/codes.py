@@ -1,0 +1,72 @@
+"""Files to latent codes and back: the building blocks for designs the other verbs do not cover."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stimgen.errors import StimgenError
+from stimgen.models.bundle import file_sha256
+from stimgen.morph.domain import Domain
+from stimgen.morph.stimuli import StimulusSet
+
+
+def encode_files(model, files: list[str | os.PathLike]) -> pd.DataFrame:
+    """One row per file: ``file``, ``sha256`` and the code ``z0 .. z{D-1}``.
+
+    Examples
+    --------
+    >>> from stimgen import load_model
+    >>> encode_files(load_model("vowels"), ["iy.wav", "aa.wav"]).shape            # doctest: +SKIP
+    (2, 34)
+    """
+    if not files:
+        raise StimgenError("give one or more files to encode")
+    domain = Domain(model)
+    paths = [Path(f) for f in files]
+    z = domain.encode(np.stack([domain.load(p) for p in paths]))
+    table = pd.DataFrame({"file": [p.as_posix() for p in paths], "sha256": [file_sha256(p) for p in paths]})
+    return pd.concat([table, pd.DataFrame(z, columns=[f"z{i}" for i in range(z.shape[1])])], axis=1)
+
+
+def read_latents(path: str | os.PathLike, latent_dim: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Codes (N, latent_dim) from a CSV with columns ``z0 .. z{latent_dim-1}``, and its other columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise StimgenError("no such latents file", path=path)
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StimgenError(f"not a CSV file that can be read ({exc.__class__.__name__})", path=path) from None
+    zcols = [f"z{i}" for i in range(latent_dim)]
+    missing = [c for c in zcols if c not in table.columns]
+    extra = [c for c in table.columns if c.startswith("z") and c[1:].isdigit() and c not in zcols]
+    if missing or extra:
+        raise StimgenError(f"the model's codes have {latent_dim} dimensions (z0 .. z{latent_dim - 1}); the file has "
+                           f"{len([c for c in table.columns if c.startswith('z') and c[1:].isdigit()])}", path=path)
+    if table.empty:
+        raise StimgenError("has no rows", path=path)
+    z = table[zcols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(z)):
+        raise StimgenError("has empty or non-numeric codes", path=path)
+    return z, table.drop(columns=zcols)
+
+
+def decode_latents(model, latents: str | os.PathLike, seed: int = 0) -> StimulusSet:
+    """The stimuli of the codes in a latents CSV (as :func:`encode_files` writes).
+
+    Examples
+    --------
+    >>> from stimgen import load_model
+    >>> s = decode_latents(load_model("vowels"), "latents.csv")                   # doctest: +SKIP
+    """
+    domain = Domain(model)
+    z, other = read_latents(latents, model.latent_dim)
+    table = pd.DataFrame({"name": [f"decoded_{k:03d}" for k in range(len(z))], "step": np.arange(len(z))})
+    if "file" in other.columns:
+        table["source_file"] = other["file"].astype(str).to_numpy()
+    settings = {"verb": "decode", "latents": str(latents), "seed": int(seed)}
+    return StimulusSet(domain, "decode", domain.decode(z), z, table, settings, inputs=[Path(latents)])

@@ -1,0 +1,65 @@
+"""Grids spanned by three or four anchor stimuli: a vowel triangle or quadrilateral, a face space.
+
+Four anchors A, B, C, D sit at the corners (u, v) = (0, 0), (1, 0), (0, 1), (1, 1) and the codes
+are interpolated bilinearly: z = (1-u)(1-v) A + u(1-v) B + (1-u) v C + u v D, on ``steps`` x
+``steps`` points. Three anchors span a triangle, z = A + u (B - A) + v (C - A) for u + v <= 1:
+``steps`` points along each side, steps (steps + 1) / 2 in all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stimgen.errors import StimgenError
+from stimgen.morph.domain import Domain
+from stimgen.morph.stimuli import StimulusSet
+
+
+def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid positions (M, 2) as (u, v) and the anchors' weights (M, n_anchors) at each.
+
+    Examples
+    --------
+    >>> uv, w = grid_weights(3, 2)
+    >>> uv.tolist(), w.tolist()
+    ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    """
+    if n_anchors not in (3, 4):
+        raise StimgenError(f"a grid needs 3 or 4 anchors, got {n_anchors}")
+    if not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise StimgenError(f"a grid needs at least 2 steps per side, got {steps!r}")
+    ticks = np.linspace(0.0, 1.0, steps)
+    uv = np.array([(u, v) for v in ticks for u in ticks if n_anchors == 4 or u + v <= 1.0 + 1e-9])
+    u, v = uv[:, 0], uv[:, 1]
+    if n_anchors == 4:
+        weights = np.stack([(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v], axis=1)
+    else:
+        weights = np.stack([1 - u - v, u, v], axis=1)
+    return np.round(uv, 4), np.clip(weights, 0.0, 1.0)
+
+
+def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0) -> StimulusSet:
+    """Stimuli on a grid between 3 or 4 anchor files (see the module's docstring for the layout).
+
+    Examples
+    --------
+    >>> from stimgen import load_model
+    >>> g = grid(load_model("vowels"), ["iy.wav", "aa.wav", "uw.wav"], steps=5)   # doctest: +SKIP
+    """
+    uv, weights = grid_weights(len(anchors), steps)
+    domain = Domain(model)
+    anchors = [Path(a) for a in anchors]
+    z_anchor = domain.encode(np.stack([domain.load(a) for a in anchors]))
+    z = weights @ z_anchor
+    rows = np.round(uv[:, 1] * (steps - 1)).astype(int)
+    cols = np.round(uv[:, 0] * (steps - 1)).astype(int)
+    table = pd.DataFrame({"name": [f"grid_r{r}_c{c}" for r, c in zip(rows, cols)], "row": rows, "col": cols,
+                          "grid_u": uv[:, 0], "grid_v": uv[:, 1]})
+    for i, a in enumerate(anchors):
+        table[f"weight_{'abcd'[i]}"] = np.round(weights[:, i], 4)
+    settings = {"verb": "grid", "anchors": [str(a) for a in anchors], "steps": int(steps), "seed": int(seed)}
+    return StimulusSet(domain, "grid", domain.decode(z), z, table, settings, inputs=anchors)

@@ -1,0 +1,39 @@
+"""A set of stimuli in a model's space, before it is written: what every morph verb returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stimgen.morph.domain import Domain
+
+
+@dataclass
+class StimulusSet:
+    """Stimuli as model items, with one table row each and the settings that made them.
+
+    ``domain`` is the model with its file conventions (:class:`~stimgen.morph.domain.Domain`).
+    ``x`` (N, C, H, W) are the model's items and ``z`` (N, latent_dim) their codes. ``table`` holds
+    a ``name`` per stimulus (its file name without extension) and the columns particular to the
+    verb (``step``, ``morph_level``, ``latent_t`` for a continuum, ...). ``sources[i]`` names a
+    file written as it is instead of item i (``--endpoints original``). ``baseline``, when given,
+    is an unedited item against which :func:`stimgen.export.export` measures the changes of an
+    edit. ``inputs`` are the files the set came from; ``settings`` everything that made it.
+    Pass the set to :func:`stimgen.export.export` to write it.
+    """
+
+    domain: Domain
+    kind: str
+    x: np.ndarray
+    z: np.ndarray
+    table: pd.DataFrame
+    settings: dict
+    inputs: list[Path] = field(default_factory=list)
+    sources: list[Path | None] | None = None
+    baseline: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.x)
