@@ -170,7 +170,8 @@ def write_markdown(path: Path, results: pd.DataFrame, edits: pd.DataFrame, vecto
     L += ["", "Medians over the pairs:", "", "| spacing | median CV log-mel | median CV Bark | F1 monotonic | F2 monotonic |",
           "| --- | ---: | ---: | ---: | ---: |"]
     for condition, s in summary.iterrows():
-        L.append(f"| {condition} | {s.cv_logmel:.3f} | {s.cv_bark:.3f} | {s.monotonic_f1}/{s.n} | {s.monotonic_f2}/{s.n} |")
+        L.append(f"| {condition} | {s.cv_logmel:.3f} | {s.cv_bark:.3f} | {int(s.monotonic_f1)}/{int(s.n)} | "
+                 f"{int(s.monotonic_f2)}/{int(s.n)} |")
     L += ["", "## F1 edits", "",
           f"OLS vectors on the model's {vectors.n} training codes with F1, F2, F0 and sex (so F1's vector holds the "
           "others constant). Each vowel moved by -200 to +200 Hz along it; measured change = Praat's F1 of the edited "

@@ -12,6 +12,7 @@ temporary folder and renamed into place, so a failure leaves nothing half-writte
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -22,6 +23,7 @@ import pandas as pd
 
 import stimgen
 from stimgen.audio import load_audio, save_wav
+from stimgen.cache import cache_dir
 from stimgen.errors import StimgenError
 from stimgen.features import audio_features, image_features
 from stimgen.image import load_image, save_image
@@ -119,13 +121,41 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
     return manifest, {f"unedited_{feature}": baseline}
 
 
+@functools.lru_cache(maxsize=1)
+def _magma() -> np.ndarray:
+    """matplotlib's magma colour map as a 256 x 3 table, kept in the cache folder after its first use:
+    importing matplotlib takes longer than drawing every spectrogram of a continuum."""
+    path = cache_dir() / "colormaps" / "magma-256.npy"
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape != (256, 3):
+            raise ValueError("stale colour map")
+    except (OSError, ValueError):
+        import matplotlib
+
+        table = matplotlib.colormaps["magma"](np.arange(256))[:, :3]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
+            np.save(tmp, table)
+            tmp.replace(path)
+        except OSError:  # a read-only cache only costs time
+            pass
+    return table
+
+
 def spectrogram_rgb(spec: np.ndarray, scale: int = 4) -> np.ndarray:
     """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB, low frequencies at the bottom,
-    each bin ``scale`` x ``scale`` pixels."""
-    import matplotlib.cm  # the colour map only: pyplot is not needed here and slow to import
+    each bin ``scale`` x ``scale`` pixels (the colours of matplotlib's ``magma(spec)``)."""
+    index = np.clip((np.asarray(spec[::-1], dtype=np.float64) * 256).astype(int), 0, 255)
+    return _enlarge(_magma()[index], scale)
 
-    rgb = matplotlib.colormaps["magma"](np.clip(spec[::-1], 0.0, 1.0))[..., :3]
-    return np.kron(rgb, np.ones((scale, scale, 1)))
+
+def _enlarge(image: np.ndarray, scale: int, channels_first: bool = False) -> np.ndarray:
+    """Each pixel as a ``scale`` x ``scale`` block; (H, W, C) out."""
+    if channels_first:
+        image = image.transpose(1, 2, 0)
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
 
 
 def save_spectrogram_png(path: str | os.PathLike, spec: np.ndarray, scale: int = 4) -> None:
@@ -139,10 +169,8 @@ def _write_sheet(path: Path, stimuli: StimulusSet, written: np.ndarray, distance
     from PIL import Image, ImageDraw, ImageFont
 
     audio = stimuli.domain.kind == "audio"
-    tiles = [spectrogram_rgb(w[0], 2) if audio else np.kron(w[0] if w.shape[0] == 1 else w.transpose(1, 2, 0),
-                                                            np.ones((4, 4) if w.shape[0] == 1 else (4, 4, 1)))
-             for w in written]
-    tiles = [(np.repeat(t[..., None], 3, axis=2) if t.ndim == 2 else t) for t in tiles]
+    tiles = [spectrogram_rgb(w[0], 2) if audio else _enlarge(np.repeat(w, 3, axis=0) if w.shape[0] == 1 else w, 4,
+                                                             channels_first=True) for w in written]
     th, tw = tiles[0].shape[:2]
     if {"row", "col"} <= set(stimuli.table.columns):  # a grid: each stimulus at its place
         cells = list(zip(stimuli.table["row"], stimuli.table["col"]))

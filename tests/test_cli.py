@@ -17,11 +17,12 @@ def test_version():
     assert result.exit_code == 0 and stimgen.__version__ in result.output
 
 
-@pytest.mark.parametrize("verb", [[], ["data"], ["data", "build"], ["data", "show"]])
+@pytest.mark.parametrize("verb", [[], ["data"], ["data", "build"], ["data", "show"], ["continuum"], ["edit"],
+                                  ["attributes", "fit"], ["grid"], ["encode"], ["decode"], ["demo"]])
 def test_every_verb_has_help_with_an_example_or_listing(verb):
     result = CliRunner().invoke(cli, [*verb, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
-    if len(verb) == 2:
+    if len(verb) == 2 or verb[:1] in (["continuum"], ["edit"], ["grid"], ["encode"], ["decode"], ["demo"]):
         assert "Example:" in result.output
 
 

@@ -244,3 +244,18 @@ def test_existing_output_needs_force(tmp_path, inputs):
     assert (out / "keep.txt").read_text() == "mine"
     assert stimgen_cli(*args, "--force").returncode == 0
     assert not (out / "keep.txt").exists() and (out / "manifest.csv").is_file()
+
+
+def test_birdsong_continuum_uses_the_model_window_and_a_bird_pitch_range(tmp_path):
+    from stimgen.data import build
+
+    ds = build("birdsong", tmp_path / "songs", n=6, seed=3)
+    a, b = (ds.root / ds.labels["file"].iloc[i] for i in (0, 1))
+    c = continuum(load_model("birdsong"), a, b, steps=3, spacing="linear")
+    out = export(c, tmp_path / "morph", RenderSettings(sr=44100))
+    manifest = pd.read_csv(out / "manifest.csv")
+    assert np.allclose(manifest["duration_s"], round(0.252 * 44100) / 44100)
+    # Praat searches 250-2500 Hz for birds (60-600 Hz is for voices)
+    assert Domain(c.domain.model).pitch_range == (250.0, 2500.0)
+    f0 = manifest["f0_hz"].dropna()
+    assert len(f0) > 0 and f0.between(250, 2500).all()
