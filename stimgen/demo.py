@@ -1,7 +1,7 @@
 """``stimgen demo``: everything a vowel study needs, from the shipped vowel model, in one folder.
 
-It synthesises three endpoint vowels (a man's /i/, /a/ and /ɛ/ at Peterson & Barney's mean
-formants, F0 120 Hz, 1 s), builds an 11-step /i/-/a/ continuum with equal log-mel steps, fits
+It synthesises three endpoint vowels (a man's /i/, /ɑ/ and /ɛ/ at Peterson & Barney's mean
+formants, F0 120 Hz, 1 s), builds an 11-step /i/-/ɑ/ continuum with equal log-mel steps, fits
 attribute vectors (F1, F2, F0, sex) on the model's training codes, and moves /ɛ/ along the F1
 vector by -200 to +200 Hz. Each set is written as an experiment-ready folder (see
 :mod:`stimgen.export`), and ``README.md`` sums up what was measured.
@@ -66,9 +66,9 @@ def _summary(root: Path, vectors) -> str:
         "Made by `stimgen demo` with the shipped vowel model. Every file is listed with its measured features in "
         "the `manifest.csv` of its folder; `manifest.json` adds the provenance.",
         "",
-        "- `inputs/`: the endpoints, synthesised vowels of a man (F0 120 Hz): /i/ (`i.wav`), /a/ (`a.wav`), "
-        "/ɛ/ (`eh.wav`).",
-        f"- `continuum_i_a/`: 11 steps from /i/ to /a/, equal log-mel steps. Neighbour distances measured on the "
+        "- `inputs/`: the endpoints, synthesised vowels of a man (F0 120 Hz): /i/ (`i.wav`), /ɑ/ (`a.wav`, "
+        "Peterson & Barney's \"aa\"), /ɛ/ (`eh.wav`).",
+        f"- `continuum_i_a/`: 11 steps from /i/ to /ɑ/, equal log-mel steps. Neighbour distances measured on the "
         f"WAVs: mean {d.mean():.2f} dB, coefficient of variation {d.std() / d.mean():.3f}. F1 goes "
         f"{cont['f1_hz'].iloc[0]:.0f} -> {cont['f1_hz'].iloc[-1]:.0f} Hz, F2 {cont['f2_hz'].iloc[0]:.0f} -> "
         f"{cont['f2_hz'].iloc[-1]:.0f} Hz (Praat).",
