@@ -11,8 +11,9 @@ exported as the CLI does, and everything is measured on the written WAVs: the co
 variation (sd / mean) of the neighbour distances, in dB (log-mel) and in Bark (Praat's F1/F2), and
 whether F1 and F2 move monotonically from one end to the other (the number of steps that go
 against the overall direction, and Spearman's rho with the step). It then moves four vowels along
-the OLS F1 vector (fitted on the model's training codes with F1, F2, F0 and sex) by -200 to +200 Hz
-and compares the requested change with the change Praat measures.
+the OLS F1 vector (fitted on the model's training codes with F1, F2, F0 and sex) by -200 to +200 Hz,
+by the vector's linear estimate and calibrated, and compares the requested change with the change
+Praat measures.
 
 Writes docs/results/calibration.md, docs/results/calibration/*.csv and docs/img/calibration.png.
 """
@@ -58,6 +59,7 @@ def main() -> None:
     from stimgen import load_model
     from stimgen.audio import save_wav
     from stimgen.data.vowels import mean_vowel
+    from stimgen.errors import StimgenError
     from stimgen.export import export
     from stimgen.morph import continuum
     from stimgen.morph.attributes import edit, fit_model_attributes
@@ -94,9 +96,18 @@ def main() -> None:
         vectors = fit_model_attributes(model, ["F1", "F2", "F0", "sex"])
         edits = []
         for v in EDIT_VOWELS:
-            out = export(edit(model, tmp / f"{v}.wav", vectors, "F1", EDIT_VALUES), tmp / f"edit-{v}")
-            m = pd.read_csv(out / "manifest.csv")
-            edits.append(m.assign(vowel=IPA[v])[["vowel", "requested_change", "measured_change", "f1_hz", "f2_hz"]])
+            for calibrate in (False, True):
+                try:
+                    stimuli = edit(model, tmp / f"{v}.wav", vectors, "F1", EDIT_VALUES, calibrate=calibrate)
+                except StimgenError as exc:  # a change the model does not reach: reported, not hidden
+                    print(f"{v} calibrated: {exc}", flush=True)
+                    edits.append(pd.DataFrame({"vowel": IPA[v], "calibrated": calibrate, "requested_change": EDIT_VALUES,
+                                               "note": str(exc)}))
+                    continue
+                out = export(stimuli, tmp / f"edit-{v}-{calibrate}")
+                m = pd.read_csv(out / "manifest.csv")
+                edits.append(m.assign(vowel=IPA[v], calibrated=calibrate)[
+                    ["vowel", "calibrated", "requested_change", "measured_change", "latent_offset", "f1_hz", "f2_hz"]])
     results, tracks, edits = pd.DataFrame(rows), pd.concat(tracks), pd.concat(edits)
     wall = time.perf_counter() - t0
 
@@ -174,13 +185,21 @@ def write_markdown(path: Path, results: pd.DataFrame, edits: pd.DataFrame, vecto
                  f"{int(s.monotonic_f2)}/{int(s.n)} |")
     L += ["", "## F1 edits", "",
           f"OLS vectors on the model's {vectors.n} training codes with F1, F2, F0 and sex (so F1's vector holds the "
-          "others constant). Each vowel moved by -200 to +200 Hz along it; measured change = Praat's F1 of the edited "
-          "stimulus minus that of the unedited reconstruction. Gain: the OLS slope of measured on requested.", "",
-          "| vowel | " + " | ".join(f"{v:+.0f}" for v in EDIT_VALUES) + " | gain |",
-          "| --- | " + " | ".join("---:" for _ in EDIT_VALUES) + " | ---: |"]
-    for vowel, e in edits.groupby("vowel", sort=False):
+          "others constant). Each vowel is moved by -200 to +200 Hz along the F1 vector, two ways: *linear*, a step of "
+          "that many units along the vector (`--no-calibrate`, the vector's own estimate), and *calibrated* (the "
+          "default), the steps chosen from the F1 that Praat measures along the vector. Measured change = Praat's F1 of "
+          "the written stimulus minus that of the unedited reconstruction; gain = OLS slope of measured on requested; "
+          "F2 range = how far F2 moved across the five stimuli (the edit's side effect).", "",
+          "| vowel | edit | " + " | ".join(f"{v:+.0f}" for v in EDIT_VALUES) + " | gain | F2 range (Hz) |",
+          "| --- | --- | " + " | ".join("---:" for _ in EDIT_VALUES) + " | ---: | ---: |"]
+    for (vowel, calibrated), e in edits.groupby(["vowel", "calibrated"], sort=False):
+        kind = "calibrated" if calibrated else "linear"
+        if "measured_change" not in e or e["measured_change"].isna().all():
+            L.append(f"| {vowel} | {kind} | " + " | ".join("–" for _ in EDIT_VALUES) + f" | – | {e['note'].iloc[0]} |")
+            continue
         gain = np.polyfit(e["requested_change"], e["measured_change"], 1)[0]
-        L.append(f"| {vowel} | " + " | ".join(f"{v:+.0f}" for v in e["measured_change"]) + f" | {gain:.2f} |")
+        L.append(f"| {vowel} | {kind} | " + " | ".join(f"{v:+.0f}" for v in e["measured_change"]) +
+                 f" | {gain:.2f} | {e['f2_hz'].max() - e['f2_hz'].min():.0f} |")
     L.append("")
     path.write_text("\n".join(L) + "\n")
 

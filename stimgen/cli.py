@@ -231,10 +231,13 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
 @click.option("--vectors", required=True, type=click.Path(), help="vectors.json from stimgen attributes fit.")
 @click.option("--attribute", required=True, help="Which vector, e.g. F1 (or sex=m for a categorical level).")
 @click.option("--values", required=True, help="Comma-separated changes in the attribute's units, e.g. -200,-100,0,100,200.")
+@click.option("--calibrate/--no-calibrate", default=True, show_default=True,
+              help="For F0, F1, F2 of sounds: choose the steps along the vector so that the change measured by "
+                   "Praat matches the request. --no-calibrate: step by the vector's own linear estimate.")
 @_render_options
 @_output_options
-def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str, sr: int, level: float,
-             ramp_ms: float, out: str, seed: int, force: bool) -> None:
+def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str, calibrate: bool, sr: int,
+             level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
     """Move a stimulus along an attribute vector; the manifest has the requested and measured change.
 
     Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200 --out f1
@@ -249,7 +252,7 @@ def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str,
         raise StimgenError(f"--values must be comma-separated numbers, got {values!r}") from None
     render = _render(sr, level, ramp_ms)
     stimuli = edit(load_model(model), input_, AttributeVectors.load(vectors), attribute, numbers, seed=seed,
-                   vectors_path=vectors)
+                   vectors_path=vectors, calibrate=calibrate)
     click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
 
 

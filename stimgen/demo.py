@@ -3,8 +3,9 @@
 It synthesises three endpoint vowels (a man's /i/, /ɑ/ and /ɛ/ at Peterson & Barney's mean
 formants, F0 120 Hz, 1 s), builds an 11-step /i/-/ɑ/ continuum with equal log-mel steps, fits
 attribute vectors (F1, F2, F0, sex) on the model's training codes, and moves /ɛ/ along the F1
-vector by -200 to +200 Hz. Each set is written as an experiment-ready folder (see
-:mod:`stimgen.export`), and ``README.md`` sums up what was measured.
+vector by -200 to +200 Hz (calibrated: the steps are chosen from the F1 Praat measures). Each set
+is written as an experiment-ready folder (see :mod:`stimgen.export`), and ``README.md`` sums up
+what was measured.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def _summary(root: Path, vectors) -> str:
         f"{cont['f2_hz'].iloc[-1]:.0f} Hz (Praat).",
         f"- `vectors.json`: OLS attribute vectors ({', '.join(vectors.names)}) fitted on the model's {vectors.n} "
         "training codes.",
-        "- `edit_F1/`: /ɛ/ moved along the F1 vector. Requested against measured change of F1 (Praat):",
+        "- `edit_F1/`: /ɛ/ moved along the F1 vector, calibrated so that the F1 Praat measures changes as "
+        "requested. Requested against measured change of F1 (Praat, on the WAVs):",
         "",
         "| requested (Hz) | measured (Hz) |",
         "| ---: | ---: |",

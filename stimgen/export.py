@@ -28,6 +28,7 @@ from stimgen.errors import StimgenError
 from stimgen.features import audio_features, image_features
 from stimgen.image import load_image, save_image
 from stimgen.models.bundle import file_sha256
+from stimgen.morph.attributes import measured_feature
 from stimgen.morph.domain import METRIC_UNITS, RenderSettings, bark_distance
 from stimgen.morph.stimuli import StimulusSet
 from stimgen.outputs import atomic_dir
@@ -37,8 +38,6 @@ SPECTROGRAM_DIR = "spectrograms"
 MANIFEST_CSV = "manifest.csv"
 MANIFEST_JSON = "manifest.json"
 SHEET = "sheet.png"
-#: Attributes whose edits can be checked against a measured feature.
-FEATURE_OF_ATTRIBUTE = {"f0": "f0_hz", "f1": "f1_hz", "f2": "f2_hz"}
 
 
 def export(
@@ -109,8 +108,8 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
                      seed: int) -> tuple[pd.DataFrame, dict]:
     """The change of the edited attribute's feature against the unedited item, measured the same way
     (rendered, written as 16-bit PCM and read back), and that baseline value for the provenance."""
-    feature = FEATURE_OF_ATTRIBUTE.get(str(stimuli.settings.get("attribute", "")).lower())
-    if feature is None or stimuli.domain.kind != "audio":
+    feature = measured_feature(stimuli.domain, str(stimuli.settings.get("attribute", "")))
+    if feature is None:
         return manifest, {}
     scratch = tmp / "unedited.wav"
     save_wav(scratch, stimuli.domain.render(stimuli.baseline[None], render, seed=seed)[0], render.sr)

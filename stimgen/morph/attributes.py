@@ -25,6 +25,8 @@ from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet
 
 METHODS = ("ols", "mean-diff")
+#: Attributes whose edits can be measured on the sound, and the feature that measures them.
+FEATURE_OF_ATTRIBUTE = {"f0": "f0_hz", "f1": "f1_hz", "f2": "f2_hz"}
 
 
 @dataclass(frozen=True)
@@ -207,12 +209,60 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
                             fitted.columns, fitted.n, domain.sha256, source)
 
 
-def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: str, values, seed: int = 0,
-         vectors_path: str | os.PathLike | None = None) -> StimulusSet:
-    """``input`` moved along ``attribute``'s vector by each of ``values`` (in the attribute's units).
+def measured_feature(domain: Domain, attribute: str) -> str | None:
+    """The feature (:mod:`stimgen.features`) that measures ``attribute`` on this model's stimuli, if any."""
+    return FEATURE_OF_ATTRIBUTE.get(attribute.lower()) if domain.kind == "audio" else None
 
-    The stimulus set carries the unedited reconstruction as its baseline, so that
-    :func:`stimgen.export.export` reports the measured change beside the requested one.
+
+def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, feature: str, values: np.ndarray,
+                       seed: int = 0, span: float = 8.0, points: int = 41) -> tuple[np.ndarray, dict]:
+    """Steps along ``direction`` that change ``feature`` by ``values``, as measured.
+
+    The vector's own scale is a linear estimate; a decoder need not follow it. So the item is
+    decoded at ``points`` steps from -``span`` to +``span`` times the largest requested value,
+    inverted to sound at the model's rate and measured (Praat); an isotonic regression of the
+    change on the step (scikit-learn) gives a monotonic response curve, which is inverted at the
+    requested values. A value outside the range the model reaches along the vector is refused.
+    Returns the steps and the measured curve (for the provenance).
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    from stimgen.features import audio_features
+
+    reach = span * float(np.max(np.abs(values)))
+    steps = np.linspace(-reach, reach, points)
+    sounds = domain.model_audio(domain.decode(z0 + steps[:, None] * direction), seed=seed)
+    sr = domain.spectrogram.sample_rate
+    measured = np.array([audio_features(y, sr, domain.pitch_range)[feature] for y in sounds])
+    ok = np.isfinite(measured)
+    if ok.sum() < points // 2:
+        raise StimgenError(f"Praat could measure {feature} at only {int(ok.sum())} of {points} points along the "
+                           "vector; edit without calibration (--no-calibrate)")
+    change = measured - np.interp(0.0, steps[ok], measured[ok])
+    increasing = bool(np.corrcoef(steps[ok], change[ok])[0, 1] > 0)
+    fitted = IsotonicRegression(increasing=increasing).fit(steps[ok], change[ok]).predict(steps[ok])
+    levels, where = np.unique(fitted, return_inverse=True)  # a flat stretch stands for its middle step
+    centres = np.array([steps[ok][where == k].mean() for k in range(len(levels))])
+    outside = values[(values < levels[0]) | (values > levels[-1])]
+    if outside.size:
+        raise StimgenError(f"the model does not reach a change of {outside[0]:+g} in {feature} along this vector "
+                           f"(measured {levels[0]:+.0f} to {levels[-1]:+.0f}); ask for less, or edit without "
+                           "calibration (--no-calibrate)")
+    curve = {"steps": steps.round(3).tolist(), "measured_change": [None if not np.isfinite(c) else round(float(c), 2)
+                                                                     for c in change]}
+    return np.interp(values, levels, centres), curve
+
+
+def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: str, values, seed: int = 0,
+         vectors_path: str | os.PathLike | None = None, calibrate: bool = True) -> StimulusSet:
+    """``input`` moved along ``attribute``'s vector so that the attribute changes by each of ``values``.
+
+    With ``calibrate`` (the default) and an attribute that can be measured on the sound (F0, F1,
+    F2), the steps along the vector are chosen so that the measured change matches the requested
+    one (:func:`calibrated_offsets`); otherwise each value is a step of that many units along the
+    vector, the linear estimate. The stimulus set carries the unedited reconstruction as its
+    baseline, so that :func:`stimgen.export.export` reports the measured change beside the
+    requested one.
 
     Examples
     --------
@@ -228,16 +278,21 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: 
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")
     input = Path(input)
-    x0 = domain.load(input)[None]
-    z0 = domain.encode(x0)[0]
-    z = z0 + values[:, None] * direction
-    x = domain.decode(z)
+    z0 = domain.encode(domain.load(input)[None])[0]
+    feature = measured_feature(domain, attribute)
+    calibrated = bool(calibrate and feature is not None and np.any(values != 0))
+    offsets, curve = (calibrated_offsets(domain, z0, direction, feature, values, seed) if calibrated
+                      else (values, None))
+    z = z0 + offsets[:, None] * direction
     table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(len(values))], "step": np.arange(len(values)),
-                          "attribute": attribute, "requested_change": values, "input_file": input.name})
+                          "attribute": attribute, "requested_change": values, "latent_offset": np.round(offsets, 4),
+                          "input_file": input.name})
     settings = {"verb": "edit", "input": str(input), "attribute": attribute, "values": values.tolist(),
-                "vectors_method": vectors.method, "vectors_columns": list(vectors.columns),
+                "calibrated": calibrated, "vectors_method": vectors.method, "vectors_columns": list(vectors.columns),
                 "vectors_data": vectors.data, "seed": int(seed)}
+    if curve is not None:
+        settings["calibration_curve"] = curve
     if vectors_path is not None:
         settings["vectors_file"] = str(vectors_path)
-    return StimulusSet(domain, "edit", x, z, table, settings, inputs=[input] + ([Path(vectors_path)] if vectors_path
-                       else []), baseline=domain.decode(z0[None])[0])
+    return StimulusSet(domain, "edit", domain.decode(z), z, table, settings,
+                       inputs=[input] + ([Path(vectors_path)] if vectors_path else []), baseline=domain.decode(z0[None])[0])
