@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stimgen import load_model
 from stimgen.audio import save_wav
@@ -180,3 +182,15 @@ def test_encode_then_decode_gives_the_reconstructions(tmp_path, vowels_model, en
     table.drop(columns="z3").to_csv(tmp_path / "short.csv", index=False)
     with pytest.raises(StimgenError, match="short.csv: the model's codes have 32 dimensions"):
         decode_latents(vowels_model, tmp_path / "short.csv")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.01, 10.0), min_size=3, max_size=40), st.integers(2, 12))
+def test_equal_steps_cut_the_path_into_equal_lengths(distances, steps):
+    distances = np.array(distances)
+    t_dense = np.linspace(0.0, 1.0, len(distances) + 1)
+    t = equal_steps(t_dense, distances, steps)
+    assert t[0] == 0.0 and t[-1] == 1.0 and np.all(np.diff(t) >= 0)
+    # the path's length up to each step, with the distance spread evenly inside each dense interval
+    cumulative = np.interp(t, t_dense, np.concatenate([[0.0], np.cumsum(distances)]))
+    np.testing.assert_allclose(np.diff(cumulative), distances.sum() / (steps - 1), rtol=0, atol=5e-3 * distances.sum())  # t is rounded to 1e-4
