@@ -193,4 +193,5 @@ def test_equal_steps_cut_the_path_into_equal_lengths(distances, steps):
     assert t[0] == 0.0 and t[-1] == 1.0 and np.all(np.diff(t) >= 0)
     # the path's length up to each step, with the distance spread evenly inside each dense interval
     cumulative = np.interp(t, t_dense, np.concatenate([[0.0], np.cumsum(distances)]))
-    np.testing.assert_allclose(np.diff(cumulative), distances.sum() / (steps - 1), rtol=0, atol=5e-3 * distances.sum())  # t is rounded to 1e-4
+    target = distances.sum() / (steps - 1)
+    np.testing.assert_allclose(np.diff(cumulative), target, rtol=0, atol=5e-3 * distances.sum())  # t is rounded
