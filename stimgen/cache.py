@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import platformdirs
+
+from stimgen.outputs import atomic_file
 
 
 def cache_dir() -> Path:
@@ -17,3 +21,31 @@ def cache_dir() -> Path:
     'stimgen'
     """
     return Path(os.environ.get("STIMGEN_CACHE") or platformdirs.user_cache_dir("stimgen"))
+
+
+def cached_array(name: str, compute: Callable[[], np.ndarray], shape: tuple[int, ...], dtype) -> np.ndarray:
+    """The array ``name`` (a path under the cache folder, ``.npy``): loaded when it is there with
+    ``shape`` and ``dtype``, otherwise computed, saved and returned.
+
+    For small tables whose library is slow to import (librosa's mel filterbank, matplotlib's
+    colour maps). A stale or foreign file is recomputed; a read-only cache only costs time.
+
+    Examples
+    --------
+    >>> cached_array("demo/ones.npy", lambda: np.ones(3), (3,), np.float64)   # doctest: +SKIP
+    array([1., 1., 1.])
+    """
+    path = cache_dir() / name
+    try:
+        array = np.load(path, allow_pickle=False)
+        if array.shape == tuple(shape) and array.dtype == np.dtype(dtype):
+            return array
+    except (OSError, ValueError):
+        pass
+    array = np.asarray(compute(), dtype=dtype)
+    try:
+        with atomic_file(path, force=True) as tmp:
+            np.save(tmp, array)
+    except OSError:
+        pass
+    return array

@@ -138,15 +138,6 @@ def _output_options(f):
     return f
 
 
-def _model_for(model: str | None, example: str) -> str:
-    """The model named, or the shipped one for the kind of file given: vowels for sounds, digits for images."""
-    if model:
-        return model
-    from stimgen.data.folder import IMAGE_EXTENSIONS
-
-    return "digits" if os.path.splitext(example)[1].lower() in IMAGE_EXTENSIONS else "vowels"
-
-
 def _command() -> str:
     import shlex
 
@@ -157,6 +148,13 @@ def _render(sr: int, level: float, ramp_ms: float):
     from stimgen.morph.domain import RenderSettings
 
     return RenderSettings(sr=sr, level_dbfs=level, ramp_ms=ramp_ms)
+
+
+def _write(stimuli, out: str, render, force: bool) -> None:
+    """Export a stimulus set (the morph verbs' last step) and say where it went."""
+    from stimgen.export import export
+
+    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
 
 
 MODEL_HELP = "A model folder, or a shipped model: vowels, birdsong, digits. Default: vowels for sounds, digits for images."
@@ -185,13 +183,13 @@ def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, p
     Example: stimgen continuum --a i.wav --b a.wav --steps 11 --out i-a
     """
     from stimgen import load_model
-    from stimgen.export import export
     from stimgen.morph.continuum import continuum
+    from stimgen.morph.domain import default_model
 
     render = _render(sr, level, ramp_ms)
-    stimuli = continuum(load_model(_model_for(model, a)), a, b, steps=steps, spacing=spacing, path=path,
+    stimuli = continuum(load_model(model or default_model(a)), a, b, steps=steps, spacing=spacing, path=path,
                         metric=metric, endpoints=endpoints, seed=seed)
-    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+    _write(stimuli, out, render, force)
 
 
 @cli.group()
@@ -214,12 +212,12 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
     """
     from stimgen import load_model
     from stimgen.morph.attributes import fit_model_attributes
+    from stimgen.outputs import atomic_file
 
-    if os.path.exists(out) and not force:
-        raise StimgenError("already exists; pass --force to overwrite it", path=out)
-    vectors = fit_model_attributes(load_model(model), [c.strip() for c in columns.split(",") if c.strip()],
-                                   data=data, method=method, progress=True)
-    vectors.save(out)
+    with atomic_file(out, force) as tmp:  # an existing --out is refused before the fit, not after it
+        vectors = fit_model_attributes(load_model(model), [c.strip() for c in columns.split(",") if c.strip()],
+                                       data=data, method=method, progress=True)
+        vectors.save(tmp, force=True)
     r2 = ", ".join(f"{v:.2f}" for v in vectors.r2)
     click.echo(f"wrote {len(vectors.names)} vectors ({', '.join(vectors.names)}) fitted on {vectors.n} items to "
                f"{out}\nR² per latent dimension: {r2}")
@@ -243,7 +241,6 @@ def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str,
     Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200 --out f1
     """
     from stimgen import load_model
-    from stimgen.export import export
     from stimgen.morph.attributes import AttributeVectors, edit
 
     try:
@@ -253,7 +250,7 @@ def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str,
     render = _render(sr, level, ramp_ms)
     stimuli = edit(load_model(model), input_, AttributeVectors.load(vectors), attribute, numbers, seed=seed,
                    vectors_path=vectors, calibrate=calibrate)
-    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+    _write(stimuli, out, render, force)
 
 
 @cli.command("grid")
@@ -269,13 +266,13 @@ def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float,
     Example: stimgen grid --anchors i.wav,a.wav,u.wav --steps 5 --out vowel-space
     """
     from stimgen import load_model
-    from stimgen.export import export
+    from stimgen.morph.domain import default_model
     from stimgen.morph.grid import grid
 
     files = [f.strip() for f in anchors.split(",") if f.strip()]
     render = _render(sr, level, ramp_ms)
-    stimuli = grid(load_model(_model_for(model, files[0] if files else "")), files, steps=steps, seed=seed)
-    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+    stimuli = grid(load_model(model or default_model(files[0] if files else "")), files, steps=steps, seed=seed)
+    _write(stimuli, out, render, force)
 
 
 @cli.command("encode")
@@ -291,9 +288,9 @@ def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool)
     from stimgen import load_model
     from stimgen.export import write_latents
     from stimgen.morph.codes import encode_files
-    from stimgen.morph.domain import Domain
+    from stimgen.morph.domain import Domain, default_model
 
-    m = load_model(_model_for(model, files[0]))
+    m = load_model(model or default_model(files[0]))
     path = write_latents(encode_files(m, list(files)), out, Domain(m), _command(), force)
     click.echo(f"wrote the codes of {len(files)} files to {path}")
 
@@ -309,12 +306,11 @@ def decode_cmd(latents: str, model: str, sr: int, level: float, ramp_ms: float, 
     Example: stimgen decode --model vowels --latents codes.csv --out decoded
     """
     from stimgen import load_model
-    from stimgen.export import export
     from stimgen.morph.codes import decode_latents
 
     render = _render(sr, level, ramp_ms)
     stimuli = decode_latents(load_model(model), latents, seed=seed)
-    click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
+    _write(stimuli, out, render, force)
 
 
 @cli.command("demo")

@@ -23,15 +23,14 @@ import pandas as pd
 
 import stimgen
 from stimgen.audio import load_audio, save_wav
-from stimgen.cache import cache_dir
-from stimgen.errors import StimgenError
+from stimgen.cache import cached_array
 from stimgen.features import audio_features, image_features
-from stimgen.image import load_image, save_image
+from stimgen.image import load_image, save_image, to_uint8
 from stimgen.models.bundle import file_sha256
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.domain import METRIC_UNITS, RenderSettings, bark_distance
 from stimgen.morph.stimuli import StimulusSet
-from stimgen.outputs import atomic_dir
+from stimgen.outputs import atomic_dir, atomic_file
 
 STIMULI_DIR = "stimuli"
 SPECTROGRAM_DIR = "spectrograms"
@@ -71,9 +70,10 @@ def export(
                 save_wav(tmp / file, signal, render.sr)
             else:
                 save_image(tmp / file, signal)
-        # everything below is measured on the files as written
-        features = pd.DataFrame([_features(domain, tmp / file) for file in files])
-        written = np.stack([domain.load(tmp / file) for file in files])
+        # everything below is measured on the files as written, each read back once
+        read = [_read_back(domain, tmp / file) for file in files]
+        features = pd.DataFrame([f for f, _ in read])
+        written = np.stack([item for _, item in read])
         if metric == "formants":
             distances = bark_distance(features[["f1_bark", "f2_bark"]].to_numpy()[1:],
                                       features[["f1_bark", "f2_bark"]].to_numpy()[:-1])
@@ -85,23 +85,26 @@ def export(
         if stimuli.baseline is not None:
             manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
         manifest["distance_prev"] = np.concatenate([[np.nan], distances])
+        pictures = [_picture(item, audio) for item in written]
         if audio:
             manifest["spectrogram_file"] = [f"{SPECTROGRAM_DIR}/{name}.png" for name in stimuli.table["name"]]
-            for file, item in zip(manifest["spectrogram_file"], written):
-                save_spectrogram_png(tmp / file, item[0])
+            for file, picture in zip(manifest["spectrogram_file"], pictures):
+                save_image(tmp / file, _enlarge(picture, 4))
         manifest["sha256"] = [file_sha256(tmp / file) for file in files]
-        _write_sheet(tmp / SHEET, stimuli, written, distances, metric)
+        _write_sheet(tmp / SHEET, stimuli, pictures, distances, metric)
         manifest.to_csv(tmp / MANIFEST_CSV, index=False, float_format="%.6g", lineterminator="\n")
         (tmp / MANIFEST_JSON).write_text(json.dumps(
             _provenance(stimuli, manifest, render, metric, command, extra), indent=2, allow_nan=False) + "\n")
     return Path(out)
 
 
-def _features(domain, path: Path) -> dict[str, float]:
+def _read_back(domain, path: Path) -> tuple[dict[str, float], np.ndarray]:
+    """A written stimulus's features and its item in the model's space, from one read of the file."""
     if domain.kind == "audio":
         y, sr = load_audio(path, allow_silence=True)
-        return audio_features(y, sr, domain.pitch_range)
-    return image_features(load_image(path, mode=domain.mode))
+        return audio_features(y, sr, domain.pitch_range), domain.item_from_sound(y, sr)
+    x = load_image(path, mode=domain.mode)
+    return image_features(x), domain.item_from_image(x)
 
 
 def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, render: RenderSettings,
@@ -113,7 +116,7 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
         return manifest, {}
     scratch = tmp / "unedited.wav"
     save_wav(scratch, stimuli.domain.render(stimuli.baseline[None], render, seed=seed)[0], render.sr)
-    baseline = _features(stimuli.domain, scratch)[feature]
+    baseline = _read_back(stimuli.domain, scratch)[0][feature]
     scratch.unlink()
     manifest = manifest.copy()
     manifest.insert(manifest.columns.get_loc("requested_change") + 1, "measured_change", manifest[feature] - baseline)
@@ -124,52 +127,41 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
 def _magma() -> np.ndarray:
     """matplotlib's magma colour map as a 256 x 3 table, kept in the cache folder after its first use:
     importing matplotlib takes longer than drawing every spectrogram of a continuum."""
-    path = cache_dir() / "colormaps" / "magma-256.npy"
-    try:
-        table = np.load(path, allow_pickle=False)
-        if table.shape != (256, 3):
-            raise ValueError("stale colour map")
-    except (OSError, ValueError):
+
+    def compute() -> np.ndarray:
         import matplotlib
 
-        table = matplotlib.colormaps["magma"](np.arange(256))[:, :3]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-            np.save(tmp, table)
-            tmp.replace(path)
-        except OSError:  # a read-only cache only costs time
-            pass
-    return table
+        return matplotlib.colormaps["magma"](np.arange(256))[:, :3]
+
+    return cached_array("colormaps/magma-256.npy", compute, (256, 3), np.float64)
 
 
-def spectrogram_rgb(spec: np.ndarray, scale: int = 4) -> np.ndarray:
-    """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB, low frequencies at the bottom,
-    each bin ``scale`` x ``scale`` pixels (the colours of matplotlib's ``magma(spec)``)."""
+def spectrogram_rgb(spec: np.ndarray) -> np.ndarray:
+    """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB (n_mels, n_frames, 3), low
+    frequencies at the bottom (the colours of matplotlib's ``magma(spec)``)."""
     index = np.clip((np.asarray(spec[::-1], dtype=np.float64) * 256).astype(int), 0, 255)
-    return _enlarge(_magma()[index], scale)
+    return _magma()[index]
 
 
-def _enlarge(image: np.ndarray, scale: int, channels_first: bool = False) -> np.ndarray:
-    """Each pixel as a ``scale`` x ``scale`` block; (H, W, C) out."""
-    if channels_first:
-        image = image.transpose(1, 2, 0)
+def _picture(item: np.ndarray, audio: bool) -> np.ndarray:
+    """A written stimulus as an RGB picture (H, W, 3): its spectrogram, or the image itself."""
+    if audio:
+        return spectrogram_rgb(item[0])
+    return np.repeat(item, 3, axis=0).transpose(1, 2, 0) if item.shape[0] == 1 else item.transpose(1, 2, 0)
+
+
+def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:
+    """Each pixel of an (H, W, C) image as a ``scale`` x ``scale`` block."""
     return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
 
 
-def save_spectrogram_png(path: str | os.PathLike, spec: np.ndarray, scale: int = 4) -> None:
-    """A spectrogram (n_mels, n_frames) in [0, 1] as a magma-coloured PNG, low frequencies at the bottom."""
-    save_image(path, spectrogram_rgb(spec, scale))
-
-
-def _write_sheet(path: Path, stimuli: StimulusSet, written: np.ndarray, distances: np.ndarray, metric: str) -> None:
-    """Every stimulus as written (its spectrogram, or the image), captioned with its name and the distance to
-    the previous one; drawn with Pillow, which is much faster to start than matplotlib."""
+def _write_sheet(path: Path, stimuli: StimulusSet, pictures: list[np.ndarray], distances: np.ndarray,
+                 metric: str) -> None:
+    """Every stimulus's picture, captioned with its name and the distance to the previous one; drawn
+    with Pillow, which is much faster to start than matplotlib."""
     from PIL import Image, ImageDraw, ImageFont
 
-    audio = stimuli.domain.kind == "audio"
-    tiles = [spectrogram_rgb(w[0], 2) if audio else _enlarge(np.repeat(w, 3, axis=0) if w.shape[0] == 1 else w, 4,
-                                                             channels_first=True) for w in written]
+    tiles = [_enlarge(p, 2 if stimuli.domain.kind == "audio" else 4) for p in pictures]
     th, tw = tiles[0].shape[:2]
     if {"row", "col"} <= set(stimuli.table.columns):  # a grid: each stimulus at its place
         cells = list(zip(stimuli.table["row"], stimuli.table["col"]))
@@ -189,7 +181,7 @@ def _write_sheet(path: Path, stimuli: StimulusSet, written: np.ndarray, distance
         y = header + row * (th + caption + pad)
         label = name if i == 0 else f"{name}\nd = {distances[i - 1]:.3g} {unit}"
         draw.multiline_text((x, y), label, fill="black", font=font, spacing=2)
-        sheet.paste(Image.fromarray(np.round(np.clip(tile, 0, 1) * 255).astype(np.uint8)), (x, y + caption))
+        sheet.paste(Image.fromarray(to_uint8(tile)), (x, y + caption))
     sheet.save(path)
 
 
@@ -230,17 +222,10 @@ def write_latents(table: pd.DataFrame, out: str | os.PathLike, domain, command: 
                   force: bool = False) -> Path:
     """Write codes as a CSV ``out`` and their provenance beside it (``out`` with ``.json`` added)."""
     out = Path(out)
-    side = out.with_name(out.name + ".json")
-    for path in (out, side):
-        if path.exists() and not force:
-            raise StimgenError("already exists; pass --force to overwrite it", path=path)
     provenance = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                   "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.kind},
                   "rows": len(table), "latent_dim": int(domain.model.latent_dim)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for path, write in ((out, lambda p: table.to_csv(p, index=False, float_format="%.6g", lineterminator="\n")),
-                        (side, lambda p: p.write_text(json.dumps(provenance, indent=2) + "\n"))):
-        tmp = path.with_name(f".{path.name}.tmp")
-        write(tmp)
-        tmp.replace(path)
+    with atomic_file(out, force) as tmp_csv, atomic_file(out.with_name(out.name + ".json"), force) as tmp_json:
+        table.to_csv(tmp_csv, index=False, float_format="%.6g", lineterminator="\n")
+        tmp_json.write_text(json.dumps(provenance, indent=2) + "\n")
     return out

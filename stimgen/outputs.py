@@ -46,3 +46,30 @@ def atomic_dir(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
         if tmp.exists():
             shutil.rmtree(tmp)
 
+
+
+@contextlib.contextmanager
+def atomic_file(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``out`` (same suffix) that becomes ``out`` when the block ends
+    without error.
+
+    Examples
+    --------
+    >>> with atomic_file("vectors.json") as tmp:      # doctest: +SKIP
+    ...     tmp.write_text("{}")
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise StimgenError("is a folder, not a file", path=out)
+    if out.exists() and not force:
+        raise StimgenError("already exists; pass --force to overwrite it", path=out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.tmp-", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.replace(out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -24,8 +24,8 @@ import librosa
 import numpy as np
 import torch
 
-from stimgen.audio import check_audio, fix_duration, load_audio, normalize_rms
-from stimgen.cache import cache_dir
+from stimgen.audio import check_audio, fix_duration, load_audio, normalize_rms, resample
+from stimgen.cache import cached_array
 from stimgen.errors import StimgenError
 from stimgen.griffinlim import griffin_lim
 
@@ -158,25 +158,16 @@ PRESETS = {
 def _mel_basis(config: SpectrogramConfig) -> torch.Tensor:
     """librosa's mel filterbank, kept in the cache folder after its first use: importing
     ``librosa.filters`` (and scipy.signal with it) takes longer than a whole short continuum."""
-    shape = (config.n_mels, config.n_fft // 2 + 1)
-    path = cache_dir() / "filters" / (f"mel-librosa{librosa.__version__}-{config.sample_rate}-{config.n_fft}-"
-                                      f"{config.n_mels}-{config.fmin:g}-{config.fmax:g}.npy")
-    try:
-        basis = np.load(path, allow_pickle=False)
-        if basis.shape != shape or basis.dtype != np.float32:
-            raise ValueError("stale filterbank")
-    except (OSError, ValueError):
+
+    def compute() -> np.ndarray:
         from librosa import filters
 
-        basis = filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
-                                    fmin=config.fmin, fmax=config.fmax).astype(np.float32)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-            np.save(tmp, basis)
-            tmp.replace(path)
-        except OSError:  # a read-only cache only costs time
-            pass
+        return filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin,
+                           fmax=config.fmax)
+
+    name = (f"filters/mel-librosa{librosa.__version__}-{config.sample_rate}-{config.n_fft}-{config.n_mels}-"
+            f"{config.fmin:g}-{config.fmax:g}.npy")
+    basis = cached_array(name, compute, (config.n_mels, config.n_fft // 2 + 1), np.float32)
     return torch.from_numpy(basis)
 
 
@@ -212,19 +203,33 @@ def audio_to_spectrogram(
 
 
 def load_spectrogram(path: str | os.PathLike, config: SpectrogramConfig) -> np.ndarray:
-    """A sound file as the model image a model trained with ``config`` sees.
-
-    The file is read as mono, resampled to ``config.sample_rate``, brought to
-    ``TRAINING_LEVEL_DBFS`` RMS (attenuated where the peak would clip) and centred, padded or
-    cropped, to ``config.duration``: the same path for training data and for the files a user
-    morphs, so that both look alike to the model.
+    """A sound file as the model image a model trained with ``config`` sees (see :func:`sound_to_spectrogram`).
 
     Examples
     --------
     >>> load_spectrogram("a.wav", SpectrogramConfig.preset("vowels")).shape   # doctest: +SKIP
     (64, 64)
     """
-    y, _ = load_audio(path, sr=config.sample_rate)
+    y, sr = load_audio(path)
+    return sound_to_spectrogram(y, sr, config)
+
+
+def sound_to_spectrogram(y: np.ndarray, sr: int, config: SpectrogramConfig) -> np.ndarray:
+    """A sound at rate ``sr`` as the model image a model trained with ``config`` sees.
+
+    The sound is resampled to ``config.sample_rate``, brought to ``TRAINING_LEVEL_DBFS`` RMS
+    (attenuated where the peak would clip) and centred, padded or cropped, to ``config.duration``:
+    the same path for training data and for the files a user morphs, so that both look alike to
+    the model.
+
+    Examples
+    --------
+    >>> cfg = SpectrogramConfig.preset("vowels")
+    >>> y = 0.1 * np.sin(2 * np.pi * 220 * np.arange(44100) / 44100)
+    >>> sound_to_spectrogram(y, 44100, cfg).shape
+    (64, 64)
+    """
+    y = resample(check_audio(y), sr, config.sample_rate)
     with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
         warnings.simplefilter("ignore")
         y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")

@@ -11,6 +11,7 @@ dimension is that of the OLS fit in both cases: how much of each dimension the a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import stimgen
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet
+from stimgen.outputs import atomic_file
 
 METHODS = ("ols", "mean-diff")
 #: Attributes whose edits can be measured on the sound, and the feature that measures them.
@@ -43,17 +45,16 @@ class AttributeVectors:
     model_sha256: str = ""
     data: str = ""
 
-    def vector(self, attribute: str) -> np.ndarray:
-        """The direction of ``attribute`` (case-insensitive; ``column=level`` for categorical levels)."""
+    def index(self, attribute: str) -> int:
+        """Where ``attribute`` is among ``names`` (case-insensitive; ``column=level`` for categorical levels)."""
         lookup = {name.lower(): i for i, name in enumerate(self.names)}
         if attribute.lower() not in lookup:
             raise StimgenError(f"no vector for attribute {attribute!r}; the file has {', '.join(self.names)}")
-        return self.vectors[lookup[attribute.lower()]]
+        return lookup[attribute.lower()]
 
-    def canonical(self, attribute: str) -> str:
-        """``attribute`` spelled as in the file."""
-        self.vector(attribute)
-        return next(name for name in self.names if name.lower() == attribute.lower())
+    def vector(self, attribute: str) -> np.ndarray:
+        """The direction of ``attribute`` (case-insensitive; ``column=level`` for categorical levels)."""
+        return self.vectors[self.index(attribute)]
 
     def to_dict(self) -> dict:
         return {"stimgen_version": stimgen.__version__, "model_sha256": self.model_sha256, "data": self.data,
@@ -61,12 +62,10 @@ class AttributeVectors:
                 "vectors": {name: [float(v) for v in vec] for name, vec in zip(self.names, self.vectors)},
                 "intercept": [float(v) for v in self.intercept], "r2": [float(v) for v in self.r2]}
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the vectors as JSON (written to a temporary file, then renamed)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        tmp.replace(path)
+    def save(self, path: str | os.PathLike, force: bool = False) -> None:
+        """Write the vectors as JSON; an existing file is replaced only with ``force``."""
+        with atomic_file(path, force) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "AttributeVectors":
@@ -204,9 +203,7 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
             x = np.stack([domain.load(ds.path(i)) for i in range(len(ds))])
         z = np.concatenate([domain.encode(x[i : i + 256]) for i in range(0, len(x), 256)])
         labels, source = ds.labels, str(data)
-    fitted = fit_attributes(z, labels, columns, method)
-    return AttributeVectors(fitted.names, fitted.vectors, fitted.intercept, fitted.r2, fitted.method,
-                            fitted.columns, fitted.n, domain.sha256, source)
+    return dataclasses.replace(fit_attributes(z, labels, columns, method), model_sha256=domain.sha256, data=source)
 
 
 def measured_feature(domain: Domain, attribute: str) -> str | None:
@@ -272,8 +269,8 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: 
     """
     domain = Domain(model)
     vectors.check_model(domain, vectors_path)
-    direction = vectors.vector(attribute)
-    attribute = vectors.canonical(attribute)
+    k = vectors.index(attribute)
+    direction, attribute = vectors.vectors[k], vectors.names[k]
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")

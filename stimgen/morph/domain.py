@@ -18,13 +18,24 @@ import torch
 from stimgen.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample
 from stimgen.data.folder import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS
 from stimgen.errors import StimgenError
-from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE
+from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
 from stimgen.image import load_image
-from stimgen.spectrogram import SpectrogramConfig, load_spectrogram, spectrogram_to_audio
+from stimgen.spectrogram import SpectrogramConfig, load_spectrogram, sound_to_spectrogram, spectrogram_to_audio
 
 #: Distances each kind of model offers; the first is the default.
 METRICS = {"audio": ("spectral", "formants"), "image": ("pixel",)}
 METRIC_UNITS = {"spectral": "dB", "formants": "Bark", "pixel": "RMS"}
+
+
+def default_model(example: str | os.PathLike) -> str:
+    """The shipped model for files like ``example``: ``digits`` for images, ``vowels`` for anything else.
+
+    Examples
+    --------
+    >>> default_model("face.png"), default_model("i.wav")
+    ('digits', 'vowels')
+    """
+    return "digits" if Path(example).suffix.lower() in IMAGE_EXTENSIONS else "vowels"
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,15 @@ class Domain:
             raise StimgenError(f"is a sound, but model {self.name!r} makes images", path=path)
         if self.kind == "audio":
             return load_spectrogram(path, self.spectrogram)[None]
-        x = load_image(path, size=self.size, mode=self.mode)
+        return self.item_from_image(load_image(path, size=self.size, mode=self.mode))
+
+    def item_from_sound(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """A sound at rate ``sr`` as the model's item (1, H, W), analysed as a file would be."""
+        return sound_to_spectrogram(y, sr, self.spectrogram)[None]
+
+    @staticmethod
+    def item_from_image(x: np.ndarray) -> np.ndarray:
+        """An image (H, W) or (H, W, 3) at the model's size as the model's item (C, H, W)."""
         return x[None] if x.ndim == 2 else x.transpose(2, 0, 1)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
@@ -168,8 +187,6 @@ class Domain:
 
     def formants_bark(self, sounds: np.ndarray | list[np.ndarray], sr: int) -> np.ndarray:
         """(F1, F2) in Bark of each sound, (N, 2); NaN where Praat finds no voicing."""
-        from stimgen.features import audio_features
-
         rows = [audio_features(y, sr, self.pitch_range) for y in sounds]
         return np.array([[r["f1_bark"], r["f2_bark"]] for r in rows])
 
