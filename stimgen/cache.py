@@ -44,7 +44,7 @@ def cached_array(name: str, compute: Callable[[], np.ndarray], shape: tuple[int,
         pass
     array = np.asarray(compute(), dtype=dtype)
     try:
-        with atomic_file(path, force=True) as tmp:
+        with atomic_file(path, force=True, ours_only=False) as tmp:
             np.save(tmp, array)
     except OSError:
         pass

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
 import stimgen
 from stimgen import data as data_api
 from stimgen.errors import StimgenError
+from stimgen.outputs import exit_cleanly_on_sigterm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -37,7 +39,7 @@ def data() -> None:
                    "birdsong 2,000, digits 5,000.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same files.")
 @click.option("--size", type=int, default=32, show_default=True, help="Image size in pixels (digits only).")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
 def data_build(name: str, out: str, n: int | None, seed: int, size: int, force: bool) -> None:
     """Write a built-in data set NAME: its files, labels.csv, meta.json and preview.png.
 
@@ -78,7 +80,7 @@ def data_show(folder: str) -> None:
 @click.option("--preview-every", default=250, show_default=True, help="Steps between preview PNGs.")
 @click.option("--checkpoint-every", default=250, show_default=True, help="Steps between checkpoints.")
 @click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
-@click.option("--force", is_flag=True, help="Start over in an existing run folder.")
+@click.option("--force", is_flag=True, help="Start over in an existing run folder that stimgen wrote.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
               size: int | None, distance_weight: float | None, recon_weight: float, device: str, seed: int, preview_every: int,
               checkpoint_every: int, resume: bool, force: bool) -> None:
@@ -132,7 +134,7 @@ def _render_options(f):
 
 
 def _output_options(f):
-    f = click.option("--force", is_flag=True, help="Replace --out if it exists.")(f)
+    f = click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")(f)
     f = click.option("--seed", default=0, show_default=True, help="Seed of the phase reconstruction.")(f)
     f = click.option("--out", required=True, type=click.Path(), help="Folder to write (must not exist).")(f)
     return f
@@ -148,6 +150,13 @@ def _render(sr: int, level: float, ramp_ms: float):
     from stimgen.morph.domain import RenderSettings
 
     return RenderSettings(sr=sr, level_dbfs=level, ramp_ms=ramp_ms)
+
+
+def _check_out(out: str, force: bool, model, *inputs: str) -> None:
+    """Refuse an --out that cannot be written or replaced before any work (see stimgen.outputs)."""
+    from stimgen.outputs import check_output
+
+    check_output(out, force, [*inputs, model.info["path"]])
 
 
 def _write(stimuli, out: str, render, force: bool) -> None:
@@ -187,8 +196,9 @@ def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, p
     from stimgen.morph.domain import default_model
 
     render = _render(sr, level, ramp_ms)
-    stimuli = continuum(load_model(model or default_model(a)), a, b, steps=steps, spacing=spacing, path=path,
-                        metric=metric, endpoints=endpoints, seed=seed)
+    m = load_model(model or default_model(a))
+    _check_out(out, force, m, a, b)
+    stimuli = continuum(m, a, b, steps=steps, spacing=spacing, path=path, metric=metric, endpoints=endpoints, seed=seed)
     _write(stimuli, out, render, force)
 
 
@@ -204,7 +214,7 @@ def attributes() -> None:
               help="A built-in set or a folder with labels.csv. Default: the model's own training items.")
 @click.option("--method", default="ols", show_default=True, type=click.Choice(["ols", "mean-diff"]))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
 def attributes_fit(model: str, columns: str, data: str | None, method: str, out: str, force: bool) -> None:
     """Fit one latent direction per unit of each attribute (OLS with an intercept, or mean differences).
 
@@ -212,12 +222,14 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
     """
     from stimgen import load_model
     from stimgen.morph.attributes import fit_model_attributes
-    from stimgen.outputs import atomic_file
+    from stimgen.outputs import check_output
 
-    with atomic_file(out, force) as tmp:  # an existing --out is refused before the fit, not after it
-        vectors = fit_model_attributes(load_model(model), [c.strip() for c in columns.split(",") if c.strip()],
-                                       data=data, method=method, progress=True)
-        vectors.save(tmp, force=True)
+    m = load_model(model)
+    inputs = [m.info["path"], *([data] if data and os.path.exists(data) else [])]
+    check_output(out, force, inputs, folder=False)  # before the fit, not after it
+    vectors = fit_model_attributes(m, [c.strip() for c in columns.split(",") if c.strip()], data=data,
+                                   method=method, progress=True)
+    vectors.save(out, force=force)
     r2 = ", ".join(f"{v:.2f}" for v in vectors.r2)
     click.echo(f"wrote {len(vectors.names)} vectors ({', '.join(vectors.names)}) fitted on {vectors.n} items to "
                f"{out}\nR² per latent dimension: {r2}")
@@ -248,8 +260,10 @@ def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str,
     except ValueError:
         raise StimgenError(f"--values must be comma-separated numbers, got {values!r}") from None
     render = _render(sr, level, ramp_ms)
-    stimuli = edit(load_model(model), input_, AttributeVectors.load(vectors), attribute, numbers, seed=seed,
-                   vectors_path=vectors, calibrate=calibrate)
+    m = load_model(model)
+    _check_out(out, force, m, input_, vectors)
+    stimuli = edit(m, input_, AttributeVectors.load(vectors), attribute, numbers, seed=seed, vectors_path=vectors,
+                   calibrate=calibrate)
     _write(stimuli, out, render, force)
 
 
@@ -271,7 +285,9 @@ def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float,
 
     files = [f.strip() for f in anchors.split(",") if f.strip()]
     render = _render(sr, level, ramp_ms)
-    stimuli = grid(load_model(model or default_model(files[0] if files else "")), files, steps=steps, seed=seed)
+    m = load_model(model or default_model(files[0] if files else ""))
+    _check_out(out, force, m, *files)
+    stimuli = grid(m, files, steps=steps, seed=seed)
     _write(stimuli, out, render, force)
 
 
@@ -279,7 +295,7 @@ def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float,
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV to write (its provenance goes beside it, .json).")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
 def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool) -> None:
     """Write the latent codes of FILES as a CSV (file, sha256, z0, z1, ...).
 
@@ -289,9 +305,11 @@ def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool)
     from stimgen.export import write_latents
     from stimgen.morph.codes import encode_files
     from stimgen.morph.domain import Domain, default_model
+    from stimgen.outputs import check_output
 
     m = load_model(model or default_model(files[0]))
-    path = write_latents(encode_files(m, list(files)), out, Domain(m), _command(), force)
+    check_output(out, force, [*files, m.info["path"]], folder=False)  # before the work
+    path = write_latents(encode_files(m, list(files)), out, Domain(m), _command(), force, inputs=files)
     click.echo(f"wrote the codes of {len(files)} files to {path}")
 
 
@@ -309,14 +327,16 @@ def decode_cmd(latents: str, model: str, sr: int, level: float, ramp_ms: float, 
     from stimgen.morph.codes import decode_latents
 
     render = _render(sr, level, ramp_ms)
-    stimuli = decode_latents(load_model(model), latents, seed=seed)
+    m = load_model(model)
+    _check_out(out, force, m, latents)
+    stimuli = decode_latents(m, latents, seed=seed)
     _write(stimuli, out, render, force)
 
 
 @cli.command("demo")
 @click.option("--out", default="stimgen-demo", show_default=True, type=click.Path(), help="Folder to write.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthesis and the phase reconstruction.")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
 def demo_cmd(out: str, seed: int, force: bool) -> None:
     """An /i/-/a/ continuum, F1 attribute vectors and an F1 edit from the shipped vowel model, in one folder.
 
@@ -328,8 +348,18 @@ def demo_cmd(out: str, seed: int, force: bool) -> None:
     click.echo(f"wrote the demo to {path}: see {path / 'README.md'}")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, _shown: set = set()) -> None:
+    """Warnings as one line on stderr, ``stimgen: warning: ...``, without Python's source location;
+    each only once (a file may be read more than once)."""
+    if str(message) not in _shown:
+        _shown.add(str(message))
+        click.echo(f"stimgen: warning: {message}", err=True)
+
+
 def main() -> None:
     """Entry point: run the command, turning bad input into one line and exit code 2."""
+    warnings.showwarning = _show_warning
+    exit_cleanly_on_sigterm()
     try:
         cli.main(standalone_mode=False)
     except StimgenError as exc:

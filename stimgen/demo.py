@@ -39,7 +39,7 @@ def demo(out: str | os.PathLike, model: str = "vowels", seed: int = 0, render: R
     from stimgen import load_model
 
     m = load_model(model)
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, inputs=[m.info["path"]], verb="demo") as tmp:
         (tmp / "inputs").mkdir()
         for name, code in ENDPOINTS.items():
             save_wav(tmp / "inputs" / f"{name}.wav", mean_vowel(code, "man", f0=120.0, duration=1.0, rng=seed), 16000)

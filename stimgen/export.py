@@ -30,7 +30,7 @@ from stimgen.models.bundle import file_sha256
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.domain import METRIC_UNITS, RenderSettings, bark_distance
 from stimgen.morph.stimuli import StimulusSet
-from stimgen.outputs import atomic_dir, atomic_file
+from stimgen.outputs import atomic_dir, atomic_file, check_output
 
 STIMULI_DIR = "stimuli"
 SPECTROGRAM_DIR = "spectrograms"
@@ -62,8 +62,10 @@ def export(
     seed = int(stimuli.settings.get("seed", 0))
     metric = stimuli.settings.get("metric") or domain.default_metric()
     audio = domain.kind == "audio"
+    inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
+    check_output(out, force, inputs)  # before the sounds are rendered
     signals = domain.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.kind) as tmp:
         files = [f"{STIMULI_DIR}/{name}.{'wav' if audio else 'png'}" for name in stimuli.table["name"]]
         for file, signal in zip(files, signals):
             if audio:
@@ -219,13 +221,17 @@ def _provenance(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSett
 
 
 def write_latents(table: pd.DataFrame, out: str | os.PathLike, domain, command: str | None = None,
-                  force: bool = False) -> Path:
-    """Write codes as a CSV ``out`` and their provenance beside it (``out`` with ``.json`` added)."""
+                  force: bool = False, inputs: list[str | os.PathLike] = ()) -> Path:
+    """Write codes as a CSV ``out`` and their provenance beside it (``out`` with ``.json`` added).
+
+    ``inputs`` (the encoded files) are never replaced, even with ``force``."""
     out = Path(out)
+    inputs = [*inputs, *([domain.folder] if domain.folder else [])]
     provenance = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                   "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.kind},
                   "rows": len(table), "latent_dim": int(domain.model.latent_dim)}
-    with atomic_file(out, force) as tmp_csv, atomic_file(out.with_name(out.name + ".json"), force) as tmp_json:
+    sidecar = out.with_name(out.name + ".json")
+    with atomic_file(out, force, inputs) as tmp_csv, atomic_file(sidecar, force, inputs) as tmp_json:
         table.to_csv(tmp_csv, index=False, float_format="%.6g", lineterminator="\n")
         tmp_json.write_text(json.dumps(provenance, indent=2) + "\n")
     return out

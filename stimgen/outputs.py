@@ -1,42 +1,119 @@
-"""Writing outputs safely: never half-written, never overwritten without ``force``.
+"""Writing outputs safely: never half-written, never replacing what stimgen did not write.
 
 Every command that writes a folder builds it in a temporary sibling folder and renames it
-into place only when everything in it has been written. A crash or a bad input leaves the
-destination as it was.
+into place only when everything in it has been written; a crash or a bad input leaves the
+destination as it was. Each folder stimgen writes holds a small ``.stimgen.json`` that lists
+what it wrote, so that ``--force`` can tell its own outputs from the user's files.
+
+``--force`` replaces an existing output only when it is stimgen's own: a folder that is empty,
+whose ``.stimgen.json`` lists every file in it, or (written before that marker existed) whose
+``manifest.json``, ``config.json`` or ``meta.json`` stimgen wrote; a file that stimgen wrote (a
+JSON file with a ``stimgen_version``, or a table with such a JSON beside it). It never replaces
+a folder that is or holds one of the command's inputs, the current folder, the home folder or
+``/``. All of this is checked by :func:`check_output` before any work is done.
+
+Temporary names carry the process id (``.NAME.tmp-PID-XXXX``): a run killed with SIGKILL leaves
+one behind, and the next run that writes beside it removes it once that process is gone.
+Everything is written with the user's umask.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from stimgen.errors import StimgenError
 
+#: The file in each output folder that lists what stimgen wrote there.
+MARKER = ".stimgen.json"
+#: Files that mark a folder written by stimgen before the marker existed.
+LEGACY_MARKS = ("manifest.json", "config.json", "meta.json")
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-")
+
+PathLike = str | os.PathLike
+
+
+def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), folder: bool = True) -> Path:
+    """Refuse, before any work, an output path that could not be written or must not be replaced.
+
+    ``out`` is a folder (``folder=True``) or a file to write; ``inputs`` are the files and
+    folders the command reads (endpoints, a model folder, a data folder). Raises
+    :class:`StimgenError` with one line naming the path when ``out`` lies under a file, cannot be
+    written, is, holds or (existing) lies inside an input, is or holds the current folder, the home folder or ``/``, exists
+    and is not stimgen's own, or exists and ``force`` is not given. Returns ``out`` as a Path.
+
+    Examples
+    --------
+    >>> check_output("i-a", inputs=["i.wav", "a.wav"])      # doctest: +SKIP
+    PosixPath('i-a')
+    """
+    out = Path(out)
+    _check_parent(out)
+    real = Path(os.path.realpath(out))
+    exists = os.path.lexists(out)
+    if folder:
+        _check_not_protected(out, real)
+    for item in inputs:
+        source = Path(os.path.realpath(item))
+        if source == real or real in source.parents or exists and source in real.parents:
+            what = "is" if source == real else "holds" if real in source.parents else "lies inside"
+            raise StimgenError(f"{what} the input {os.fspath(item)}; stimgen never replaces its inputs or anything "
+                               "in them: choose another --out", path=out)
+    if not exists:
+        return out
+    if folder and not out.is_dir():
+        raise StimgenError("exists and is not a folder", path=out)
+    if not folder and out.is_dir():
+        raise StimgenError("is a folder, not a file", path=out)
+    problem = _not_ours(out) if folder else _file_not_ours(out)
+    if problem:
+        raise StimgenError(f"{problem}; stimgen replaces only what it wrote: move it away or choose another --out",
+                           path=out)
+    if not force:
+        raise StimgenError("already exists; pass --force to replace it", path=out)
+    return out
+
+
+def mark_owned(folder: PathLike, verb: str, files: Iterable[str] | None = None, folders: Iterable[str] = ()) -> None:
+    """Write ``folder/.stimgen.json``, which lists the ``files`` (relative paths; default: every
+    file now in the folder) and whole sub``folders`` that stimgen wrote there."""
+    import stimgen
+
+    folder = Path(folder)
+    if files is None:
+        files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+        files = [f for f in files if f != MARKER]
+    record = {"stimgen_version": stimgen.__version__, "written_by": verb, "files": sorted(files),
+              "folders": sorted(folders)}
+    (folder / MARKER).write_text(json.dumps(record, indent=2) + "\n")
+
 
 @contextlib.contextmanager
-def atomic_dir(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+def atomic_dir(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), verb: str = "stimgen"
+               ) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``out`` when the block ends without error.
+
+    ``out`` is checked first (:func:`check_output` with ``inputs``); the finished folder gets a
+    ``.stimgen.json`` naming ``verb`` and listing what was written.
 
     Examples
     --------
     >>> with atomic_dir("stimuli") as tmp:          # doctest: +SKIP
     ...     (tmp / "a.txt").write_text("hello")
     """
-    out = Path(out)
-    if out.exists() and not force:
-        raise StimgenError("already exists; pass --force to overwrite it", path=out)
-    if out.exists() and not out.is_dir():
-        raise StimgenError("exists and is not a folder", path=out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    out = check_output(out, force, inputs, folder=True)
+    tmp = _temporary(out, directory=True)
     try:
         yield tmp
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        mark_owned(tmp, verb)
+        if os.path.lexists(out):
+            old = _temporary(out, directory=True, kind="old")
             out.rename(old / out.name)
             tmp.rename(out)
             shutil.rmtree(old)
@@ -47,11 +124,14 @@ def atomic_dir(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
-
 @contextlib.contextmanager
-def atomic_file(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+def atomic_file(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), ours_only: bool = True
+                ) -> Iterator[Path]:
     """Yield a temporary path beside ``out`` (same suffix) that becomes ``out`` when the block ends
     without error.
+
+    ``out`` is checked first (:func:`check_output`); ``ours_only=False`` lets ``force`` replace any
+    file (for stimgen's own caches and checkpoints, not for users' outputs).
 
     Examples
     --------
@@ -59,17 +139,153 @@ def atomic_file(out: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     ...     tmp.write_text("{}")
     """
     out = Path(out)
-    if out.is_dir():
-        raise StimgenError("is a folder, not a file", path=out)
-    if out.exists() and not force:
-        raise StimgenError("already exists; pass --force to overwrite it", path=out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.tmp-", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
+    if ours_only:
+        check_output(out, force, inputs, folder=False)
+    else:
+        _check_parent(out)
+        if out.is_dir():
+            raise StimgenError("is a folder, not a file", path=out)
+        if out.exists() and not force:
+            raise StimgenError("already exists; pass --force to replace it", path=out)
+    tmp = _temporary(out, directory=False)
     try:
         yield tmp
         tmp.replace(out)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+# --- what may be replaced ---------------------------------------------------------------------
+
+
+def _check_parent(out: Path) -> None:
+    """``out``'s nearest existing ancestor must be a folder this process may write in."""
+    parent = out.absolute().parent
+    while not os.path.lexists(parent):
+        parent = parent.parent
+    if not parent.is_dir():
+        raise StimgenError(f"cannot be written: {parent} is a file, not a folder", path=out)
+    try:  # a probe, removed at once: permissions, read-only file systems and the like all show here
+        os.rmdir(tempfile.mkdtemp(prefix=f".stimgen-probe-{os.getpid()}-", dir=parent))
+    except OSError as exc:
+        raise StimgenError(f"cannot be written: no permission to write in {parent} ({exc.strerror or exc})",
+                           path=out) from None
+
+
+def _check_not_protected(out: Path, real: Path) -> None:
+    for name, place in (("the root folder", Path("/")), ("the current folder", Path.cwd()),
+                        ("your home folder", Path.home())):
+        place = Path(os.path.realpath(place))
+        if real == place or real in place.parents:
+            what = "is" if real == place else "holds"
+            raise StimgenError(f"{what} {name}; stimgen never replaces it: choose a new folder for --out", path=out)
+
+
+def _not_ours(folder: Path) -> str | None:
+    """Why ``folder`` is not stimgen's to replace, or None if it is."""
+    present = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+               if (p.is_file() or p.is_symlink()) and not _is_stale(p)]
+    if not present:
+        return None
+    record = _read_json(folder / MARKER)
+    if record is not None and isinstance(record.get("files"), list):
+        listed = set(map(str, record["files"])) | {MARKER}
+        owned = tuple(f"{d}/" for d in record.get("folders", []) if isinstance(d, str))
+        foreign = [p for p in present if p not in listed and not p.startswith(owned)]
+        if foreign:
+            return (f"holds {len(foreign)} file{'s' if len(foreign) > 1 else ''} that stimgen did not write "
+                    f"(e.g. {foreign[0]})")
+        return None
+    if any((_read_json(folder / name) or {}).get("stimgen_version") for name in LEGACY_MARKS):
+        return None
+    return (f"is a folder that stimgen did not write (it holds {len(present)} file{'s' if len(present) > 1 else ''} "
+            f"and no {MARKER})")
+
+
+def _file_not_ours(path: Path) -> str | None:
+    """Why the file ``path`` is not stimgen's to replace, or None if it is."""
+    for candidate in (path, path.with_name(path.name + ".json")):
+        if (_read_json(candidate) or {}).get("stimgen_version"):
+            return None
+    return "is a file that stimgen did not write"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        if path.stat().st_size > 1 << 24:
+            return None
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Let SIGTERM end the process as an exception (exit code 143), so that the ``finally`` blocks
+    above remove their temporary files before it exits. SIGKILL cannot be caught: stale temporary
+    files are removed by the next run instead."""
+    import signal
+    import sys
+
+    def stop(signum, frame):
+        sys.exit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread: leave the default
+        signal.signal(signal.SIGTERM, stop)
+
+
+# --- temporary files --------------------------------------------------------------------------
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temporary(out: Path, directory: bool, kind: str = "tmp") -> Path:
+    """A new hidden temporary folder or file beside ``out``, named with this process's id, with
+    the permissions the user's umask gives; stale ones of dead processes are removed first."""
+    prefix = f".{out.name}.{kind}-{os.getpid()}-"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out)
+        if directory:
+            path = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+            path.chmod(0o777 & ~_umask())
+        else:
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=out.suffix, dir=out.parent)
+            os.close(fd)
+            path = Path(name)
+            path.chmod(0o666 & ~_umask())
+    except OSError as exc:
+        raise StimgenError(f"cannot be written ({exc.strerror or exc})", path=out) from None
+    return path
+
+
+def _is_stale(path: Path) -> bool:
+    """A temporary file or folder of stimgen's whose process is gone."""
+    match = _TEMPORARY.match(path.name)
+    if not match:
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove the temporary files and folders that killed runs writing ``out`` left beside it."""
+    for name in os.listdir(out.parent):
+        match = _TEMPORARY.match(name)
+        path = out.parent / name
+        if match and match["name"] == out.name and _is_stale(path):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()

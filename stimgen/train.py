@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 import os
 import shutil
 import signal
@@ -34,17 +35,21 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from stimgen.data import open_dataset
+from stimgen.data import BUILTIN_NAMES, open_dataset
 from stimgen.errors import StimgenError
 from stimgen.models.base import StimModel
-from stimgen.models.bundle import (LATENTS_FILE, MODELS, build_model, load_checkpoint, save_checkpoint,
-                                   save_model)
+from stimgen.models.bundle import (CONFIG_FILE, LATENTS_FILE, MODELS, WEIGHTS_FILE, build_model, load_checkpoint,
+                                   save_checkpoint, save_model)
 from stimgen.models.networks import NetworkConfig
+from stimgen.outputs import check_output, mark_owned
 from stimgen.preview import save_sheet
 from stimgen.spectrogram import SpectrogramConfig
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 METRICS_FILE = "metrics.csv"
+#: What a run folder holds: listed in its .stimgen.json, so that --force may start it over.
+RUN_FILES = (CHECKPOINT_FILE, METRICS_FILE, CONFIG_FILE, WEIGHTS_FILE, LATENTS_FILE)
+RUN_FOLDERS = ("previews", "tensorboard")
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,16 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise StimgenError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
-        if self.steps < 1 or self.batch_size < 2 or self.lr <= 0:
-            raise StimgenError("need steps >= 1, batch size >= 2 and a positive learning rate")
+        for option, value, lowest in (("--lr", self.lr, None), ("--distance-weight", self.distance_weight, 0.0),
+                                      ("--recon-weight", self.recon_weight, 0.0)):
+            if value is not None and not (math.isfinite(value) and (value > 0 if lowest is None else value >= lowest)):
+                kind = "a positive number" if lowest is None else "a number of at least 0"
+                raise StimgenError(f"{option} must be {kind}, got {value:g}")
+        if self.steps < 1:
+            raise StimgenError(f"--steps must be at least 1, got {self.steps}")
+        if self.batch_size < 2:
+            raise StimgenError(f"--batch-size must be at least 2 (the losses compare items within a batch), "
+                               f"got {self.batch_size}")
         if not 0 <= self.holdout < 0.5:
             raise StimgenError(f"holdout must be in [0, 0.5), got {self.holdout}")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -168,12 +181,13 @@ def _distributed() -> tuple[int, int]:
 
 def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path | None = None,
         resume: bool = False, progress: bool = True, preview_items: np.ndarray | None = None,
-        preview_kind: str = "image") -> list[dict]:
+        preview_kind: str = "image", data_sha256: str | None = None) -> list[dict]:
     """Train ``model`` on ``x`` (N, *input_shape) for ``settings.steps`` steps; return the logged rows.
 
-    With ``run_dir``, rank 0 writes metrics, previews and checkpoints there. The caller seeds
-    torch before building the model (``torch.manual_seed(settings.seed)``), so that a run is
-    reproducible from its seed.
+    With ``run_dir``, rank 0 writes metrics, previews and checkpoints there; ``data_sha256``, the
+    hash of the data ``x`` came from, is recorded in each checkpoint. The caller seeds torch before
+    building the model (``torch.manual_seed(settings.seed)``), so that a run is reproducible from
+    its seed.
     """
     rank, world = _distributed()
     device = torch.device(_device(settings.device, rank))
@@ -187,7 +201,9 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     n = data.shape[0]
     if n < settings.batch_size:
-        raise StimgenError(f"only {n} training items for a batch of {settings.batch_size}; lower --batch-size")
+        advice = f"use --batch-size {n} or fewer" if n >= 2 else "a batch needs at least 2; add items"
+        raise StimgenError(f"only {n} training item{'s' if n != 1 else ''} for a batch of {settings.batch_size}; "
+                           f"{advice}")
     if settings.batch_size % world:
         raise StimgenError(f"batch size {settings.batch_size} does not split over {world} processes")
     order, position, start = torch.randperm(n, generator=generators["data"]), 0, 0
@@ -210,7 +226,8 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     def save(step: int) -> None:
         if rank == 0 and checkpoint is not None:
             save_checkpoint(checkpoint, model, optimizers, generators, {"order": order},
-                            {"step": step, "position": position, "settings": dataclasses.asdict(settings)})
+                            {"step": step, "position": position, "settings": dataclasses.asdict(settings),
+                             "data_sha256": data_sha256})
 
     try:
         for step in range(start, settings.steps):
@@ -348,24 +365,31 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
     out = Path(out)
     rank, world = _init_distributed()
     try:
-        if rank == 0 and out.exists() and not resume and not force and any(out.iterdir()):
-            raise StimgenError("already exists; pass --force to overwrite it or --resume to continue", path=out)
+        saved_data = None
         if resume:
-            settings = _resumed_settings(out, settings)
+            settings, saved_data = _resumed_settings(out, settings)
+        elif rank == 0:
+            inputs = [] if str(data) in BUILTIN_NAMES else [data]
+            check_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # an empty folder is fine
         prepared = prepare_data(data, settings.size, progress=progress and rank == 0)
+        if saved_data and saved_data != prepared.info["data_sha256"]:
+            raise StimgenError(f"the run was trained on other data (sha256 {saved_data[:12]}) than --data {data} "
+                               f"(sha256 {prepared.info['data_sha256'][:12]}); resume with the same --data, or "
+                               "start a new run", path=out)
         train_idx, holdout_idx = split(len(prepared.x), settings.holdout, settings.seed)
         torch.manual_seed(settings.seed)
         model = make_model(settings, tuple(prepared.x.shape[1:]))
         kind = "spectrogram" if prepared.info["kind"] == "audio" else "image"
         shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
         preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
-        if rank == 0:
-            if out.exists() and force and not resume:
+        if rank == 0 and not resume:
+            if out.exists():  # stimgen's own run folder (checked above): start it over
                 for child in out.iterdir():
                     _remove(child)
             out.mkdir(parents=True, exist_ok=True)
+            mark_owned(out, "train", files=RUN_FILES, folders=RUN_FOLDERS)
         fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
-            preview_items=preview, preview_kind=kind)
+            preview_items=preview, preview_kind=kind, data_sha256=prepared.info["data_sha256"])
         if rank == 0:
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),
                     "split": {"holdout": holdout_idx.tolist()}, "world_size": world}
@@ -399,8 +423,9 @@ def _init_distributed() -> tuple[int, int]:
     return _distributed()
 
 
-def _resumed_settings(out: Path, settings: TrainSettings) -> TrainSettings:
-    """The settings the run started with; only ``steps`` (to train longer) and ``device`` may change."""
+def _resumed_settings(out: Path, settings: TrainSettings) -> tuple[TrainSettings, str | None]:
+    """The settings the run started with (only ``steps``, to train longer, and ``device`` may
+    change) and the hash of the data it was trained on (None for checkpoints older than that record)."""
     from safetensors import safe_open
 
     path = out / CHECKPOINT_FILE
@@ -408,10 +433,13 @@ def _resumed_settings(out: Path, settings: TrainSettings) -> TrainSettings:
         raise StimgenError("nothing to resume: no checkpoint.safetensors", path=out)
     try:
         with safe_open(path, framework="pt") as f:
-            saved = json.loads((f.metadata() or {})["state"])["settings"]
+            state = json.loads((f.metadata() or {})["state"])
+        saved = TrainSettings(**state["settings"])
+    except StimgenError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable checkpoint
         raise StimgenError(f"not a readable checkpoint ({exc})", path=path) from None
-    return dataclasses.replace(TrainSettings(**saved), steps=settings.steps, device=settings.device)
+    return dataclasses.replace(saved, steps=settings.steps, device=settings.device), state.get("data_sha256")
 
 
 def _remove(path: Path) -> None:

@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +41,18 @@ def check_psychopy_manifest(manifest: Path) -> list[dict]:
 def tone(freq: float = 440.0, sr: int = 16000, seconds: float = 0.5, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def stimgen_cli(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """Run the real ``stimgen`` command (``python -m stimgen``) and capture its output."""
+    return subprocess.run([sys.executable, "-m", "stimgen", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=None if env is None else {**os.environ, **env})
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit code 2, one line on stderr holding every fragment, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("stimgen: error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

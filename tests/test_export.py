@@ -245,17 +245,19 @@ def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, inputs, args, mess
     assert not out.exists() and list(tmp_path.iterdir()) == []  # no folder, no temporary folder left
 
 
-def test_existing_output_needs_force(tmp_path, inputs):
+def test_existing_output_needs_force_and_must_be_stimgens(tmp_path, inputs):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
     args = ["continuum", "--a", inputs / "i.wav", "--b", inputs / "a.wav", "--steps", 2, "--spacing", "linear",
             "--out", out]
+    assert stimgen_cli(*args).returncode == 0
     result = stimgen_cli(*args)
     assert result.returncode == 2 and "already exists; pass --force" in result.stderr
+    first = (out / "manifest.csv").read_text()
+    assert stimgen_cli(*args, "--force").returncode == 0 and (out / "manifest.csv").read_text() == first
+    (out / "keep.txt").write_text("mine")
+    result = stimgen_cli(*args, "--force")
+    assert result.returncode == 2 and "stimgen did not write (e.g. keep.txt)" in result.stderr
     assert (out / "keep.txt").read_text() == "mine"
-    assert stimgen_cli(*args, "--force").returncode == 0
-    assert not (out / "keep.txt").exists() and (out / "manifest.csv").is_file()
 
 
 def test_birdsong_continuum_uses_the_model_window_and_a_bird_pitch_range(tmp_path):

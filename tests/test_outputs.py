@@ -1,7 +1,14 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
 from stimgen.errors import StimgenError
-from stimgen.outputs import atomic_dir
+from stimgen.outputs import MARKER, atomic_dir, atomic_file, check_output
 
 
 def test_atomic_dir_appears_only_when_complete(tmp_path):
@@ -15,18 +22,153 @@ def test_atomic_dir_appears_only_when_complete(tmp_path):
     with atomic_dir(out) as tmp:
         (tmp / "a.txt").write_text("done")
     assert (out / "a.txt").read_text() == "done"
+    assert json.loads((out / MARKER).read_text())["files"] == ["a.txt"]
 
 
-def test_atomic_dir_never_overwrites_without_force(tmp_path):
+def test_force_replaces_only_what_stimgen_wrote(tmp_path):
+    out = tmp_path / "out"
+    with atomic_dir(out) as tmp:
+        (tmp / "sub").mkdir()
+        (tmp / "sub" / "old.txt").write_text("old")
+    with pytest.raises(StimgenError, match="already exists; pass --force"):
+        with atomic_dir(out):
+            pass
+    with atomic_dir(out, force=True) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # a file the user put into stimgen's folder makes it theirs: --force refuses
+    (out / "mine.wav").write_bytes(b"precious")
+    with pytest.raises(StimgenError, match=r"holds 1 file that stimgen did not write \(e.g. mine.wav\)"):
+        with atomic_dir(out, force=True):
+            pass
+    assert (out / "mine.wav").read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("content", ["foreign", "empty-marker", "bad-marker"])
+def test_force_refuses_folders_stimgen_did_not_write(tmp_path, content):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("keep")
-    with pytest.raises(StimgenError, match="--force"):
-        with atomic_dir(out):
+    if content == "empty-marker":  # a marker that lists nothing does not cover keep.txt
+        (out / MARKER).write_text(json.dumps({"stimgen_version": "0", "files": []}))
+    elif content == "bad-marker":
+        (out / MARKER).write_text("not json")
+    with pytest.raises(StimgenError, match="stimgen replaces only what it wrote"):
+        with atomic_dir(out, force=True):
             pass
     assert (out / "keep.txt").read_text() == "keep"
-    with atomic_dir(out, force=True) as tmp:
-        (tmp / "new.txt").write_text("new")
-    assert sorted(p.name for p in out.iterdir()) == ["new.txt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
+
+@pytest.mark.parametrize("legacy", ["manifest.json", "config.json", "meta.json"])
+def test_folders_written_before_the_marker_are_recognised(tmp_path, legacy):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / legacy).write_text(json.dumps({"stimgen_version": "0.1.0"}))
+    (out / "sheet.png").write_bytes(b"png")
+    check_output(out, force=True)
+    (out / legacy).write_text(json.dumps({"version": "someone else's"}))
+    with pytest.raises(StimgenError, match="did not write"):
+        check_output(out, force=True)
+
+
+def test_an_empty_folder_may_be_replaced(tmp_path):
+    (tmp_path / "out").mkdir()
+    assert check_output(tmp_path / "out", force=True) == tmp_path / "out"
+
+
+def test_never_the_inputs_the_current_folder_home_or_root(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_dir(out) as tmp:
+        (tmp / "x.txt").write_text("x")
+    (out / "sub").mkdir()
+    wav = out / "sub" / "a.wav"
+    with pytest.raises(StimgenError, match="holds the input"):
+        check_output(out, force=True, inputs=[wav])
+    with pytest.raises(StimgenError, match="is the input"):
+        check_output(out, force=True, inputs=[out])
+    with pytest.raises(StimgenError, match="lies inside the input"):
+        check_output(out / "sub", force=True, inputs=[out])
+    monkeypatch.chdir(out)
+    with pytest.raises(StimgenError, match="is the current folder"):
+        check_output(".", force=True)
+    with pytest.raises(StimgenError, match="holds the current folder"):
+        check_output(tmp_path, force=True)
+    monkeypatch.setenv("HOME", str(out / "sub"))
+    with pytest.raises(StimgenError, match="is your home folder"):
+        check_output(out / "sub", force=True)
+    with pytest.raises(StimgenError, match="root folder"):
+        check_output("/", force=True)
+
+
+def test_out_under_a_file_or_unwritable_is_one_clear_error(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(StimgenError, match=r"deep/out: cannot be written: .*file.txt is a file, not a folder"):
+        check_output(tmp_path / "file.txt" / "deep" / "out")
+    with pytest.raises(StimgenError, match="exists and is not a folder"):
+        check_output(tmp_path / "file.txt", force=True)
+    with pytest.raises(StimgenError, match="is a folder, not a file"):
+        check_output(tmp_path, force=True, folder=False)
+
+
+def test_force_replaces_only_files_stimgen_wrote(tmp_path):
+    mine = tmp_path / "vectors.json"
+    mine.write_text(json.dumps({"somebody": "else"}))
+    with pytest.raises(StimgenError, match="is a file that stimgen did not write"):
+        with atomic_file(mine, force=True):
+            pass
+    ours = tmp_path / "ours.json"
+    ours.write_text(json.dumps({"stimgen_version": "0.1.0"}))
+    with atomic_file(ours, force=True) as tmp:
+        tmp.write_text("{}")
+    assert ours.read_text() == "{}"
+    table = tmp_path / "codes.csv"  # a table is ours when its provenance JSON stands beside it
+    table.write_text("z0\n1\n")
+    with pytest.raises(StimgenError, match="did not write"):
+        check_output(table, force=True, folder=False)
+    (tmp_path / "codes.csv.json").write_text(json.dumps({"stimgen_version": "0.1.0"}))
+    check_output(table, force=True, folder=False)
+    with pytest.raises(StimgenError, match="is the input"):
+        check_output(table, force=True, inputs=[table], folder=False)
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_dir(tmp_path / "out") as tmp:
+            (tmp / "a.txt").write_text("a")
+        with atomic_file(tmp_path / "f.json") as tmp:
+            tmp.write_text("{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_run_leaves_no_temporary_folder_for_long(tmp_path, sig):
+    """SIGTERM: the temporary folder is removed on the way out. SIGKILL: it stays, and the next run
+    writing beside it removes it (its process is gone)."""
+    script = textwrap.dedent(f"""
+        import signal, sys, time
+        from stimgen.outputs import atomic_dir, exit_cleanly_on_sigterm
+        exit_cleanly_on_sigterm()
+        with atomic_dir({str(tmp_path / 'out')!r}) as tmp:
+            (tmp / "half.txt").write_text("half")
+            print("writing", flush=True)
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f".out.tmp-{proc.pid}-")
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    left = [p.name for p in tmp_path.iterdir()]
+    if sig == signal.SIGTERM:
+        assert left == [] and proc.returncode == 128 + signal.SIGTERM
+    else:  # SIGKILL cannot be caught
+        assert len(left) == 1
+    with atomic_dir(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_text("a")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

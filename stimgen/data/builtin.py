@@ -27,7 +27,7 @@ from stimgen.data import birdsong, digits, vowels
 from stimgen.data.folder import LABELS_FILE, META_FILE, PREVIEW_FILE, FolderDataset, open_folder
 from stimgen.errors import StimgenError
 from stimgen.image import save_image
-from stimgen.outputs import atomic_dir
+from stimgen.outputs import atomic_dir, check_output
 from stimgen.preview import pick_examples, save_sheet
 from stimgen.spectrogram import TRAINING_LEVEL_DBFS, SpectrogramConfig
 
@@ -118,7 +118,7 @@ def builtin_path(name: str, n: int | None = None, seed: int = 0, size: int = 32,
     key = "-".join(f"{k}{v}" for k, v in settings.items() if k not in ("dataset", "level_dbfs"))
     path = cache_dir() / "datasets" / f"{name}-{key}"
     if not (path / META_FILE).exists():
-        with atomic_dir(path, force=True) as tmp:
+        with atomic_dir(path, force=True, verb="data build") as tmp:
             _write(tmp, BUILTINS[name], settings, progress)
     return path
 
@@ -133,11 +133,9 @@ def build(name: str, out: str | os.PathLike, n: int | None = None, seed: int = 0
     >>> len(ds), ds.labels.columns[:3].tolist()
     (100, ['file', 'type', 'sex'])
     """
-    out = Path(out)
-    if out.exists() and not force:
-        raise StimgenError("already exists; pass --force to overwrite it", path=out)
+    out = check_output(out, force)  # before the set is generated, not after
     source = builtin_path(name, n=n, seed=seed, size=size, progress=progress)
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, verb="data build") as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
     return open_folder(out)
 

@@ -76,6 +76,7 @@ class Domain:
         self.model = model
         info = getattr(model, "info", {})
         data = info.get("data", {})
+        self.folder = Path(info["path"]) if "path" in info else None
         self.name = Path(info.get("path", "model")).name
         self.sha256 = info.get("model_sha256", "")
         self.kind = data.get("kind")
@@ -211,7 +212,7 @@ def pixel_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     array([1.])
     """
     diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    return np.sqrt(np.mean(diff.reshape(len(diff), -1) ** 2, axis=1))
+    return np.sqrt(np.mean(diff.reshape(len(diff), int(np.prod(diff.shape[1:]))) ** 2, axis=1))
 
 
 def bark_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
