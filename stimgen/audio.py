@@ -17,10 +17,17 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 
 #: Peak below which a signal counts as digital silence (about -100 dBFS).
 SILENCE_PEAK = 1e-5
+
+#: How far (dB) the channel average may fall below what the loudest channel alone gives it
+#: (its RMS over the number of channels: 6.02 dB below it for stereo, as with a silent second
+#: channel) before the channels count as cancelling. Channels that do not cancel do not fall below
+#: that: a stereo pair loses 0 dB (identical), 3 dB (uncorrelated, equal levels) up to 6.02 dB (the
+#: other channel quieter or silent). The margin lets faint anti-phase crosstalk through.
+CANCEL_MARGIN_DB = 0.1
 
 
 def load_audio(
@@ -28,7 +35,9 @@ def load_audio(
 ) -> tuple[np.ndarray, int]:
     """Load a sound file as float32 mono, resampled to ``sr`` (the file's own rate if None).
 
-    Channels are averaged. Resampling uses soxr's high-quality mode.
+    Channels are averaged, unless they cancel (see :func:`mix_to_mono`): then the loudest channel
+    is used and a :class:`~stimgen.errors.StimgenWarning` says so. Resampling uses soxr's
+    high-quality mode.
 
     Raises :class:`StimgenError` for a missing file, a file soundfile cannot read, zero length,
     NaN or infinite samples, and (unless ``allow_silence``) a file that is all silence.
@@ -46,11 +55,47 @@ def load_audio(
         data, file_sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise StimgenError(f"not an audio file that can be read ({_first_line(exc)})", path=path) from None
-    y = data.mean(axis=1)
+    y = mix_to_mono(data, path=path)
     check_audio(y, path=path, allow_silence=allow_silence)
     if sr is not None and sr != file_sr:
         y = resample(y, file_sr, sr)
     return np.ascontiguousarray(y, dtype=np.float32), int(sr or file_sr)
+
+
+def mix_to_mono(data: np.ndarray, path: str | os.PathLike | None = None) -> np.ndarray:
+    """Mix (samples, channels) audio down to mono: the average of the channels, or the loudest
+    channel where the channels cancel in the average.
+
+    The channels cancel when the average's RMS falls more than ``CANCEL_MARGIN_DB`` below the
+    loudest channel's RMS divided by the number of channels, i.e. more than 6.1 dB below the
+    loudest channel for stereo (an anti-phase pair, say): the other channels take away from it
+    instead of adding. Then the loudest channel is returned and a
+    :class:`~stimgen.errors.StimgenWarning` names ``path``, the channel and the shortfall.
+
+    Examples
+    --------
+    >>> left = np.sin(np.linspace(0, 100, 1000)).astype(np.float32)
+    >>> mix_to_mono(np.stack([left, left], axis=1)).shape
+    (1000,)
+    """
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim == 1:
+        return data
+    mix = data.mean(axis=1)
+    n = data.shape[1]
+    if n < 2 or data.shape[0] == 0 or np.max(np.abs(data)) < SILENCE_PEAK or not np.all(np.isfinite(data)):
+        return mix  # silence, emptiness, NaN: check_audio's to report
+    rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=0))
+    loudest = int(np.argmax(rms))
+    mix_rms = float(np.sqrt(np.mean(np.square(mix, dtype=np.float64))))
+    if mix_rms * n >= rms[loudest] * 10.0 ** (-CANCEL_MARGIN_DB / 20.0):
+        return mix
+    shortfall = ("is silent" if np.max(np.abs(mix)) < SILENCE_PEAK else
+                 f"is {20.0 * np.log10(rms[loudest] / mix_rms):.1f} dB below the loudest channel")
+    name = f"channel {loudest + 1}" + (f" ({('left', 'right')[loudest]})" if n == 2 else f" of {n}")
+    warnings.warn(StimgenWarning(f"channels cancel when averaged to mono (the average {shortfall}); "
+                                 f"used {name} alone", path=path), stacklevel=3)
+    return np.ascontiguousarray(data[:, loudest])
 
 
 def check_audio(
@@ -132,7 +177,7 @@ def normalize_rms(
     --------
     >>> y = 0.5 * np.sin(np.linspace(0, 2000, 16000))
     >>> z, report = normalize_rms(y, -20.0)
-    >>> round(rms_dbfs(z), 2), report.attenuated
+    >>> round(float(rms_dbfs(z)), 2), report.attenuated
     (-20.0, False)
     """
     if on_clip not in ("error", "attenuate"):

@@ -211,16 +211,19 @@ def load_spectrogram(path: str | os.PathLike, config: SpectrogramConfig) -> np.n
     (64, 64)
     """
     y, sr = load_audio(path)
-    return sound_to_spectrogram(y, sr, config)
+    return sound_to_spectrogram(y, sr, config, path=path)
 
 
-def sound_to_spectrogram(y: np.ndarray, sr: int, config: SpectrogramConfig) -> np.ndarray:
+def sound_to_spectrogram(
+    y: np.ndarray, sr: int, config: SpectrogramConfig, path: str | os.PathLike | None = None
+) -> np.ndarray:
     """A sound at rate ``sr`` as the model image a model trained with ``config`` sees.
 
     The sound is resampled to ``config.sample_rate``, brought to ``TRAINING_LEVEL_DBFS`` RMS
     (attenuated where the peak would clip) and centred, padded or cropped, to ``config.duration``:
     the same path for training data and for the files a user morphs, so that both look alike to
-    the model.
+    the model. A sound shorter than one analysis window (``config.win_length`` samples at
+    ``config.sample_rate``) is refused; ``path`` names the sound in that and every other error.
 
     Examples
     --------
@@ -229,7 +232,14 @@ def sound_to_spectrogram(y: np.ndarray, sr: int, config: SpectrogramConfig) -> n
     >>> sound_to_spectrogram(y, 44100, cfg).shape
     (64, 64)
     """
-    y = resample(check_audio(y), sr, config.sample_rate)
+    y = check_audio(y, path=path)
+    min_seconds = config.win_length / config.sample_rate
+    if y.size / sr < min_seconds:
+        raise StimgenError(f"lasts {y.size / sr * 1e3:.3g} ms ({y.size} samples at {sr:.0f} Hz); the model needs at "
+                           f"least {min_seconds * 1e3:g} ms", path=path)
+    y = resample(y, sr, config.sample_rate)
+    if y.size < config.win_length:  # long enough, but resampling rounded a sample away
+        y = np.pad(y, (0, config.win_length - y.size))
     with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
         warnings.simplefilter("ignore")
         y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -5,7 +7,7 @@ from conftest import tone
 
 from stimgen.audio import (apply_ramps, fix_duration, load_audio, normalize_rms, peak_dbfs, rms_dbfs, save_wav,
                            trim_silence)
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 
 
 def test_save_and_load_round_trip_is_16_bit_pcm(tmp_path):
@@ -118,3 +120,55 @@ def test_fix_duration_policies():
         fix_duration(y, sr, 2.0, policy="exact")
     with pytest.raises(StimgenError, match="policy must be"):
         fix_duration(y, sr, 2.0, policy="stretch")
+
+
+@pytest.mark.parametrize("left_gain, right_gain, used, name", [(1.0, -0.8, 0, "channel 1 (left)"),
+                                                               (0.5, -1.0, 1, "channel 2 (right)")])
+def test_channels_that_cancel_give_the_louder_channel_and_a_warning(tmp_path, left_gain, right_gain, used, name):
+    y = tone(300.0, seconds=0.5, amp=0.5)
+    stereo = np.stack([left_gain * y, right_gain * y], axis=1)
+    path = tmp_path / "antiphase.wav"
+    sf.write(path, stereo, 16000, subtype="FLOAT")
+    with pytest.warns(StimgenWarning) as record:
+        z, sr = load_audio(path)
+    assert len(record) == 1
+    shortfall = 20 * np.log10(max(abs(left_gain), abs(right_gain)) / abs(left_gain + right_gain) * 2)
+    assert str(record[0].message) == (f"{path}: channels cancel when averaged to mono (the average is "
+                                      f"{shortfall:.1f} dB below the loudest channel); used {name} alone")
+    assert record[0].message.path == str(path)
+    np.testing.assert_allclose(z, stereo[:, used], atol=1e-6)
+
+
+def test_exact_anti_phase_says_the_average_is_silent(tmp_path):
+    y = tone(300.0, seconds=0.5, amp=0.5)
+    sf.write(tmp_path / "anti.wav", np.stack([y, -y], axis=1), 16000, subtype="FLOAT")
+    with pytest.warns(StimgenWarning, match=r"anti\.wav: channels cancel .*\(the average is silent\); used channel 1"):
+        z, _ = load_audio(tmp_path / "anti.wav", sr=8000)
+    assert rms_dbfs(z) == pytest.approx(rms_dbfs(y), abs=0.1)  # the channel, then resampled
+
+
+def _no_warning_load(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return load_audio(path)[0]
+
+
+def test_stereo_that_adds_up_is_averaged_without_a_warning(tmp_path):
+    y = tone(300.0, seconds=0.5, amp=0.5)
+    sf.write(tmp_path / "same.wav", np.stack([y, y], axis=1), 16000, subtype="FLOAT")
+    np.testing.assert_allclose(_no_warning_load(tmp_path / "same.wav"), y, atol=1e-7)
+    rng = np.random.default_rng(0)
+    noises = (0.1 * rng.standard_normal((16000, 2))).astype(np.float32)
+    sf.write(tmp_path / "noises.wav", noises, 16000, subtype="FLOAT")
+    np.testing.assert_allclose(_no_warning_load(tmp_path / "noises.wav"), noises.mean(axis=1), atol=1e-7)
+    # one silent channel: the average halves the other (6.02 dB) but nothing cancels
+    sf.write(tmp_path / "left.wav", np.stack([y, np.zeros_like(y)], axis=1), 16000, subtype="FLOAT")
+    np.testing.assert_allclose(_no_warning_load(tmp_path / "left.wav"), y / 2, atol=1e-7)
+
+
+def test_silent_stereo_is_still_all_silence(tmp_path):
+    sf.write(tmp_path / "quiet.wav", np.zeros((16000, 2), dtype=np.float32), 16000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(StimgenError, match=r"quiet\.wav: is all silence"):
+            load_audio(tmp_path / "quiet.wav")

@@ -179,3 +179,26 @@ def test_mel_filterbank_is_librosas_and_is_kept_in_the_cache(tmp_path, monkeypat
     _mel_basis.cache_clear()
     np.testing.assert_allclose(_mel_basis(config).numpy(), expected, rtol=1e-6)
     _mel_basis.cache_clear()
+
+
+def test_a_sound_shorter_than_one_window_is_refused_in_its_own_terms(tmp_path):
+    from stimgen.audio import save_wav
+    from stimgen.spectrogram import load_spectrogram, sound_to_spectrogram
+
+    short = tone(300.0, sr=16000, seconds=20 / 16000)
+    with pytest.raises(StimgenError) as info:
+        sound_to_spectrogram(short, 16000, VOWELS, path="short.wav")
+    assert str(info.value) == "short.wav: lasts 1.25 ms (20 samples at 16000 Hz); the model needs at least 25 ms"
+    # the file's own rate, not the model's: 1000 samples at 44.1 kHz are 22.7 ms, 363 samples at 16 kHz
+    with pytest.raises(StimgenError, match=r"^lasts 22\.7 ms \(1000 samples at 44100 Hz\); the model needs at least "
+                                           r"25 ms$"):
+        sound_to_spectrogram(tone(300.0, sr=44100, seconds=1000 / 44100), 44100, VOWELS)
+    birdsong = SpectrogramConfig.preset("birdsong")
+    with pytest.raises(StimgenError, match="needs at least 10 ms"):
+        sound_to_spectrogram(tone(2000.0, sr=48000, seconds=0.009), 48000, birdsong)
+    # just long enough, at any rate: 25 ms at 44.1 kHz (1103 samples) and 400 samples at 16 kHz
+    assert sound_to_spectrogram(tone(300.0, sr=44100, seconds=1103 / 44100), 44100, VOWELS).shape == VOWELS.shape
+    assert sound_to_spectrogram(tone(300.0, sr=16000, seconds=400 / 16000), 16000, VOWELS).shape == VOWELS.shape
+    save_wav(tmp_path / "short.wav", short, 16000)
+    with pytest.raises(StimgenError, match=r"short\.wav: lasts 1\.25 ms \(20 samples at 16000 Hz\)"):
+        load_spectrogram(tmp_path / "short.wav", VOWELS)
