@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -26,21 +26,32 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import stimgen
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.models.acai import ACAI, ACAIConfig
 from stimgen.models.ae import AE, AEConfig
 from stimgen.models.base import StimModel
 from stimgen.models.gaia import GAIA, GAIAConfig
 from stimgen.models.networks import NetworkConfig
 from stimgen.models.vae import VAE, VAEConfig
+from stimgen.outputs import atomic_file
 
 #: Model kinds by name: (model class, config class).
 MODELS = {"gaia": (GAIA, GAIAConfig), "ae": (AE, AEConfig), "vae": (VAE, VAEConfig), "acai": (ACAI, ACAIConfig)}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 LATENTS_FILE = "latents.csv"
-#: Where the default models ship, relative to the repository root.
-SHIPPED = Path(__file__).resolve().parents[2] / "data" / "models"
+
+
+def _shipped_folder() -> Path:
+    """The installed package's ``stimgen/shipped_models`` (a wheel or ``pip install .``), else the
+    repository's ``data/models`` (an editable install or a checkout), mapped to it in setup.cfg."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "shipped_models"
+    return installed if installed.is_dir() else package.parent / "data" / "models"
+
+
+#: Where the default models ship (``$STIMGEN_MODELS`` overrides it where models are looked up).
+SHIPPED = _shipped_folder()
 
 
 def model_config_to_dict(config) -> dict:
@@ -89,14 +100,24 @@ def save_model(model: StimModel, out: Path, info: dict) -> str:
 
 
 def resolve(path_or_name: str | os.PathLike) -> Path:
-    """A model folder from a path, or from the name of a shipped model (``vowels``, ...)."""
-    path = Path(path_or_name)
-    if path.is_dir():
-        return path
-    shipped = Path(os.environ.get("STIMGEN_MODELS", SHIPPED)) / str(path_or_name)
-    if os.sep not in str(path_or_name) and shipped.is_dir():
+    """A model folder from a path, or from the name of a shipped model (``vowels``, ...).
+
+    A bare name of a shipped model means that model even where a folder of the same name lies in
+    the current folder (a warning says so); write ``./vowels`` for the folder.
+    """
+    text = os.fspath(path_or_name)
+    path = Path(text)
+    shipped_root = Path(os.environ.get("STIMGEN_MODELS", SHIPPED))
+    shipped = shipped_root / text
+    bare = "/" not in text and os.sep not in text and shipped.is_dir()
+    if bare and isinstance(path_or_name, str):
+        if path.is_dir():
+            warnings.warn(StimgenWarning(f"used the shipped model {text!r}, not the folder {text} here; write "
+                                         f"./{text} for the folder"))
         return shipped
-    names = sorted(p.name for p in Path(os.environ.get("STIMGEN_MODELS", SHIPPED)).glob("*") if p.is_dir())
+    if path.is_dir() or bare:
+        return path if path.is_dir() else shipped
+    names = sorted(p.name for p in shipped_root.glob("*") if p.is_dir())
     raise StimgenError(f"no model folder or shipped model of this name (shipped: {', '.join(names) or 'none'})",
                        path=path_or_name)
 
@@ -105,13 +126,48 @@ def read_config(folder: Path) -> dict:
     path = folder / CONFIG_FILE
     if not path.exists():
         raise StimgenError(f"not a model folder (no {CONFIG_FILE})", path=folder)
+    if not path.is_file():
+        raise StimgenError("is not a file (a model folder's config.json must be one)", path=path)
     try:
         config = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StimgenError(f"not valid JSON ({exc})", path=path) from None
+    except OSError as exc:
+        raise StimgenError(f"cannot be read ({exc.strerror or exc})", path=path) from None
     if not isinstance(config, dict) or "model" not in config or "model_config" not in config:
         raise StimgenError("is not a stimgen model config (needs 'model' and 'model_config')", path=path)
     return config
+
+
+def check_data_section(data, input_shape: tuple[int, ...], path: Path) -> None:
+    """The ``data`` section of a model's config.json must say what items the model takes (audio with
+    its spectrogram settings, or images with their size and mode) and agree with the weights."""
+    from stimgen.image import MODES
+    from stimgen.spectrogram import SpectrogramConfig
+
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "audio":
+        try:
+            spec = SpectrogramConfig.from_dict(data["spectrogram"])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise StimgenError(f"data.spectrogram is missing or malformed ({exc.__class__.__name__}: {exc})",
+                               path=path) from None
+        except StimgenError as exc:
+            raise StimgenError(f"data.spectrogram: {exc.problem}", path=path) from None
+        shape = (1, spec.n_mels, spec.n_frames)
+    elif kind == "image":
+        image = data.get("image")
+        size = image.get("size") if isinstance(image, dict) else None
+        mode = image.get("mode") if isinstance(image, dict) else None
+        if not (isinstance(size, list) and len(size) == 2 and all(isinstance(s, int) and s > 0 for s in size)
+                and mode in MODES):
+            raise StimgenError('data.image must give "size": [height, width] and "mode": "gray" or "rgb"', path=path)
+        shape = (1 if mode == "gray" else 3, *size)
+    else:
+        raise StimgenError("data.kind must be 'audio' or 'image' (what the model was trained on)", path=path)
+    if tuple(shape) != tuple(input_shape):
+        raise StimgenError(f"the data section describes items of shape {shape}, but the weights take "
+                           f"{tuple(input_shape)}", path=path)
 
 
 def load_model(path_or_name: str | os.PathLike, device: str = "cpu") -> StimModel:
@@ -133,9 +189,13 @@ def load_model(path_or_name: str | os.PathLike, device: str = "cpu") -> StimMode
     except (TypeError, KeyError) as exc:
         raise StimgenError(f"bad model settings ({exc})", path=folder / CONFIG_FILE) from None
     model = build_model(info["model"], config)
+    if "data" in info:
+        check_data_section(info["data"], model.input_shape, folder / CONFIG_FILE)
     weights_path = folder / WEIGHTS_FILE
     if not weights_path.exists():
         raise StimgenError(f"model folder has no {WEIGHTS_FILE}", path=folder)
+    if not weights_path.is_file():
+        raise StimgenError("is not a file (a model folder's weights must be one)", path=weights_path)
     digest = file_sha256(weights_path)
     if info.get("model_sha256") not in (None, digest):
         raise StimgenError("weights do not match the hash in config.json (changed or corrupt)", path=weights_path)
@@ -176,14 +236,8 @@ def save_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: 
     for name, t in extra.items():
         tensors[f"extra.{name}"] = t.detach().cpu().contiguous()
     metadata = {"format": "stimgen-checkpoint", "state": json.dumps(state), "param_groups": json.dumps(groups)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path, force=True, ours_only=False) as tmp:
         save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def load_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: dict[str, torch.Generator]

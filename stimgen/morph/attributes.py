@@ -23,7 +23,7 @@ import pandas as pd
 import stimgen
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
-from stimgen.morph.stimuli import StimulusSet
+from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.outputs import atomic_file
 
 METHODS = ("ols", "mean-diff")
@@ -124,9 +124,18 @@ def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], meth
         raise StimgenError(f"no column {', '.join(map(repr, missing))} in the labels "
                            f"(columns: {', '.join(map(str, labels.columns))})")
     cols = [lookup[c.lower()] for c in columns]
+    repeated = sorted({c for c in cols if cols.count(c) > 1})
+    if repeated:
+        raise StimgenError(f"column {', '.join(map(repr, repeated))} is named more than once; name each attribute once")
     table = labels[cols].reset_index(drop=True)
     keep = table.notna().all(axis=1).to_numpy()
     table, z = table[keep], z[keep]
+    if table.empty:
+        raise StimgenError(f"no row has a value in every one of the columns {', '.join(map(repr, cols))}")
+    for c in cols:
+        if table[c].nunique() < 2:
+            raise StimgenError(f"column {c!r} takes a single value ({table[c].iloc[0]!r}) in the {len(table)} rows "
+                               "used; there is nothing to fit a direction to")
     design, names, parts = [np.ones(len(table))], [], []
     for c in cols:
         values = table[c]
@@ -136,16 +145,17 @@ def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], meth
             parts.append((c, None))
         else:
             levels = sorted(values.astype(str).unique())
-            if len(levels) < 2:
-                raise StimgenError(f"column {c!r} has a single level ({levels[0]!r}); nothing to contrast")
             for level in levels[1:]:
                 design.append((values.astype(str) == level).to_numpy(dtype=np.float64))
                 names.append(f"{c}={level}")
                 parts.append((c, level))
     X = np.stack(design, axis=1)
-    if len(X) <= X.shape[1] or np.linalg.matrix_rank(X) < X.shape[1]:
-        raise StimgenError(f"{len(X)} complete rows cannot separate {X.shape[1] - 1} attribute terms "
-                           "(too few rows, or columns that duplicate each other)")
+    if len(X) <= X.shape[1]:
+        raise StimgenError(f"{len(X)} complete rows are too few to fit {X.shape[1] - 1} attribute terms and an "
+                           f"intercept; give at least {X.shape[1] + 1}")
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise StimgenError(f"the columns {', '.join(map(repr, cols))} cannot be told apart: one of them is a "
+                           "combination of the others in these rows; leave one out")
     beta, *_ = np.linalg.lstsq(X, z, rcond=None)
     residual = z - X @ beta
     total = np.sum((z - z.mean(0)) ** 2, axis=0)
@@ -274,6 +284,7 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: 
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")
+    check_count(values.size, f"{values.size} --values")
     input = Path(input)
     z0 = domain.encode(domain.load(input)[None])[0]
     feature = measured_feature(domain, attribute)

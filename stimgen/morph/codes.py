@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -43,10 +44,12 @@ def read_latents(path: str | os.PathLike, latent_dim: int) -> tuple[np.ndarray, 
         raise StimgenError(f"not a CSV file that can be read ({exc.__class__.__name__})", path=path) from None
     zcols = [f"z{i}" for i in range(latent_dim)]
     missing = [c for c in zcols if c not in table.columns]
-    extra = [c for c in table.columns if c.startswith("z") and c[1:].isdigit() and c not in zcols]
+    extra = [str(c) for c in table.columns if str(c).startswith("z") and str(c)[1:].isdigit() and c not in zcols]
     if missing or extra:
-        raise StimgenError(f"the model's codes have {latent_dim} dimensions (z0 .. z{latent_dim - 1}); the file has "
-                           f"{len([c for c in table.columns if c.startswith('z') and c[1:].isdigit()])}", path=path)
+        found = [f"no column {_names(missing)}"] if missing else []
+        found += [f"column {_names(extra)}, which the model does not have"] if extra else []
+        raise StimgenError(f"the model's codes are columns z0 .. z{latent_dim - 1}; the file has "
+                           f"{' and '.join(found)}", path=path)
     if table.empty:
         raise StimgenError("has no rows", path=path)
     z = table[zcols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
@@ -55,8 +58,33 @@ def read_latents(path: str | os.PathLike, latent_dim: int) -> tuple[np.ndarray, 
     return z, table.drop(columns=zcols)
 
 
+def _names(columns: list[str], shown: int = 3) -> str:
+    more = f" and {len(columns) - shown} more" if len(columns) > shown else ""
+    return ", ".join(columns[:shown]) + more
+
+
+def check_latents_model(path: str | os.PathLike, domain: Domain) -> None:
+    """Refuse codes that ``stimgen encode`` wrote with another model: their provenance
+    (``path`` with ``.json`` added, written beside the CSV) names the model's hash."""
+    path = Path(path)
+    provenance = path.with_name(path.name + ".json")
+    if not provenance.is_file():
+        return
+    try:
+        model = json.loads(provenance.read_text())["model"]
+        name, sha256 = str(model["name"]), str(model["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise StimgenError("is not the provenance stimgen encode writes beside a codes CSV", path=provenance) from None
+    if sha256 != domain.sha256:
+        raise StimgenError(f"codes were encoded with model {name!r} (sha256 {sha256[:12]}), not with {domain.name!r} "
+                           f"({domain.sha256[:12]}); decode them with --model {name}", path=path)
+
+
 def decode_latents(model, latents: str | os.PathLike, seed: int = 0) -> StimulusSet:
     """The stimuli of the codes in a latents CSV (as :func:`encode_files` writes).
+
+    Codes that ``stimgen encode`` wrote carry the model's hash beside them; codes of another
+    model are refused.
 
     Examples
     --------
@@ -64,6 +92,7 @@ def decode_latents(model, latents: str | os.PathLike, seed: int = 0) -> Stimulus
     >>> s = decode_latents(load_model("vowels"), "latents.csv")                   # doctest: +SKIP
     """
     domain = Domain(model)
+    check_latents_model(latents, domain)
     z, other = read_latents(latents, model.latent_dim)
     table = pd.DataFrame({"name": [f"decoded_{k:03d}" for k in range(len(z))], "step": np.arange(len(z))})
     if "file" in other.columns:

@@ -1,7 +1,7 @@
 """Continua between two stimuli: a path through the latent space, re-spaced so that steps are equal.
 
 The recipe (docs/morph.md): encode both endpoints, decode a dense path between their codes
-(``dense`` points, 51 by default, linear or spherical), measure the distance between consecutive points of
+(``dense`` points, 5 per step by default, linear or spherical), measure the distance between consecutive points of
 the path in the chosen metric, and pick the N latent positions at equal cumulative distance
 (arc-length re-parametrisation). ``spacing="linear"`` takes equal latent steps instead, as in
 the GAIA paper.
@@ -17,7 +17,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
-from stimgen.morph.stimuli import StimulusSet
+from stimgen.morph.stimuli import StimulusSet, check_count
 
 PATHS = ("linear", "slerp")
 SPACINGS = ("equal", "linear")
@@ -84,7 +84,7 @@ def continuum(
     path: str = "linear",
     metric: str | None = None,
     endpoints: str = "reconstruct",
-    dense: int = 51,
+    dense: int | None = None,
     seed: int = 0,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
@@ -108,8 +108,9 @@ def continuum(
         ``"reconstruct"``: every step, the endpoints included, is decoded by the model;
         ``"original"``: steps 0 and N - 1 are the input files themselves.
     dense
-        Points of the dense path that equal spacing measures (51 place the steps of 11-step vowel
-        continua within 0.0003 of where 201 put them; see docs/morph.md).
+        Points of the dense path that equal spacing measures; by default 5 per step, 51 for 11
+        steps (which place the steps of 11-step vowel continua within 0.0003 of where 201 put
+        them; see docs/morph.md). Unused with ``spacing="linear"``.
     seed
         Seed of the phase reconstruction of audio.
 
@@ -122,12 +123,15 @@ def continuum(
     """
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
         raise StimgenError(f"a continuum needs at least 2 steps, got {steps!r}")
+    check_count(steps, f"--steps {steps}")
     if spacing not in SPACINGS:
         raise StimgenError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
     if endpoints not in ENDPOINTS:
         raise StimgenError(f"endpoints must be one of {', '.join(ENDPOINTS)}, got {endpoints!r}")
-    if not isinstance(dense, (int, np.integer)) or dense < steps:
-        raise StimgenError(f"the dense path needs at least as many points as steps ({steps}), got {dense!r}")
+    dense = 5 * (steps - 1) + 1 if dense is None else dense
+    if spacing == "equal" and (not isinstance(dense, (int, np.integer)) or dense < steps):
+        raise StimgenError(f"equal spacing measures the path at more points than there are steps ({steps}); "
+                           f"dense={dense!r} is too few")
     domain = Domain(model)
     metric = domain.check_metric(metric)
     a, b = Path(a), Path(b)
@@ -151,7 +155,7 @@ def continuum(
                           "morph_level": np.round(np.linspace(0.0, 1.0, steps), 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})
     settings = {"verb": "continuum", "a": str(a), "b": str(b), "steps": int(steps), "spacing": spacing, "path": path,
-                "metric": metric, "endpoints": endpoints, "dense": int(dense), "seed": int(seed)}
+                "metric": metric, "endpoints": endpoints, "seed": int(seed)}
     if planned is not None:
-        settings["dense_path_length"] = float(np.sum(planned))
+        settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))
     return StimulusSet(domain, "continuum", x, z, table, settings, inputs=[a, b], sources=sources)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
-from stimgen.morph.stimuli import StimulusSet
+from stimgen.morph.stimuli import StimulusSet, check_count
 
 
 def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,6 +32,8 @@ def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
         raise StimgenError(f"a grid needs 3 or 4 anchors, got {n_anchors}")
     if not isinstance(steps, (int, np.integer)) or steps < 2:
         raise StimgenError(f"a grid needs at least 2 steps per side, got {steps!r}")
+    check_count(steps * steps if n_anchors == 4 else steps * (steps + 1) // 2,
+                f"a {n_anchors}-anchor grid with --steps {steps}")
     ticks = np.linspace(0.0, 1.0, steps)
     uv = np.array([(u, v) for v in ticks for u in ticks if n_anchors == 4 or u + v <= 1.0 + 1e-9])
     u, v = uv[:, 0], uv[:, 1]

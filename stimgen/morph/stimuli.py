@@ -8,7 +8,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
+
+#: The most stimuli one set may hold. More is a design for several commands, and would fill the
+#: memory (each stimulus is decoded, inverted to sound and measured).
+MAX_STIMULI = 1000
+
+
+def check_count(n: int, what: str) -> None:
+    """Refuse a set of ``n`` stimuli beyond :data:`MAX_STIMULI`, before any of them is made.
+
+    Examples
+    --------
+    >>> check_count(11, "--steps 11")
+    """
+    if n > MAX_STIMULI:
+        raise StimgenError(f"{what} would make {n:,} stimuli; one set holds at most {MAX_STIMULI:,}: "
+                           "split the design over several commands")
 
 
 @dataclass
