@@ -5,10 +5,11 @@ into place only when everything in it has been written; a crash or a bad input l
 destination as it was. Each folder stimgen writes holds a small ``.stimgen.json`` that lists
 what it wrote, so that ``--force`` can tell its own outputs from the user's files.
 
-``--force`` replaces an existing output only when it is stimgen's own: a folder that is empty,
-whose ``.stimgen.json`` lists every file in it, or (written before that marker existed) whose
-``manifest.json``, ``config.json`` or ``meta.json`` stimgen wrote; a file that stimgen wrote (a
-JSON file with a ``stimgen_version``, or a table with such a JSON beside it). It never replaces
+``--force`` replaces an existing output only when it is stimgen's own: a folder that is empty or
+whose ``.stimgen.json`` lists every file in it; a file that stimgen wrote (a JSON file with a
+``stimgen_version``, or a table with such a JSON beside it). A folder stimgen wrote before the
+marker existed is not replaced: a ``manifest.json`` of stimgen's in it does not prove that the
+rest is stimgen's too. It never replaces
 a folder that is or holds one of the command's inputs, the current folder, the home folder or
 ``/``. All of this is checked by :func:`check_output` before any work is done.
 
@@ -32,8 +33,6 @@ from stimgen.errors import StimgenError
 
 #: The file in each output folder that lists what stimgen wrote there.
 MARKER = ".stimgen.json"
-#: Files that mark a folder written by stimgen before the marker existed.
-LEGACY_MARKS = ("manifest.json", "config.json", "meta.json")
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-")
 
 PathLike = str | os.PathLike
@@ -197,10 +196,8 @@ def _not_ours(folder: Path) -> str | None:
             return (f"holds {len(foreign)} file{'s' if len(foreign) > 1 else ''} that stimgen did not write "
                     f"(e.g. {foreign[0]})")
         return None
-    if any((_read_json(folder / name) or {}).get("stimgen_version") for name in LEGACY_MARKS):
-        return None
     return (f"is a folder that stimgen did not write (it holds {len(present)} file{'s' if len(present) > 1 else ''} "
-            f"and no {MARKER})")
+            f"and no {MARKER} listing them)")
 
 
 def _file_not_ours(path: Path) -> str | None:

@@ -443,4 +443,4 @@ def _resumed_settings(out: Path, settings: TrainSettings) -> tuple[TrainSettings
 
 
 def _remove(path: Path) -> None:
-    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()

@@ -41,13 +41,14 @@ def test_builds_are_deterministic_and_seed_dependent(tmp_path, monkeypatch):
 
 def test_build_never_overwrites_without_force(tmp_path):
     stimgen.data.build("digits", tmp_path / "d", n=10)
-    (tmp_path / "d" / "mine.txt").write_text("mine")
     with pytest.raises(StimgenError, match="--force"):
         stimgen.data.build("digits", tmp_path / "d", n=10)
-    assert (tmp_path / "d" / "mine.txt").exists()
     stimgen.data.build("digits", tmp_path / "d", n=12, force=True)
-    assert not (tmp_path / "d" / "mine.txt").exists()
     assert len(stimgen.data.open_folder(tmp_path / "d")) == 12
+    (tmp_path / "d" / "mine.txt").write_text("mine")  # now the folder is not stimgen's alone
+    with pytest.raises(StimgenError, match="stimgen did not write"):
+        stimgen.data.build("digits", tmp_path / "d", n=12, force=True)
+    assert (tmp_path / "d" / "mine.txt").read_text() == "mine"
 
 
 def make_recordings(root):

@@ -133,7 +133,7 @@ def test_save_and_load_give_identical_outputs(tmp_path):
     torch.manual_seed(0)
     model = GAIA(GAIAConfig(net((1, 32, 32))))
     model.train_step(torch.rand(4, 1, 32, 32), model.configure_optimizers(), torch.Generator())
-    digest = save_model(model, tmp_path / "m", {"data": {"kind": "image"}})
+    digest = save_model(model, tmp_path / "m", {"data": {"kind": "image", "image": {"size": [32, 32], "mode": "gray"}}})
     loaded = load_model(tmp_path / "m")
     x = torch.rand(3, 1, 32, 32)
     with torch.no_grad():

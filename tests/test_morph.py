@@ -180,7 +180,8 @@ def test_encode_then_decode_gives_the_reconstructions(tmp_path, vowels_model, en
     expected = domain.decode(domain.encode(np.stack([domain.load(f) for f in files])))
     np.testing.assert_allclose(decoded.x, expected, atol=1e-5)
     table.drop(columns="z3").to_csv(tmp_path / "short.csv", index=False)
-    with pytest.raises(StimgenError, match="short.csv: the model's codes have 32 dimensions"):
+    with pytest.raises(StimgenError, match="short.csv: the model's codes are columns z0 .. z31; the file has no "
+                                           "column z3$"):
         decode_latents(vowels_model, tmp_path / "short.csv")
 
 

@@ -60,15 +60,13 @@ def test_force_refuses_folders_stimgen_did_not_write(tmp_path, content):
     assert (out / "keep.txt").read_text() == "keep"
 
 
-@pytest.mark.parametrize("legacy", ["manifest.json", "config.json", "meta.json"])
-def test_folders_written_before_the_marker_are_recognised(tmp_path, legacy):
+def test_a_manifest_of_stimgens_does_not_make_the_folder_stimgens(tmp_path):
+    """Without the list of what it wrote, stimgen cannot know the other files are its own."""
     out = tmp_path / "out"
     out.mkdir()
-    (out / legacy).write_text(json.dumps({"stimgen_version": "0.1.0"}))
-    (out / "sheet.png").write_bytes(b"png")
-    check_output(out, force=True)
-    (out / legacy).write_text(json.dumps({"version": "someone else's"}))
-    with pytest.raises(StimgenError, match="did not write"):
+    (out / "manifest.json").write_text(json.dumps({"stimgen_version": "0.1.0"}))
+    (out / "recording.wav").write_bytes(b"RIFF")
+    with pytest.raises(StimgenError, match=f"holds 2 files and no {MARKER} listing them"):
         check_output(out, force=True)
 
 

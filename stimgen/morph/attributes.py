@@ -108,34 +108,16 @@ def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], meth
     >>> a = rng.normal(size=200)
     >>> z = np.outer(a, [2.0, 0.0]) + 0.01 * rng.normal(size=(200, 2))
     >>> v = fit_attributes(z, pd.DataFrame({"size": a}), ["size"])
-    >>> np.round(v.vector("size"), 2)
-    array([ 2., -0.])
+    >>> np.round(v.vector("size"), 2) + 0.0      # + 0.0 turns -0. into 0.
+    array([2., 0.])
     """
     if method not in METHODS:
         raise StimgenError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     z = np.asarray(z, dtype=np.float64)
     if z.ndim != 2 or len(z) != len(labels):
         raise StimgenError(f"codes must be (N, D) with one row per label row, got {z.shape} for {len(labels)} rows")
-    if not columns:
-        raise StimgenError("name at least one attribute column")
-    lookup = {c.lower(): c for c in labels.columns}
-    missing = [c for c in columns if c.lower() not in lookup]
-    if missing:
-        raise StimgenError(f"no column {', '.join(map(repr, missing))} in the labels "
-                           f"(columns: {', '.join(map(str, labels.columns))})")
-    cols = [lookup[c.lower()] for c in columns]
-    repeated = sorted({c for c in cols if cols.count(c) > 1})
-    if repeated:
-        raise StimgenError(f"column {', '.join(map(repr, repeated))} is named more than once; name each attribute once")
-    table = labels[cols].reset_index(drop=True)
-    keep = table.notna().all(axis=1).to_numpy()
-    table, z = table[keep], z[keep]
-    if table.empty:
-        raise StimgenError(f"no row has a value in every one of the columns {', '.join(map(repr, cols))}")
-    for c in cols:
-        if table[c].nunique() < 2:
-            raise StimgenError(f"column {c!r} takes a single value ({table[c].iloc[0]!r}) in the {len(table)} rows "
-                               "used; there is nothing to fit a direction to")
+    table, keep = attribute_table(labels, columns)
+    cols, z = list(table.columns), z[keep]
     design, names, parts = [np.ones(len(table))], [], []
     for c in cols:
         values = table[c]
@@ -164,6 +146,41 @@ def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], meth
     if method == "mean-diff":
         vectors = np.stack([_mean_difference(z, table[c], level) for c, level in parts])
     return AttributeVectors(tuple(names), vectors, beta[0], r2, method, tuple(cols), int(len(X)))
+
+
+def attribute_table(labels: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of ``labels``' attribute ``columns`` (case-insensitive) that have a value in each, and
+    which rows those are (a boolean mask); refused where the columns cannot be fitted.
+
+    Examples
+    --------
+    >>> table, keep = attribute_table(pd.DataFrame({"F1": [300, None, 700]}), ["f1"])
+    >>> table["F1"].tolist(), keep.tolist()
+    ([300.0, 700.0], [True, False, True])
+    """
+    if not columns:
+        raise StimgenError("name at least one attribute column")
+    lookup = {c.lower(): c for c in labels.columns}
+    missing = [c for c in columns if c.lower() not in lookup]
+    if missing:
+        raise StimgenError(f"no column {', '.join(map(repr, missing))} in the labels "
+                           f"(columns: {', '.join(map(str, labels.columns))})")
+    cols = [lookup[c.lower()] for c in columns]
+    repeated = sorted({c for c in cols if cols.count(c) > 1})
+    if repeated:
+        raise StimgenError(f"column {', '.join(map(repr, repeated))} is named more than once; name each attribute once")
+    table = labels[cols].reset_index(drop=True)
+    keep = table.notna().all(axis=1).to_numpy()
+    table = table[keep]
+    if table.empty:
+        raise StimgenError(f"no row has a value in every one of the columns {', '.join(map(repr, cols))}")
+    for c in cols:
+        if table[c].nunique() < 2:
+            value = table[c].iloc[0]
+            value = value.item() if isinstance(value, np.generic) else value
+            raise StimgenError(f"column {c!r} takes a single value ({value!r}) in the {len(table)} rows used; "
+                               "there is nothing to fit a direction to")
+    return table, keep
 
 
 def _mean_difference(z: np.ndarray, values: pd.Series, level: str | None) -> np.ndarray:
@@ -203,6 +220,7 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
         from stimgen.data import open_dataset
 
         ds = open_dataset(data, progress=progress)
+        attribute_table(ds.labels, columns)  # bad columns are refused before the files are encoded
         if ds.kind == "audio":
             if domain.kind != "audio":
                 raise StimgenError(f"holds sounds, but model {domain.name!r} makes images", path=ds.root)
