@@ -209,13 +209,13 @@ def test_a_grid_too_large_is_refused_before_it_fills_memory(tmp_path, wavs):
     assert_one_error_line(result, "--steps 5000 would make 5,000 stimuli")
 
 
-def test_more_steps_than_the_old_dense_path_work_with_either_spacing(wavs):
+@pytest.mark.parametrize("spacing", ["linear", "equal"])
+def test_more_steps_than_the_old_dense_path_work_with_either_spacing(tmp_path, wavs, spacing):
     """The dense path follows the step count (it was a fixed 51 points, which refused 52 steps)."""
-    from stimgen import load_model
-    from stimgen.morph import continuum
-
-    model = load_model("vowels")
-    for spacing in ("linear", "equal"):
-        c = continuum(model, wavs / "i.wav", wavs / "a.wav", steps=60, spacing=spacing)
-        assert len(c) == 60 and np.all(np.diff(c.table["latent_t"]) >= 0)
-    assert c.settings["dense"] == 296
+    result = stimgen_cli("continuum", "--a", wavs / "i.wav", "--b", wavs / "a.wav", "--steps", "52", "--spacing",
+                         spacing, "--out", tmp_path / "c")
+    assert result.returncode == 0, result.stderr
+    manifest = pd.read_csv(tmp_path / "c" / "manifest.csv")
+    assert len(manifest) == 52 and np.all(np.diff(manifest["latent_t"]) > 0)
+    settings = json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"]
+    assert settings.get("dense") == (256 if spacing == "equal" else None)

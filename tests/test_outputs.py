@@ -1,9 +1,5 @@
 import json
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
@@ -141,32 +137,3 @@ def test_outputs_follow_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644
-
-
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_a_killed_run_leaves_no_temporary_folder_for_long(tmp_path, sig):
-    """SIGTERM: the temporary folder is removed on the way out. SIGKILL: it stays, and the next run
-    writing beside it removes it (its process is gone)."""
-    script = textwrap.dedent(f"""
-        import signal, sys, time
-        from stimgen.outputs import atomic_dir, exit_cleanly_on_sigterm
-        exit_cleanly_on_sigterm()
-        with atomic_dir({str(tmp_path / 'out')!r}) as tmp:
-            (tmp / "half.txt").write_text("half")
-            print("writing", flush=True)
-            time.sleep(60)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "writing"
-    left = [p.name for p in tmp_path.iterdir()]
-    assert len(left) == 1 and left[0].startswith(f".out.tmp-{proc.pid}-")
-    proc.send_signal(sig)
-    proc.wait(timeout=30)
-    left = [p.name for p in tmp_path.iterdir()]
-    if sig == signal.SIGTERM:
-        assert left == [] and proc.returncode == 128 + signal.SIGTERM
-    else:  # SIGKILL cannot be caught
-        assert len(left) == 1
-    with atomic_dir(tmp_path / "out") as tmp:
-        (tmp / "a.txt").write_text("a")
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]

@@ -4,6 +4,10 @@ current folder, home or /; a bad --out is refused before the work, with one line
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -203,3 +207,25 @@ def test_outputs_are_written_with_the_users_umask(rec, tmp_path):
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~mask
     assert (out / "manifest.csv").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_run_leaves_no_temporary_folder_for_long(rec, tmp_path, sig):
+    """SIGTERM: the run removes its temporary folder on the way out. SIGKILL cannot be caught: the
+    folder stays until the next run writing there, which removes it (its process is gone)."""
+    proc = subprocess.Popen([sys.executable, "-m", "stimgen", "demo", "--out", str(tmp_path / "demo")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 50
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(f".demo.tmp-{proc.pid}-")]:
+        assert proc.poll() is None and time.monotonic() < deadline, "the demo never started writing"
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "rec")
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 128 + signal.SIGTERM and left == []
+        return
+    assert len(left) == 1 and left[0].startswith(f".demo.tmp-{proc.pid}-")
+    result = stimgen_cli(*CONTINUUM, "--a", rec / "x.wav", "--b", rec / "y.wav", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "rec"]
