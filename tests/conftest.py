@@ -38,6 +38,18 @@ def check_psychopy_manifest(manifest: Path) -> list[dict]:
     return rows
 
 
+@pytest.fixture(scope="module")
+def endpoints(tmp_path_factory):
+    """A man's /i/, /ɑ/, /u/ and /ɛ/ (i.wav, a.wav, u.wav, eh.wav): 0.6 s at 16 kHz, F0 120 Hz."""
+    from stimgen.audio import save_wav
+    from stimgen.data.vowels import mean_vowel
+
+    folder = tmp_path_factory.mktemp("endpoints")
+    for name, code in (("i", "iy"), ("a", "aa"), ("u", "uw"), ("eh", "eh")):
+        save_wav(folder / f"{name}.wav", mean_vowel(code, "man", f0=120.0, duration=0.6, rng=1), 16000)
+    return folder
+
+
 def tone(freq: float = 440.0, sr: int = 16000, seconds: float = 0.5, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)

@@ -11,18 +11,7 @@ import pytest
 from conftest import assert_one_error_line, stimgen_cli
 from PIL import Image
 
-from stimgen.audio import save_wav
-from stimgen.data.vowels import mean_vowel
-
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "models"
-
-
-@pytest.fixture(scope="module")
-def wavs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wavs")
-    for name, code in (("i", "iy"), ("a", "aa"), ("u", "uw"), ("eh", "eh")):
-        save_wav(folder / f"{name}.wav", mean_vowel(code, "man", f0=120.0, duration=0.6, rng=3), 22050)
-    return folder
 
 
 def assert_nothing_left(folder: Path, expected: list[str]) -> None:
@@ -32,9 +21,9 @@ def assert_nothing_left(folder: Path, expected: list[str]) -> None:
 # --- codes and models that do not belong together --------------------------------------------------
 
 
-def test_decode_refuses_codes_of_another_model_and_takes_one_row(tmp_path, wavs):
+def test_decode_refuses_codes_of_another_model_and_takes_one_row(tmp_path, endpoints):
     codes = tmp_path / "codes.csv"
-    assert stimgen_cli("encode", wavs / "i.wav", "--model", "vowels", "--out", codes).returncode == 0
+    assert stimgen_cli("encode", endpoints / "i.wav", "--model", "vowels", "--out", codes).returncode == 0
     result = stimgen_cli("decode", "--model", "digits", "--latents", codes, "--out", tmp_path / "out")
     assert_one_error_line(result, f"{codes}: codes were encoded with model 'vowels'", "not with 'digits'",
                           "--model vowels")
@@ -45,9 +34,9 @@ def test_decode_refuses_codes_of_another_model_and_takes_one_row(tmp_path, wavs)
     assert len(pd.read_csv(tmp_path / "out" / "manifest.csv")) == 1
 
 
-def test_decode_names_the_columns_that_do_not_fit(tmp_path, wavs):
+def test_decode_names_the_columns_that_do_not_fit(tmp_path, endpoints):
     codes = tmp_path / "codes.csv"
-    assert stimgen_cli("encode", wavs / "i.wav", "--out", codes).returncode == 0
+    assert stimgen_cli("encode", endpoints / "i.wav", "--out", codes).returncode == 0
     table = pd.read_csv(codes).rename(columns={"z5": "z05"})
     table.to_csv(tmp_path / "z05.csv", index=False)
     result = stimgen_cli("decode", "--model", "vowels", "--latents", tmp_path / "z05.csv", "--out", tmp_path / "o")
@@ -55,10 +44,10 @@ def test_decode_names_the_columns_that_do_not_fit(tmp_path, wavs):
                                   "and column z05, which the model does not have")
 
 
-def test_edit_with_a_single_value(tmp_path, wavs):
+def test_edit_with_a_single_value(tmp_path, endpoints):
     vectors = tmp_path / "vectors.json"
     assert stimgen_cli("attributes", "fit", "--model", "vowels", "--columns", "F1", "--out", vectors).returncode == 0
-    result = stimgen_cli("edit", "--model", "vowels", "--input", wavs / "eh.wav", "--vectors", vectors,
+    result = stimgen_cli("edit", "--model", "vowels", "--input", endpoints / "eh.wav", "--vectors", vectors,
                          "--attribute", "F1", "--values", "100", "--out", tmp_path / "e")
     assert result.returncode == 0, result.stderr
     manifest = pd.read_csv(tmp_path / "e" / "manifest.csv")
@@ -175,11 +164,11 @@ def test_too_few_training_items_get_advice_that_works(tmp_path, n, advice):
 
 
 @pytest.fixture(scope="module")
-def labelled(wavs, tmp_path_factory):
+def labelled(endpoints, tmp_path_factory):
     folder = tmp_path_factory.mktemp("labelled")
     rows = []
     for k, name in enumerate(["i", "a", "u", "eh"] * 2):
-        shutil.copy(wavs / f"{name}.wav", folder / f"{k}_{name}.wav")
+        shutil.copy(endpoints / f"{name}.wav", folder / f"{k}_{name}.wav")
         rows.append({"file": f"{k}_{name}.wav", "F0": 120.0, "F1": 300.0 + 100 * k, "vowel": name, "sex": "m"})
     pd.DataFrame(rows).to_csv(folder / "labels.csv", index=False)
     return folder
@@ -198,21 +187,21 @@ def test_attribute_columns_that_cannot_be_fitted(tmp_path, labelled, columns, me
     assert_nothing_left(tmp_path, [])
 
 
-def test_a_grid_too_large_is_refused_before_it_fills_memory(tmp_path, wavs):
-    anchors = ",".join(str(wavs / f"{n}.wav") for n in ("i", "a", "u", "eh"))
+def test_a_grid_too_large_is_refused_before_it_fills_memory(tmp_path, endpoints):
+    anchors = ",".join(str(endpoints / f"{n}.wav") for n in ("i", "a", "u", "eh"))
     result = stimgen_cli("grid", "--anchors", anchors, "--steps", "1000", "--out", tmp_path / "g")
     assert_one_error_line(result, "a 4-anchor grid with --steps 1000 would make 1,000,000 stimuli; one set holds at "
                                   "most 1,000")
     assert_nothing_left(tmp_path, [])
-    result = stimgen_cli("continuum", "--a", wavs / "i.wav", "--b", wavs / "a.wav", "--steps", "5000", "--out",
+    result = stimgen_cli("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--steps", "5000", "--out",
                          tmp_path / "c")
     assert_one_error_line(result, "--steps 5000 would make 5,000 stimuli")
 
 
 @pytest.mark.parametrize("spacing", ["linear", "equal"])
-def test_more_steps_than_the_old_dense_path_work_with_either_spacing(tmp_path, wavs, spacing):
+def test_more_steps_than_the_old_dense_path_work_with_either_spacing(tmp_path, endpoints, spacing):
     """The dense path follows the step count (it was a fixed 51 points, which refused 52 steps)."""
-    result = stimgen_cli("continuum", "--a", wavs / "i.wav", "--b", wavs / "a.wav", "--steps", "52", "--spacing",
+    result = stimgen_cli("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--steps", "52", "--spacing",
                          spacing, "--out", tmp_path / "c")
     assert result.returncode == 0, result.stderr
     manifest = pd.read_csv(tmp_path / "c" / "manifest.csv")

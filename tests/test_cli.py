@@ -1,15 +1,10 @@
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
+from conftest import stimgen_cli as run
 
 import stimgen
 from stimgen.cli import cli
-
-
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "stimgen", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_version():

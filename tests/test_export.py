@@ -1,7 +1,6 @@
 """What the morph verbs write: calibrated WAVs, manifests PsychoPy loads, provenance, and refusals."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import check_psychopy_manifest
+from conftest import check_psychopy_manifest, stimgen_cli
 from PIL import Image
 
 from stimgen import load_model
@@ -21,10 +20,6 @@ from stimgen.morph import Domain, RenderSettings, continuum
 from stimgen.spectrogram import load_spectrogram
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def stimgen_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "stimgen", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,15 @@
 """Awkward input files through the real command: 16-bit images, stereo that cancels, sounds too short."""
 
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from conftest import stimgen_cli
 from PIL import Image
 
 from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
-
-
-def stimgen_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "stimgen", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
 def warning_lines(stderr: str) -> list[str]:

@@ -7,8 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stimgen import load_model
-from stimgen.audio import save_wav
-from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
 from stimgen.morph import Domain, continuum, equal_steps, latent_path
 from stimgen.morph.attributes import AttributeVectors, fit_attributes
@@ -20,14 +18,6 @@ from stimgen.morph.grid import grid_weights
 @pytest.fixture(scope="module")
 def vowels_model():
     return load_model("vowels")
-
-
-@pytest.fixture(scope="module")
-def endpoints(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("endpoints")
-    for name, code in (("i", "iy"), ("a", "aa"), ("u", "uw"), ("eh", "eh")):
-        save_wav(folder / f"{name}.wav", mean_vowel(code, "man", f0=120.0, duration=0.6, rng=1), 16000)
-    return folder
 
 
 # --- paths and spacing -------------------------------------------------------------------------------

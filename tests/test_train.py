@@ -1,13 +1,12 @@
 import os
 import signal
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.multiprocessing as mp
+from conftest import stimgen_cli as stimgen
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
@@ -107,10 +106,6 @@ def test_two_gloo_processes_keep_identical_weights(tmp_path, model):
         x = torch.from_numpy(data(8, seed=1))
         with torch.no_grad():
             assert torch.allclose(parallel.eval().reconstruct(x), single.reconstruct(x), atol=1e-4)
-
-
-def stimgen(*args):
-    return subprocess.run([sys.executable, "-m", "stimgen", *args], capture_output=True, text=True)
 
 
 def test_train_command_writes_a_loadable_model_and_resumes(tmp_path):
