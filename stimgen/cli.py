@@ -17,6 +17,9 @@ from stimgen.errors import StimgenError
 from stimgen.outputs import exit_cleanly_on_sigterm
 
 
+FORCE_HELP = "Replace --out if it exists and stimgen wrote it (never your own files or the inputs)."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(stimgen.__version__, prog_name="stimgen")
 def cli() -> None:
@@ -39,7 +42,7 @@ def data() -> None:
                    "birdsong 2,000, digits 5,000.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same files.")
 @click.option("--size", type=int, default=32, show_default=True, help="Image size in pixels (digits only).")
-@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def data_build(name: str, out: str, n: int | None, seed: int, size: int, force: bool) -> None:
     """Write a built-in data set NAME: its files, labels.csv, meta.json and preview.png.
 
@@ -134,7 +137,7 @@ def _render_options(f):
 
 
 def _output_options(f):
-    f = click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")(f)
+    f = click.option("--force", is_flag=True, help=FORCE_HELP)(f)
     f = click.option("--seed", default=0, show_default=True, help="Seed of the phase reconstruction.")(f)
     f = click.option("--out", required=True, type=click.Path(), help="Folder to write (must not exist).")(f)
     return f
@@ -214,7 +217,7 @@ def attributes() -> None:
               help="A built-in set or a folder with labels.csv. Default: the model's own training items.")
 @click.option("--method", default="ols", show_default=True, type=click.Choice(["ols", "mean-diff"]))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
-@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def attributes_fit(model: str, columns: str, data: str | None, method: str, out: str, force: bool) -> None:
     """Fit one latent direction per unit of each attribute (OLS with an intercept, or mean differences).
 
@@ -295,7 +298,7 @@ def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float,
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV to write (its provenance goes beside it, .json).")
-@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool) -> None:
     """Write the latent codes of FILES as a CSV (file, sha256, z0, z1, ...).
 
@@ -336,7 +339,7 @@ def decode_cmd(latents: str, model: str, sr: int, level: float, ramp_ms: float, 
 @cli.command("demo")
 @click.option("--out", default="stimgen-demo", show_default=True, type=click.Path(), help="Folder to write.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthesis and the phase reconstruction.")
-@click.option("--force", is_flag=True, help="Replace --out if it exists and stimgen wrote it (never your own files or the inputs).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def demo_cmd(out: str, seed: int, force: bool) -> None:
     """An /i/-/a/ continuum, F1 attribute vectors and an F1 edit from the shipped vowel model, in one folder.
 
@@ -348,11 +351,14 @@ def demo_cmd(out: str, seed: int, force: bool) -> None:
     click.echo(f"wrote the demo to {path}: see {path / 'README.md'}")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None, _shown: set = set()) -> None:
+_WARNED: set[str] = set()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line on stderr, ``stimgen: warning: ...``, without Python's source location;
     each only once (a file may be read more than once)."""
-    if str(message) not in _shown:
-        _shown.add(str(message))
+    if str(message) not in _WARNED:
+        _WARNED.add(str(message))
         click.echo(f"stimgen: warning: {message}", err=True)
 
 

@@ -193,16 +193,16 @@ def test_a_grid_too_large_is_refused_before_it_fills_memory(tmp_path, endpoints)
     assert_one_error_line(result, "a 4-anchor grid with --steps 1000 would make 1,000,000 stimuli; one set holds at "
                                   "most 1,000")
     assert_nothing_left(tmp_path, [])
-    result = stimgen_cli("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--steps", "5000", "--out",
-                         tmp_path / "c")
+    result = stimgen_cli("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--steps", "5000",
+                         "--out", tmp_path / "c")
     assert_one_error_line(result, "--steps 5000 would make 5,000 stimuli")
 
 
 @pytest.mark.parametrize("spacing", ["linear", "equal"])
 def test_more_steps_than_the_old_dense_path_work_with_either_spacing(tmp_path, endpoints, spacing):
     """The dense path follows the step count (it was a fixed 51 points, which refused 52 steps)."""
-    result = stimgen_cli("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--steps", "52", "--spacing",
-                         spacing, "--out", tmp_path / "c")
+    result = stimgen_cli("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--steps", "52",
+                         "--spacing", spacing, "--out", tmp_path / "c")
     assert result.returncode == 0, result.stderr
     manifest = pd.read_csv(tmp_path / "c" / "manifest.csv")
     assert len(manifest) == 52 and np.all(np.diff(manifest["latent_t"]) > 0)

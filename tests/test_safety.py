@@ -55,8 +55,8 @@ def test_force_never_replaces_the_current_folder(rec, out):
     elsewhere = rec.parent / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "notes.txt").write_text("mine")
-    result = stimgen_cli(*CONTINUUM, "--a", rec / "x.wav", "--b", rec / "y.wav", "--out", out.replace("$PWD", str(elsewhere)),
-                         "--force", cwd=elsewhere)
+    result = stimgen_cli(*CONTINUUM, "--a", rec / "x.wav", "--b", rec / "y.wav",
+                         "--out", out.replace("$PWD", str(elsewhere)), "--force", cwd=elsewhere)
     assert_one_error_line(result, "is the current folder; stimgen never replaces it")
     assert (elsewhere / "notes.txt").read_text() == "mine"
 
@@ -161,7 +161,8 @@ def test_out_under_a_file_is_one_line_before_the_work(rec, tmp_path, args):
     assert file.read_text() == "notes"
     # refused before any work: no data set generated in the cache, nothing written beside the file
     assert not (cache / "datasets").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["notes.txt", "rec"] + (["cache"] if cache.exists() else []))
+    expected = ["notes.txt", "rec"] + (["cache"] if cache.exists() else [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
 
 
 def test_out_where_nothing_can_be_written(rec, tmp_path):
