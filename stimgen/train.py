@@ -200,10 +200,7 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
                   "step": torch.Generator().manual_seed(settings.seed + 1)}
     data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     n = data.shape[0]
-    if n < settings.batch_size:
-        advice = f"use --batch-size {n} or fewer" if n >= 2 else "a batch needs at least 2; add items"
-        raise StimgenError(f"only {n} training item{'s' if n != 1 else ''} for a batch of {settings.batch_size}; "
-                           f"{advice}")
+    check_batch(n, settings.batch_size)
     if settings.batch_size % world:
         raise StimgenError(f"batch size {settings.batch_size} does not split over {world} processes")
     order, position, start = torch.randperm(n, generator=generators["data"]), 0, 0
@@ -270,6 +267,21 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
             writer.close()
     model.eval()
     return rows
+
+
+def check_batch(n: int, batch_size: int, held_out: int = 0, path: str | os.PathLike | None = None) -> None:
+    """Refuse ``n`` training items (``held_out`` more set aside) for batches of ``batch_size``, with
+    advice that works.
+
+    Examples
+    --------
+    >>> check_batch(100, 32)
+    """
+    if n < batch_size:
+        advice = f"use --batch-size {n} or fewer" if n >= 2 else "a batch needs at least 2; add items"
+        held = f" ({held_out} more held out)" if held_out else ""
+        raise StimgenError(f"only {n} training item{'s' if n != 1 else ''}{held} for a batch of {batch_size}; "
+                           f"{advice}", path=path)
 
 
 def _device(requested: str, rank: int) -> str:
@@ -377,6 +389,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
                                f"(sha256 {prepared.info['data_sha256'][:12]}); resume with the same --data, or "
                                "start a new run", path=out)
         train_idx, holdout_idx = split(len(prepared.x), settings.holdout, settings.seed)
+        check_batch(len(train_idx), settings.batch_size, len(holdout_idx), path=data)  # before the run folder exists
         torch.manual_seed(settings.seed)
         model = make_model(settings, tuple(prepared.x.shape[1:]))
         kind = "spectrogram" if prepared.info["kind"] == "audio" else "image"

@@ -150,11 +150,13 @@ def test_bad_training_settings_name_their_option(tmp_path, args, message):
 
 
 @pytest.mark.parametrize("n, advice", [(1, "only 1 training item for a batch of 32; a batch needs at least 2"),
-                                       (3, "only 3 training items for a batch of 32; use --batch-size 3 or fewer")])
+                                       (3, "only 3 training items for a batch of 32; use --batch-size 3 or fewer"),
+                                       (20, "only 18 training items (2 more held out) for a batch of 32")])
 def test_too_few_training_items_get_advice_that_works(tmp_path, n, advice):
     data = image_folder(tmp_path / "data", n)
     result = stimgen_cli("train", "--data", data, "--size", "16", "--out", tmp_path / "run")
-    assert_one_error_line(result, advice)
+    assert_one_error_line(result, f"{data}: {advice}")
+    assert_nothing_left(tmp_path, ["data"])
     if n == 3:  # the advice works
         ok = stimgen_cli(*TRAIN[:4], "3", *TRAIN[5:], "--data", data, "--out", tmp_path / "run", "--force")
         assert ok.returncode == 0, ok.stderr
