@@ -59,11 +59,12 @@ def main() -> None:
     from stimgen import load_model
     from stimgen.audio import save_wav
     from stimgen.data.vowels import mean_vowel
+    from stimgen.distances import bark_distance
     from stimgen.errors import StimgenError
     from stimgen.export import export
     from stimgen.morph import continuum
     from stimgen.morph.attributes import edit, fit_model_attributes
-    from stimgen.morph.domain import Domain, bark_distance
+    from stimgen.morph.domain import Domain
 
     t0 = time.perf_counter()
     model = load_model("vowels")
@@ -79,7 +80,7 @@ def main() -> None:
                 out = export(c, tmp / f"{a}-{b}-{label.split()[0]}{len(kwargs)}")
                 m = pd.read_csv(out / "manifest.csv")
                 written = np.stack([domain.load(out / f) for f in m["stim_file"]])
-                d_db = domain.neighbour_distances(written, "spectral")
+                d_db = domain.representation.neighbour_distances(written, "spectral")
                 barks = m[["f1_bark", "f2_bark"]].to_numpy()
                 d_bark = bark_distance(barks[1:], barks[:-1])
                 rows.append({"pair": f"{IPA[a]}-{IPA[b]}", "condition": label,

@@ -11,8 +11,6 @@ temporary folder and renamed into place, so a failure leaves nothing half-writte
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import json
 import math
 import os
@@ -22,14 +20,12 @@ import numpy as np
 import pandas as pd
 
 import stimgen
-from stimgen.audio import load_audio, save_wav
-from stimgen.cache import cached_array
-from stimgen.features import audio_features, image_features
-from stimgen.image import load_image, save_image, to_uint8
+from stimgen.distances import METRIC_UNITS
+from stimgen.image import save_image, to_uint8
 from stimgen.models.bundle import file_sha256
 from stimgen.morph.attributes import measured_feature
-from stimgen.morph.domain import METRIC_UNITS, RenderSettings, bark_distance
 from stimgen.morph.stimuli import StimulusSet
+from stimgen.representations import RenderSettings
 from stimgen.outputs import atomic_dir, atomic_file, check_output
 
 STIMULI_DIR = "stimuli"
@@ -58,37 +54,29 @@ def export(
     >>> export(continuum(load_model("vowels"), "i.wav", "a.wav"), "i-a")   # doctest: +SKIP
     PosixPath('i-a')
     """
-    domain = stimuli.domain
+    domain, rep = stimuli.domain, stimuli.domain.representation
     seed = int(stimuli.settings.get("seed", 0))
-    metric = stimuli.settings.get("metric") or domain.default_metric()
-    audio = domain.kind == "audio"
+    metric = stimuli.settings.get("metric") or rep.metrics[0]
     inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
-    check_output(out, force, inputs)  # before the sounds are rendered
-    signals = domain.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
+    check_output(out, force, inputs)  # before the stimuli are rendered
+    stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
     with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.kind) as tmp:
-        files = [f"{STIMULI_DIR}/{name}.{'wav' if audio else 'png'}" for name in stimuli.table["name"]]
-        for file, signal in zip(files, signals):
-            if audio:
-                save_wav(tmp / file, signal, render.sr)
-            else:
-                save_image(tmp / file, signal)
+        files = [f"{STIMULI_DIR}/{name}.{rep.extension}" for name in stimuli.table["name"]]
+        for file, stimulus in zip(files, stimuli_out):
+            rep.write(tmp / file, stimulus, render)
         # everything below is measured on the files as written, each read back once
-        read = [_read_back(domain, tmp / file) for file in files]
-        features = pd.DataFrame([f for f, _ in read])
+        read = [rep.read_back(tmp / file) for file in files]
+        features = [f for f, _ in read]
         written = np.stack([item for _, item in read])
-        if metric == "formants":
-            distances = bark_distance(features[["f1_bark", "f2_bark"]].to_numpy()[1:],
-                                      features[["f1_bark", "f2_bark"]].to_numpy()[:-1])
-        else:
-            distances = domain.neighbour_distances(written, metric)
+        distances = rep.written_distances(features, written, metric)
         table = stimuli.table.drop(columns="name").reset_index(drop=True)
-        manifest = pd.concat([pd.DataFrame({"stim_file": files}), table, features], axis=1)
+        manifest = pd.concat([pd.DataFrame({"stim_file": files}), table, pd.DataFrame(features)], axis=1)
         extra: dict = {}
         if stimuli.baseline is not None:
             manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
         manifest["distance_prev"] = np.concatenate([[np.nan], distances])
-        pictures = [_picture(item, audio) for item in written]
-        if audio:
+        pictures = [rep.picture(item) for item in written]
+        if rep.pictures_beside:
             manifest["spectrogram_file"] = [f"{SPECTROGRAM_DIR}/{name}.png" for name in stimuli.table["name"]]
             for file, picture in zip(manifest["spectrogram_file"], pictures):
                 save_image(tmp / file, _enlarge(picture, 4))
@@ -100,56 +88,21 @@ def export(
     return Path(out)
 
 
-def _read_back(domain, path: Path) -> tuple[dict[str, float], np.ndarray]:
-    """A written stimulus's features and its item in the model's space, from one read of the file."""
-    if domain.kind == "audio":
-        y, sr = load_audio(path, allow_silence=True)
-        return audio_features(y, sr, domain.pitch_range), domain.item_from_sound(y, sr)
-    x = load_image(path, mode=domain.mode)
-    return image_features(x), domain.item_from_image(x)
-
-
 def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, render: RenderSettings,
                      seed: int) -> tuple[pd.DataFrame, dict]:
     """The change of the edited attribute's feature against the unedited item, measured the same way
-    (rendered, written as 16-bit PCM and read back), and that baseline value for the provenance."""
+    (rendered, written and read back), and that baseline value for the provenance."""
     feature = measured_feature(stimuli.domain, str(stimuli.settings.get("attribute", "")))
     if feature is None:
         return manifest, {}
-    scratch = tmp / "unedited.wav"
-    save_wav(scratch, stimuli.domain.render(stimuli.baseline[None], render, seed=seed)[0], render.sr)
-    baseline = _read_back(stimuli.domain, scratch)[0][feature]
+    rep = stimuli.domain.representation
+    scratch = tmp / f"unedited.{rep.extension}"
+    rep.write(scratch, rep.render(stimuli.baseline[None], render, seed=seed)[0], render)
+    baseline = rep.read_back(scratch)[0][feature]
     scratch.unlink()
     manifest = manifest.copy()
     manifest.insert(manifest.columns.get_loc("requested_change") + 1, "measured_change", manifest[feature] - baseline)
     return manifest, {f"unedited_{feature}": baseline}
-
-
-@functools.lru_cache(maxsize=1)
-def _magma() -> np.ndarray:
-    """matplotlib's magma colour map as a 256 x 3 table, kept in the cache folder after its first use:
-    importing matplotlib takes longer than drawing every spectrogram of a continuum."""
-
-    def compute() -> np.ndarray:
-        import matplotlib
-
-        return matplotlib.colormaps["magma"](np.arange(256))[:, :3]
-
-    return cached_array("colormaps/magma-256.npy", compute, (256, 3), np.float64)
-
-
-def spectrogram_rgb(spec: np.ndarray) -> np.ndarray:
-    """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB (n_mels, n_frames, 3), low
-    frequencies at the bottom (the colours of matplotlib's ``magma(spec)``)."""
-    index = np.clip((np.asarray(spec[::-1], dtype=np.float64) * 256).astype(int), 0, 255)
-    return _magma()[index]
-
-
-def _picture(item: np.ndarray, audio: bool) -> np.ndarray:
-    """A written stimulus as an RGB picture (H, W, 3): its spectrogram, or the image itself."""
-    if audio:
-        return spectrogram_rgb(item[0])
-    return np.repeat(item, 3, axis=0).transpose(1, 2, 0) if item.shape[0] == 1 else item.transpose(1, 2, 0)
 
 
 def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:
@@ -163,7 +116,7 @@ def _write_sheet(path: Path, stimuli: StimulusSet, pictures: list[np.ndarray], d
     with Pillow, which is much faster to start than matplotlib."""
     from PIL import Image, ImageDraw, ImageFont
 
-    tiles = [_enlarge(p, 2 if stimuli.domain.kind == "audio" else 4) for p in pictures]
+    tiles = [_enlarge(p, stimuli.domain.representation.sheet_scale) for p in pictures]
     th, tw = tiles[0].shape[:2]
     if {"row", "col"} <= set(stimuli.table.columns):  # a grid: each stimulus at its place
         cells = list(zip(stimuli.table["row"], stimuli.table["col"]))
@@ -197,25 +150,23 @@ def _json_value(v):
 
 def _provenance(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSettings, metric: str,
                 command: str | None, extra: dict) -> dict:
-    domain = stimuli.domain
+    domain, rep = stimuli.domain, stimuli.domain.representation
     rows = [{k: _json_value(v) for k, v in row.items()} for row in manifest.to_dict("records")]
     for row, z in zip(rows, stimuli.z):
         row["z"] = [round(float(v), 6) for v in z]
     settings = {k: _json_value(v) for k, v in {**stimuli.settings, **extra}.items()}
-    if domain.kind == "audio":
-        settings["render"] = dataclasses.asdict(render)
-        settings["spectrogram"] = domain.spectrogram.to_dict()
+    settings.update(rep.provenance(render))
     return {
         "stimgen_version": stimgen.__version__,
         "kind": stimuli.kind,
         "command": command or "stimgen Python API",
         "seed": int(stimuli.settings.get("seed", 0)),
-        "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.kind},
+        "model": {"name": domain.name, "sha256": domain.sha256, "kind": rep.medium, "representation": rep.name},
         "metric": {"name": metric, "unit": METRIC_UNITS[metric]},
         "settings": settings,
         "inputs": [{"file": p.name, "sha256": file_sha256(p)} for p in stimuli.inputs],
         "columns": list(manifest.columns),
-        "preload": {"audio" if domain.kind == "audio" else "images": list(manifest["stim_file"])},
+        "preload": {rep.preload: list(manifest["stim_file"])},
         "stimuli": rows,
     }
 
@@ -228,7 +179,8 @@ def write_latents(table: pd.DataFrame, out: str | os.PathLike, domain, command: 
     out = Path(out)
     inputs = [*inputs, *([domain.folder] if domain.folder else [])]
     provenance = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
-                  "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.kind},
+                  "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.representation.medium,
+                            "representation": domain.representation.name},
                   "rows": len(table), "latent_dim": int(domain.model.latent_dim)}
     sidecar = out.with_name(out.name + ".json")
     with atomic_file(out, force, inputs) as tmp_csv, atomic_file(sidecar, force, inputs) as tmp_json:

@@ -43,7 +43,7 @@ from stimgen.models.bundle import (CONFIG_FILE, LATENTS_FILE, MODELS, WEIGHTS_FI
 from stimgen.models.networks import NetworkConfig
 from stimgen.outputs import check_output, mark_owned
 from stimgen.preview import save_sheet
-from stimgen.spectrogram import SpectrogramConfig
+from stimgen.representations import Representation, for_dataset
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 METRICS_FILE = "metrics.csv"
@@ -102,6 +102,7 @@ class TrainingData:
     x: np.ndarray
     labels: pd.DataFrame
     info: dict
+    representation: Representation
 
 
 class Interrupted(Exception):
@@ -111,42 +112,19 @@ class Interrupted(Exception):
 # --- data -------------------------------------------------------------------------------------
 
 
-def spectrogram_settings(meta: dict, size: int | None) -> SpectrogramConfig:
-    """The data set's spectrogram settings (or the vowel preset), resized to ``size`` x ``size``
-    pixels over the same duration."""
-    config = SpectrogramConfig.from_dict(meta["spectrogram"]) if "spectrogram" in meta else SpectrogramConfig()
-    if size is None or size == config.n_frames == config.n_mels:
-        return config
-    hop = max(1, round(config.n_samples / (size - 1)))
-    return dataclasses.replace(config, n_mels=size, n_frames=size, hop_length=hop,
-                               win_length=max(config.win_length, hop))
-
-
 def prepare_data(data: str | os.PathLike, size: int | None = None, progress: bool = False) -> TrainingData:
-    """A built-in set's name or a folder, as float32 (N, C, H, W) in [0, 1] with labels and provenance."""
+    """A built-in set's name or a folder, as float32 (N, C, H, W) in [0, 1] items of its default
+    representation (:mod:`stimgen.representations`), with labels and provenance."""
     ds = open_dataset(data, progress=progress)
-    info = {"source": str(data), "kind": ds.kind, "count": len(ds), "data_sha256": ds.content_hash()}
-    if ds.kind == "audio":
-        config = spectrogram_settings(ds.meta, size)
-        x = ds.spectrograms(config, progress=progress)[:, None]
-        info["spectrogram"] = config.to_dict()
-    else:
-        mode = "rgb" if ds.meta.get("mode") == "rgb" else _image_mode(ds)
-        images = ds.images(size=size, mode=mode)
-        x = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
-        info["image"] = {"size": list(x.shape[2:]), "mode": mode}
-    side = x.shape[2:]
+    rep = for_dataset(ds, size)
+    side = rep.item_shape[1:]
     if any(s < 8 or s & (s - 1) for s in side):
         raise StimgenError(f"items are {side[0]} x {side[1]} pixels; give a power-of-two --size (32, 64, 128)",
                            path=ds.root)
-    return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info)
-
-
-def _image_mode(ds) -> str:
-    from PIL import Image
-
-    with Image.open(ds.path(0)) as im:
-        return "gray" if im.mode in ("L", "LA", "I", "I;16", "1") else "rgb"
+    x = rep.dataset_items(ds, progress=progress)
+    info = {"source": str(data), "kind": ds.kind, "count": len(ds), "data_sha256": ds.content_hash(),
+            "representation": rep.name, **rep.to_config()}
+    return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info, rep)
 
 
 def make_model(settings: TrainSettings, input_shape: tuple[int, ...]) -> StimModel:
@@ -392,7 +370,6 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         check_batch(len(train_idx), settings.batch_size, len(holdout_idx), path=data)  # before the run folder exists
         torch.manual_seed(settings.seed)
         model = make_model(settings, tuple(prepared.x.shape[1:]))
-        kind = "spectrogram" if prepared.info["kind"] == "audio" else "image"
         shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
         preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
         if rank == 0 and not resume:
@@ -402,7 +379,8 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             out.mkdir(parents=True, exist_ok=True)
             mark_owned(out, "train", files=RUN_FILES, folders=RUN_FOLDERS)
         fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
-            preview_items=preview, preview_kind=kind, data_sha256=prepared.info["data_sha256"])
+            preview_items=preview, preview_kind=prepared.representation.preview_kind,
+            data_sha256=prepared.info["data_sha256"])
         if rank == 0:
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),
                     "split": {"holdout": holdout_idx.tolist()}, "world_size": world}

@@ -75,7 +75,7 @@ def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir):
     assert [file_sha256(continuum_dir / f) for f in manifest["stim_file"]] == list(manifest["sha256"])
     # the distances are measured on the written files, in the spectral metric
     model = load_model("vowels")
-    spectra = np.stack([load_spectrogram(continuum_dir / f, Domain(model).spectrogram) for f in manifest["stim_file"]])
+    spectra = np.stack([load_spectrogram(continuum_dir / f, Domain(model).representation.spectrogram) for f in manifest["stim_file"]])
     d = np.sqrt(np.mean(((spectra[1:] - spectra[:-1]) * 80.0) ** 2, axis=(1, 2)))
     np.testing.assert_allclose(manifest["distance_prev"].iloc[1:], d, rtol=1e-4)
     assert np.isnan(manifest["distance_prev"].iloc[0])
@@ -86,7 +86,8 @@ def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir):
 def test_manifest_json_records_provenance_and_preload(continuum_dir):
     info = json.loads((continuum_dir / "manifest.json").read_text())
     model = load_model("vowels")
-    assert info["model"] == {"name": "vowels", "sha256": model.info["model_sha256"], "kind": "audio"}
+    assert info["model"] == {"name": "vowels", "sha256": model.info["model_sha256"], "kind": "audio",
+                             "representation": "mel"}
     assert info["command"].startswith("stimgen continuum --a ")
     assert info["seed"] == 0 and info["settings"]["steps"] == 7 and info["settings"]["spacing"] == "equal"
     assert info["settings"]["render"] == {"sr": 48000, "level_dbfs": -20.0, "ramp_ms": 10.0, "max_peak_dbfs": -1.0}
@@ -265,6 +266,6 @@ def test_birdsong_continuum_uses_the_model_window_and_a_bird_pitch_range(tmp_pat
     manifest = pd.read_csv(out / "manifest.csv")
     assert np.allclose(manifest["duration_s"], round(0.252 * 44100) / 44100)
     # Praat searches 250-2500 Hz for birds (60-600 Hz is for voices)
-    assert Domain(c.domain.model).pitch_range == (250.0, 2500.0)
+    assert c.domain.representation.pitch_range == (250.0, 2500.0)
     f0 = manifest["f0_hz"].dropna()
     assert len(f0) > 0 and f0.between(250, 2500).all()

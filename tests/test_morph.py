@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stimgen import load_model
+from stimgen.distances import bark_distance, pixel_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.morph import Domain, continuum, equal_steps, latent_path
 from stimgen.morph.attributes import AttributeVectors, fit_attributes
 from stimgen.morph.codes import decode_latents, encode_files
-from stimgen.morph.domain import bark_distance, pixel_distance, spectral_distance
 from stimgen.morph.grid import grid_weights
 
 
@@ -67,7 +67,7 @@ def test_equal_spacing_evens_out_the_neighbour_distances(vowels_model, endpoints
         c = continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=9, spacing=spacing)
         assert c.table["latent_t"].iloc[0] == 0 and c.table["latent_t"].iloc[-1] == 1
         assert np.all(np.diff(c.table["latent_t"]) > 0)
-        d = domain.neighbour_distances(c.x, "spectral")
+        d = domain.representation.neighbour_distances(c.x, "spectral")
         cv[spacing] = d.std() / d.mean()
     assert cv["equal"] < 0.05 < cv["linear"]  # model-space distances: equal by construction
 

@@ -140,31 +140,11 @@ def read_config(folder: Path) -> dict:
 
 
 def check_data_section(data, input_shape: tuple[int, ...], path: Path) -> None:
-    """The ``data`` section of a model's config.json must say what items the model takes (audio with
-    its spectrogram settings, or images with their size and mode) and agree with the weights."""
-    from stimgen.image import MODES
-    from stimgen.spectrogram import SpectrogramConfig
+    """The ``data`` section of a model's config.json must name a representation that can be built
+    from it (:func:`stimgen.representations.from_config`) and whose items the weights take."""
+    from stimgen.representations import from_config
 
-    kind = data.get("kind") if isinstance(data, dict) else None
-    if kind == "audio":
-        try:
-            spec = SpectrogramConfig.from_dict(data["spectrogram"])
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise StimgenError(f"data.spectrogram is missing or malformed ({exc.__class__.__name__}: {exc})",
-                               path=path) from None
-        except StimgenError as exc:
-            raise StimgenError(f"data.spectrogram: {exc.problem}", path=path) from None
-        shape = (1, spec.n_mels, spec.n_frames)
-    elif kind == "image":
-        image = data.get("image")
-        size = image.get("size") if isinstance(image, dict) else None
-        mode = image.get("mode") if isinstance(image, dict) else None
-        if not (isinstance(size, list) and len(size) == 2 and all(isinstance(s, int) and s > 0 for s in size)
-                and mode in MODES):
-            raise StimgenError('data.image must give "size": [height, width] and "mode": "gray" or "rgb"', path=path)
-        shape = (1 if mode == "gray" else 3, *size)
-    else:
-        raise StimgenError("data.kind must be 'audio' or 'image' (what the model was trained on)", path=path)
+    shape = from_config(data, path).item_shape
     if tuple(shape) != tuple(input_shape):
         raise StimgenError(f"the data section describes items of shape {shape}, but the weights take "
                            f"{tuple(input_shape)}", path=path)

@@ -25,6 +25,7 @@ from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.outputs import atomic_file
+from stimgen.representations.base import MEDIA
 
 METHODS = ("ols", "mean-diff")
 #: Attributes whose edits can be measured on the sound, and the feature that measures them.
@@ -221,14 +222,11 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
 
         ds = open_dataset(data, progress=progress)
         attribute_table(ds.labels, columns)  # bad columns are refused before the files are encoded
-        if ds.kind == "audio":
-            if domain.kind != "audio":
-                raise StimgenError(f"holds sounds, but model {domain.name!r} makes images", path=ds.root)
-            x = ds.spectrograms(domain.spectrogram, progress=progress)[:, None]
-        else:
-            if domain.kind != "image":
-                raise StimgenError(f"holds images, but model {domain.name!r} makes sounds", path=ds.root)
-            x = np.stack([domain.load(ds.path(i)) for i in range(len(ds))])
+        rep = domain.representation
+        if ds.kind != rep.medium:
+            raise StimgenError(f"holds {MEDIA[ds.kind][2]}, but model {domain.name!r} makes {MEDIA[rep.medium][2]}",
+                               path=ds.root)
+        x = rep.dataset_items(ds, progress=progress)
         z = np.concatenate([domain.encode(x[i : i + 256]) for i in range(0, len(x), 256)])
         labels, source = ds.labels, str(data)
     return dataclasses.replace(fit_attributes(z, labels, columns, method), model_sha256=domain.sha256, data=source)
@@ -236,7 +234,8 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
 
 def measured_feature(domain: Domain, attribute: str) -> str | None:
     """The feature (:mod:`stimgen.features`) that measures ``attribute`` on this model's stimuli, if any."""
-    return FEATURE_OF_ATTRIBUTE.get(attribute.lower()) if domain.kind == "audio" else None
+    feature = FEATURE_OF_ATTRIBUTE.get(attribute.lower())
+    return feature if feature in domain.representation.features else None
 
 
 def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, feature: str, values: np.ndarray,
@@ -245,20 +244,17 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
 
     The vector's own scale is a linear estimate; a decoder need not follow it. So the item is
     decoded at ``points`` steps from -``span`` to +``span`` times the largest requested value,
-    inverted to sound at the model's rate and measured (Praat); an isotonic regression of the
-    change on the step (scikit-learn) gives a monotonic response curve, which is inverted at the
+    made into stimuli at the model's rate and measured by its representation (Praat); an isotonic
+    regression of the change on the step (scikit-learn) gives a monotonic response curve, inverted at the
     requested values. A value outside the range the model reaches along the vector is refused.
     Returns the steps and the measured curve (for the provenance).
     """
     from sklearn.isotonic import IsotonicRegression
 
-    from stimgen.features import audio_features
-
     reach = span * float(np.max(np.abs(values)))
     steps = np.linspace(-reach, reach, points)
-    sounds = domain.model_audio(domain.decode(z0 + steps[:, None] * direction), seed=seed)
-    sr = domain.spectrogram.sample_rate
-    measured = np.array([audio_features(y, sr, domain.pitch_range)[feature] for y in sounds])
+    features = domain.representation.measure(domain.decode(z0 + steps[:, None] * direction), seed=seed)
+    measured = np.array([f[feature] for f in features])
     ok = np.isfinite(measured)
     if ok.sum() < points // 2:
         raise StimgenError(f"Praat could measure {feature} at only {int(ok.sum())} of {points} points along the "

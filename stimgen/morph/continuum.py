@@ -133,7 +133,7 @@ def continuum(
         raise StimgenError(f"equal spacing measures the path at more points than there are steps ({steps}); "
                            f"dense={dense!r} is too few")
     domain = Domain(model)
-    metric = domain.check_metric(metric)
+    metric = domain.representation.check_metric(metric)
     a, b = Path(a), Path(b)
     x_ends = np.stack([domain.load(a), domain.load(b)])
     za, zb = domain.encode(x_ends)
@@ -141,7 +141,7 @@ def continuum(
     if spacing == "equal":
         t_dense = np.linspace(0.0, 1.0, dense)
         x_dense = domain.decode(latent_path(za, zb, t_dense, path))
-        planned = domain.neighbour_distances(x_dense, metric, seed=seed)
+        planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed)
         t = equal_steps(t_dense, planned, steps)
     else:
         t = np.round(np.linspace(0.0, 1.0, steps), 4)
