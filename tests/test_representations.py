@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from stimgen.errors import StimgenError
-from stimgen.representations import DEFAULTS, REGISTRY, MelSpectrogram, Pixels, from_config
+from stimgen.representations import (
+    DEFAULTS,
+    REGISTRY,
+    MelSpectrogram,
+    Pixels,
+    from_config,
+)
 from stimgen.spectrogram import SpectrogramConfig
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "models"
