@@ -45,7 +45,8 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
     folders the command reads (endpoints, a model folder, a data folder). Raises
     :class:`StimgenError` with one line naming the path when ``out`` lies under a file, cannot be
     written, is, holds or (existing) lies inside an input, is or holds the current folder, the home
-    folder or ``/``, exists and is not stimgen's own, or exists and ``force`` is not given. Returns ``out`` as a Path.
+    folder or ``/``, exists and is not stimgen's own, or exists and ``force`` is not given.
+    Returns ``out`` as a Path.
 
     Examples
     --------

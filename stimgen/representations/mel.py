@@ -61,7 +61,8 @@ class MelSpectrogram(Representation):
     def for_dataset(cls, ds: FolderDataset, size: int | None = None) -> MelSpectrogram:
         """The data set's spectrogram settings (or the vowel preset), resized to ``size`` x ``size``
         pixels over the same duration."""
-        config = SpectrogramConfig.from_dict(ds.meta["spectrogram"]) if "spectrogram" in ds.meta else SpectrogramConfig()
+        meta = ds.meta.get("spectrogram")
+        config = SpectrogramConfig() if meta is None else SpectrogramConfig.from_dict(meta)
         if size is not None and not size == config.n_frames == config.n_mels:
             hop = max(1, round(config.n_samples / (size - 1)))
             config = dataclasses.replace(config, n_mels=size, n_frames=size, hop_length=hop,
@@ -112,7 +113,8 @@ class MelSpectrogram(Representation):
         try:
             y, _ = normalize_rms(y, settings.level_dbfs, max_peak_dbfs=settings.max_peak_dbfs)
         except StimgenError as exc:
-            raise StimgenError(f"{exc.problem} (try --level {np.floor(settings.level_dbfs - 6):g})", path=name) from None
+            raise StimgenError(f"{exc.problem} (try --level {np.floor(settings.level_dbfs - 6):g})",
+                               path=name) from None
         return y
 
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
