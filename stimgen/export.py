@@ -26,7 +26,7 @@ from stimgen.models.bundle import file_sha256
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.stimuli import StimulusSet
 from stimgen.representations import RenderSettings
-from stimgen.outputs import atomic_dir, atomic_file, check_output
+from stimgen.outputs import atomic_dir, atomic_file
 
 STIMULI_DIR = "stimuli"
 SPECTROGRAM_DIR = "spectrograms"
@@ -58,9 +58,8 @@ def export(
     seed = int(stimuli.settings.get("seed", 0))
     metric = stimuli.settings.get("metric") or rep.metrics[0]
     inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
-    check_output(out, force, inputs)  # before the stimuli are rendered
-    stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
-    with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.kind) as tmp:
+    with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.kind) as tmp:  # --out checked before rendering
+        stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
         files = [f"{STIMULI_DIR}/{name}.{rep.extension}" for name in stimuli.table["name"]]
         for file, stimulus in zip(files, stimuli_out):
             rep.write(tmp / file, stimulus, render)

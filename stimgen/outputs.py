@@ -25,10 +25,13 @@ import json
 import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import stimgen
 from stimgen.errors import StimgenError
 
 #: The file in each output folder that lists what stimgen wrote there.
@@ -83,8 +86,6 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
 def mark_owned(folder: PathLike, verb: str, files: Iterable[str] | None = None, folders: Iterable[str] = ()) -> None:
     """Write ``folder/.stimgen.json``, which lists the ``files`` (relative paths; default: every
     file now in the folder) and whole sub``folders`` that stimgen wrote there."""
-    import stimgen
-
     folder = Path(folder)
     if files is None:
         files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
@@ -141,13 +142,11 @@ def atomic_file(out: PathLike, force: bool = False, inputs: Iterable[PathLike] =
     out = Path(out)
     if ours_only:
         check_output(out, force, inputs, folder=False)
-    else:
-        _check_parent(out)
-        if out.is_dir():
-            raise StimgenError("is a folder, not a file", path=out)
-        if out.exists() and not force:
-            raise StimgenError("already exists; pass --force to replace it", path=out)
-    tmp = _temporary(out, directory=False)
+    elif out.is_dir():
+        raise StimgenError("is a folder, not a file", path=out)
+    elif out.exists() and not force:
+        raise StimgenError("already exists; pass --force to replace it", path=out)
+    tmp = _temporary(out, directory=False)  # raises the one-line error where nothing can be written
     try:
         yield tmp
         tmp.replace(out)
@@ -223,9 +222,6 @@ def exit_cleanly_on_sigterm() -> None:
     """Let SIGTERM end the process as an exception (exit code 143), so that the ``finally`` blocks
     above remove their temporary files before it exits. SIGKILL cannot be caught: stale temporary
     files are removed by the next run instead."""
-    import signal
-    import sys
-
     def stop(signum, frame):
         sys.exit(128 + signum)
 

@@ -110,13 +110,13 @@ def resolve(path_or_name: str | os.PathLike) -> Path:
     shipped_root = Path(os.environ.get("STIMGEN_MODELS", SHIPPED))
     shipped = shipped_root / text
     bare = "/" not in text and os.sep not in text and shipped.is_dir()
-    if bare and isinstance(path_or_name, str):
+    if path.is_dir() and not (bare and isinstance(path_or_name, str)):
+        return path
+    if bare:
         if path.is_dir():
             warnings.warn(StimgenWarning(f"used the shipped model {text!r}, not the folder {text} here; write "
                                          f"./{text} for the folder"))
         return shipped
-    if path.is_dir() or bare:
-        return path if path.is_dir() else shipped
     names = sorted(p.name for p in shipped_root.glob("*") if p.is_dir())
     raise StimgenError(f"no model folder or shipped model of this name (shipped: {', '.join(names) or 'none'})",
                        path=path_or_name)

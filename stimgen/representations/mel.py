@@ -132,9 +132,7 @@ class MelSpectrogram(Representation):
     def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
         """``spectral``: the RMS over mel bins and frames of the difference in dB. ``formants``:
         Euclidean distance in (F1, F2) Bark, measured with Praat on the items inverted to sound."""
-        if metric == "spectral":
-            return spectral_distance(x[1:], x[:-1], self.spectrogram.min_db)
-        return self.written_distances(self.measure(x, seed=seed), x, metric)
+        return self.written_distances(self.measure(x, seed=seed) if metric == "formants" else [], x, metric)
 
     def written_distances(self, features: list[dict[str, float]], items: np.ndarray, metric: str) -> np.ndarray:
         if metric == "spectral":
