@@ -1,9 +1,9 @@
 """Continua between two stimuli: a path through the latent space, re-spaced so that steps are equal.
 
 The recipe (docs/morph.md): encode both endpoints, decode a dense path between their codes
-(``dense`` points, 5 per step by default, linear or spherical), measure the distance between consecutive points of
-the path in the chosen metric, and pick the N latent positions at equal cumulative distance
-(arc-length re-parametrisation). ``spacing="linear"`` takes equal latent steps instead, as in
+(``dense`` points: 51, or 5 per step beyond 11 steps; linear or spherical), measure the distance
+between consecutive points of the path in the chosen metric, and pick the N latent positions at
+equal cumulative distance (arc-length re-parametrisation). ``spacing="linear"`` takes equal latent steps instead, as in
 the GAIA paper.
 """
 
@@ -108,9 +108,9 @@ def continuum(
         ``"reconstruct"``: every step, the endpoints included, is decoded by the model;
         ``"original"``: steps 0 and N - 1 are the input files themselves.
     dense
-        Points of the dense path that equal spacing measures; by default 5 per step, 51 for 11
-        steps (which place the steps of 11-step vowel continua within 0.0003 of where 201 put
-        them; see docs/morph.md). Unused with ``spacing="linear"``.
+        Points of the dense path that equal spacing measures; by default 51 (which place the steps
+        of 11-step vowel continua within 0.0003 of where 201 put them; see docs/morph.md), and 5
+        per step beyond 11 steps. Unused with ``spacing="linear"``.
     seed
         Seed of the phase reconstruction of audio.
 
@@ -128,7 +128,7 @@ def continuum(
         raise StimgenError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
     if endpoints not in ENDPOINTS:
         raise StimgenError(f"endpoints must be one of {', '.join(ENDPOINTS)}, got {endpoints!r}")
-    dense = 5 * (steps - 1) + 1 if dense is None else dense
+    dense = max(51, 5 * (steps - 1) + 1) if dense is None else dense
     if spacing == "equal" and (not isinstance(dense, (int, np.integer)) or dense < steps):
         raise StimgenError(f"equal spacing measures the path at more points than there are steps ({steps}); "
                            f"dense={dense!r} is too few")
