@@ -75,6 +75,8 @@ def data_show(folder: str) -> None:
 @click.option("--latent-dim", default=64, show_default=True, help="Latent units.")
 @click.option("--width", default=16, show_default=True, help="Channels of the first layer (doubling per halving).")
 @click.option("--size", type=int, default=None, help="Image or spectrogram side in pixels (32, 64, 128).")
+@click.option("--representation", default=None,
+              help="How the model sees the data: mel or world for sounds (default mel), pixels for images.")
 @click.option("--distance-weight", type=float, default=None, help="GAIA's pairwise-distance loss weight.")
 @click.option("--recon-weight", default=0.0, show_default=True,
               help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
@@ -85,8 +87,8 @@ def data_show(folder: str) -> None:
 @click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
 @click.option("--force", is_flag=True, help="Start over in an existing run folder that stimgen wrote.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
-              size: int | None, distance_weight: float | None, recon_weight: float, device: str, seed: int, preview_every: int,
-              checkpoint_every: int, resume: bool, force: bool) -> None:
+              size: int | None, representation: str | None, distance_weight: float | None, recon_weight: float,
+              device: str, seed: int, preview_every: int, checkpoint_every: int, resume: bool, force: bool) -> None:
     """Train a model (GAIA by default) and write it to --out as a model folder.
 
     Watch previews/ and metrics.csv while it runs; Ctrl-C saves a checkpoint. Several
@@ -97,8 +99,8 @@ def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: 
     from stimgen.train import Interrupted, TrainSettings, train
 
     settings = TrainSettings(model=model, steps=steps, batch_size=batch_size, lr=lr, latent_dim=latent_dim,
-                             width=width, size=size, distance_weight=distance_weight, recon_weight=recon_weight,
-                             device=device, seed=seed,
+                             width=width, size=size, representation=representation, distance_weight=distance_weight,
+                             recon_weight=recon_weight, device=device, seed=seed,
                              preview_every=preview_every, checkpoint_every=checkpoint_every)
     try:
         path = train(data, out, settings, resume=resume, force=force)
@@ -134,6 +136,19 @@ def _render_options(f):
     f = click.option("--level", default=-20.0, show_default=True, help="RMS level of every sound (dBFS).")(f)
     f = click.option("--sr", default=48000, show_default=True, help="Sample rate of every WAV (Hz).")(f)
     return f
+
+
+def _f0_option(choices: str, default: str):
+    """--f0: the voice's F0 for WORLD models (parsed by stimgen.world.parse_f0 in the verb)."""
+    return click.option("--f0", default=None, metavar="|".join([*(c for c in choices.split(",") if c), "HZ"]),
+                        help=f"WORLD models: F0 of every stimulus: {default}; a number holds every stimulus at "
+                             "that many Hz (the usual choice for vowel continua).")
+
+
+def _f0(value: str | None, inputs: int):
+    from stimgen.world import parse_f0
+
+    return parse_f0(value, inputs)
 
 
 def _output_options(f):
@@ -186,22 +201,26 @@ MODEL_HELP = "A model folder, or a shipped model: vowels, birdsong, digits. Defa
                    "Bark, Praat), pixel (images).")
 @click.option("--endpoints", default="reconstruct", show_default=True, type=click.Choice(["reconstruct", "original"]),
               help="reconstruct: every step passes through the model; original: the input files are steps 0 and N-1.")
+@_f0_option("interpolate,a,b", "interpolate (default) moves it log-linearly from --a's contour to --b's, a or b "
+                               "uses that endpoint's contour")
 @_render_options
 @_output_options
 def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, path: str, metric: str | None,
-                  endpoints: str, sr: int, level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
+                  endpoints: str, f0: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int,
+                  force: bool) -> None:
     """Write an N-step continuum from --a to --b with manifest.csv for PsychoPy.
 
-    Example: stimgen continuum --a i.wav --b a.wav --steps 11 --out i-a
+    Example: stimgen continuum --a i.wav --b a.wav --steps 11 --f0 120 --out i-a
     """
     from stimgen import load_model
     from stimgen.morph.continuum import continuum
     from stimgen.morph.domain import default_model
 
-    render = _render(sr, level, ramp_ms)
+    render, f0 = _render(sr, level, ramp_ms), _f0(f0, 2)
     m = load_model(model or default_model(a))
     _check_out(out, force, m, a, b)
-    stimuli = continuum(m, a, b, steps=steps, spacing=spacing, path=path, metric=metric, endpoints=endpoints, seed=seed)
+    stimuli = continuum(m, a, b, steps=steps, spacing=spacing, path=path, metric=metric, endpoints=endpoints, seed=seed,
+                        f0=f0)
     _write(stimuli, out, render, force)
 
 
@@ -241,16 +260,18 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
 @cli.command("edit")
 @click.option("--model", required=True, help="The model the vectors were fitted on.")
 @click.option("--input", "input_", required=True, type=click.Path(), help="The file to edit.")
-@click.option("--vectors", required=True, type=click.Path(), help="vectors.json from stimgen attributes fit.")
+@click.option("--vectors", default=None, type=click.Path(),
+              help="vectors.json from stimgen attributes fit (not needed to edit F0 of a WORLD model).")
 @click.option("--attribute", required=True, help="Which vector, e.g. F1 (or sex=m for a categorical level).")
 @click.option("--values", required=True, help="Comma-separated changes in the attribute's units, e.g. -200,-100,0,100,200.")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
               help="For F0, F1, F2 of sounds: choose the steps along the vector so that the change measured by "
                    "Praat matches the request. --no-calibrate: step by the vector's own linear estimate.")
+@_f0_option("a", "a (default) keeps the input's own contour; --attribute F0 moves it exactly by --values Hz")
 @_render_options
 @_output_options
-def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str, calibrate: bool, sr: int,
-             level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
+def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, values: str, calibrate: bool,
+             f0: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
     """Move a stimulus along an attribute vector; the manifest has the requested and measured change.
 
     Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200 --out f1
@@ -262,11 +283,11 @@ def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str,
         numbers = [float(v) for v in values.split(",")]
     except ValueError:
         raise StimgenError(f"--values must be comma-separated numbers, got {values!r}") from None
-    render = _render(sr, level, ramp_ms)
+    render, f0 = _render(sr, level, ramp_ms), _f0(f0, 1)
     m = load_model(model)
-    _check_out(out, force, m, input_, vectors)
-    stimuli = edit(m, input_, AttributeVectors.load(vectors), attribute, numbers, seed=seed, vectors_path=vectors,
-                   calibrate=calibrate)
+    _check_out(out, force, m, input_, *([vectors] if vectors else []))
+    stimuli = edit(m, input_, AttributeVectors.load(vectors) if vectors else None, attribute, numbers, seed=seed,
+                   vectors_path=vectors, calibrate=calibrate, f0=f0)
     _write(stimuli, out, render, force)
 
 
@@ -274,10 +295,12 @@ def edit_cmd(model: str, input_: str, vectors: str, attribute: str, values: str,
 @click.option("--anchors", required=True, help="3 or 4 comma-separated files: A,B,C[,D] at (0,0), (1,0), (0,1)[, (1,1)].")
 @click.option("--steps", default=5, show_default=True, help="Points per side.")
 @click.option("--model", default=None, help=MODEL_HELP)
+@_f0_option("interpolate,a,b,c,d", "interpolate (default) mixes the anchors' contours by the grid weights, a-d uses "
+                                   "one anchor's")
 @_render_options
 @_output_options
-def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int,
-             force: bool) -> None:
+def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, sr: int, level: float, ramp_ms: float,
+             out: str, seed: int, force: bool) -> None:
     """Write a 2D grid of stimuli spanned by 3 (a triangle) or 4 anchors (bilinear), e.g. a vowel space.
 
     Example: stimgen grid --anchors i.wav,a.wav,u.wav --steps 5 --out vowel-space
@@ -287,10 +310,10 @@ def grid_cmd(anchors: str, steps: int, model: str | None, sr: int, level: float,
     from stimgen.morph.grid import grid
 
     files = [f.strip() for f in anchors.split(",") if f.strip()]
-    render = _render(sr, level, ramp_ms)
+    render, f0 = _render(sr, level, ramp_ms), _f0(f0, len(files))
     m = load_model(model or default_model(files[0] if files else ""))
     _check_out(out, force, m, *files)
-    stimuli = grid(m, files, steps=steps, seed=seed)
+    stimuli = grid(m, files, steps=steps, seed=seed, f0=f0)
     _write(stimuli, out, render, force)
 
 
@@ -319,9 +342,11 @@ def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool)
 @cli.command("decode")
 @click.option("--latents", required=True, type=click.Path(), help="CSV with columns z0, z1, ... (as stimgen encode writes).")
 @click.option("--model", required=True, help="A model folder or a shipped model (vowels, birdsong, digits).")
+@_f0_option("", "by default the model's (its training set's median)")
 @_render_options
 @_output_options
-def decode_cmd(latents: str, model: str, sr: int, level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
+def decode_cmd(latents: str, model: str, f0: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int,
+               force: bool) -> None:
     """Write the stimuli of the codes in a latents CSV, with a manifest.
 
     Example: stimgen decode --model vowels --latents codes.csv --out decoded
@@ -329,10 +354,10 @@ def decode_cmd(latents: str, model: str, sr: int, level: float, ramp_ms: float, 
     from stimgen import load_model
     from stimgen.morph.codes import decode_latents
 
-    render = _render(sr, level, ramp_ms)
+    render, f0 = _render(sr, level, ramp_ms), _f0(f0, 0)
     m = load_model(model)
     _check_out(out, force, m, latents)
-    stimuli = decode_latents(m, latents, seed=seed)
+    stimuli = decode_latents(m, latents, seed=seed, f0=f0)
     _write(stimuli, out, render, force)
 
 

@@ -59,7 +59,7 @@ def export(
     metric = stimuli.settings.get("metric") or rep.metrics[0]
     inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
     with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.kind) as tmp:  # --out checked before rendering
-        stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources)
+        stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources, voices=stimuli.voices)
         files = [f"{STIMULI_DIR}/{name}.{rep.extension}" for name in stimuli.table["name"]]
         for file, stimulus in zip(files, stimuli_out):
             rep.write(tmp / file, stimulus, render)
@@ -96,7 +96,8 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
         return manifest, {}
     rep = stimuli.domain.representation
     scratch = tmp / f"unedited.{rep.extension}"
-    rep.write(scratch, rep.render(stimuli.baseline[None], render, seed=seed)[0], render)
+    voice = None if stimuli.baseline_voice is None else [stimuli.baseline_voice]
+    rep.write(scratch, rep.render(stimuli.baseline[None], render, seed=seed, voices=voice)[0], render)
     baseline = rep.read_back(scratch)[0][feature]
     scratch.unlink()
     manifest = manifest.copy()

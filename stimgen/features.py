@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from stimgen.audio import check_audio, peak_dbfs, rms_dbfs
-from stimgen.phonetics import formants_for_voice, hz_to_bark, measure_f0
+from stimgen.phonetics import formants_for_voice, hz_to_bark, measure_f0, measure_hnr
 
 #: Pitch search range (Hz) for sounds whose kind is not known: human voices.
 SPEECH_PITCH_RANGE = (60.0, 600.0)
@@ -20,7 +20,8 @@ PITCH_RANGES = {"vowels": SPEECH_PITCH_RANGE, "birdsong": (250.0, 2500.0)}
 
 
 def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SPEECH_PITCH_RANGE) -> dict[str, float]:
-    """Duration (s), RMS and peak level (dBFS), mean F0 and median F1/F2 (Hz and Bark) of a sound.
+    """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB) and median
+    F1/F2 (Hz and Bark) of a sound.
 
     Examples
     --------
@@ -34,7 +35,8 @@ def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SP
     f1 = f2 = float("nan")
     if np.isfinite(f0):
         f1, f2 = (float(v) for v in formants_for_voice(y, sr, f0)[:2])
-    return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0,
+    hnr = measure_hnr(y, sr, floor=pitch_range[0]) if np.isfinite(f0) else float("nan")
+    return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0, "hnr_db": hnr,
             "f1_hz": f1, "f2_hz": f2, "f1_bark": _bark(f1), "f2_bark": _bark(f2)}
 
 

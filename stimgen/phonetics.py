@@ -164,6 +164,27 @@ def measure_f0(y: np.ndarray, sr: int, floor: float = 60.0, ceiling: float = 600
     return float(voiced.mean()) if voiced.size else float("nan")
 
 
+def measure_hnr(y: np.ndarray, sr: int, floor: float = 75.0) -> float:
+    """Harmonics-to-noise ratio (dB) of a sound by Praat's cross-correlation method, the mean over
+    its middle 60 % (ramps and edges left out). Natural sustained vowels measure roughly 15-25 dB,
+    hoarse voices below 10 dB; NaN when Praat finds no periodicity.
+
+    Examples
+    --------
+    >>> t = np.arange(8000) / 16000
+    >>> noise = np.random.default_rng(0).normal(0, 0.01, t.size)
+    >>> 30 < measure_hnr(np.sin(2 * np.pi * 200 * t) + noise, 16000) < 45
+    True
+    """
+    y, sr = _check_sound(y, sr)
+    _check_positive(floor, "floor")
+    sound = parselmouth.Sound(y, sampling_frequency=sr)
+    harmonicity = sound.to_harmonicity_cc(0.01, float(floor), 0.1, 1.0)
+    duration = len(y) / sr
+    hnr = parselmouth.praat.call(harmonicity, "Get mean", 0.2 * duration, 0.8 * duration)
+    return float(hnr) if np.isfinite(hnr) else float("nan")
+
+
 def hz_to_bark(f):
     """Frequency (Hz) to critical-band rate (Bark), after Traunmueller (1990).
 

@@ -64,6 +64,7 @@ class TrainSettings:
     width: int = 16
     max_channels: int = 128
     size: int | None = None
+    representation: str | None = None
     seed: int = 0
     holdout: float = 0.1
     distance_weight: float | None = None
@@ -112,11 +113,13 @@ class Interrupted(Exception):
 # --- data -------------------------------------------------------------------------------------
 
 
-def prepare_data(data: str | os.PathLike, size: int | None = None, progress: bool = False) -> TrainingData:
-    """A built-in set's name or a folder, as float32 (N, C, H, W) in [0, 1] items of its default
-    representation (:mod:`stimgen.representations`), with labels and provenance."""
+def prepare_data(data: str | os.PathLike, size: int | None = None, progress: bool = False,
+                 representation: str | None = None) -> TrainingData:
+    """A built-in set's name or a folder, as float32 (N, C, H, W) in [0, 1] items of
+    ``representation`` (None: the default of the data's medium; :mod:`stimgen.representations`),
+    with labels and provenance."""
     ds = open_dataset(data, progress=progress)
-    rep = for_dataset(ds, size)
+    rep = for_dataset(ds, size, representation)
     side = rep.item_shape[1:]
     if any(s < 8 or s & (s - 1) for s in side):
         raise StimgenError(f"items are {side[0]} x {side[1]} pixels; give a power-of-two --size (32, 64, 128)",
@@ -361,7 +364,8 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         elif rank == 0:
             inputs = [] if str(data) in BUILTIN_NAMES else [data]
             check_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # an empty folder is fine
-        prepared = prepare_data(data, settings.size, progress=progress and rank == 0)
+        prepared = prepare_data(data, settings.size, progress=progress and rank == 0,
+                                representation=settings.representation)
         if saved_data and saved_data != prepared.info["data_sha256"]:
             raise StimgenError(f"the run was trained on other data (sha256 {saved_data[:12]}) than --data {data} "
                                f"(sha256 {prepared.info['data_sha256'][:12]}); resume with the same --data, or "

@@ -11,13 +11,18 @@ from stimgen.representations import (
     DEFAULTS,
     REGISTRY,
     MelSpectrogram,
+    MelWorld,
     Pixels,
+    WorldVocoder,
     from_config,
 )
 from stimgen.spectrogram import SpectrogramConfig
+from stimgen.world import WorldConfig
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "models"
-EXAMPLES = {"mel": MelSpectrogram(SpectrogramConfig.preset("birdsong")), "pixels": Pixels((16, 24), "rgb")}
+EXAMPLES = {"mel": MelSpectrogram(SpectrogramConfig.preset("birdsong")), "pixels": Pixels((16, 24), "rgb"),
+            "world": WorldVocoder(WorldConfig(n_bins=32), voice={"f0_hz": 110.0, "coded_ap_db": [-30.0]}),
+            "mel-world": MelWorld(SpectrogramConfig.preset("vowels"), voice={"f0_hz": 200.0, "coded_ap_db": -9.0})}
 
 
 def test_every_registered_representation_is_complete_and_round_trips_its_settings():
@@ -41,7 +46,7 @@ def test_model_folders_without_a_representation_field_keep_loading(name, expecte
 def test_a_representation_of_the_wrong_medium_or_unknown_is_refused():
     with pytest.raises(StimgenError, match="data.representation 'pixels' is not one of the audio representations"):
         from_config({"kind": "audio", "representation": "pixels"})
-    with pytest.raises(StimgenError, match="'vocoder' is not one of the audio representations .mel."):
+    with pytest.raises(StimgenError, match="'vocoder' is not one of the audio representations .mel, mel-world, world."):
         from_config({"kind": "audio", "representation": "vocoder"})
 
 

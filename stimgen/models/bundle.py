@@ -262,10 +262,10 @@ def describe(model: StimModel) -> str:
     if data:
         lines.append(f"trained on: {data.get('source')} ({data.get('count')} {data.get('kind')} items, "
                      f"sha256 {str(data.get('data_sha256', ''))[:16]}...)")
-    if "spectrogram" in data:
-        s = data["spectrogram"]
-        lines.append(f"spectrogram: {s['sample_rate']} Hz, {s['n_mels']} mels x {s['n_frames']} frames, "
-                     f"{s['fmin']:g}-{s['fmax']:g} Hz")
+    if data:
+        from stimgen.representations import from_config
+
+        lines.append(from_config(data, Path(info["path"]) / "config.json").summary())
     if training:
         lines.append("training: " + ", ".join(f"{k}={v}" for k, v in training.items()))
     return "\n".join(lines)

@@ -239,7 +239,7 @@ def measured_feature(domain: Domain, attribute: str) -> str | None:
 
 
 def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, feature: str, values: np.ndarray,
-                       seed: int = 0, span: float = 8.0, points: int = 41) -> tuple[np.ndarray, dict]:
+                       seed: int = 0, span: float = 8.0, points: int = 41, voice=None) -> tuple[np.ndarray, dict]:
     """Steps along ``direction`` that change ``feature`` by ``values``, as measured.
 
     The vector's own scale is a linear estimate; a decoder need not follow it. So the item is
@@ -247,13 +247,15 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
     made into stimuli at the model's rate and measured by its representation (Praat); an isotonic
     regression of the change on the step (scikit-learn) gives a monotonic response curve, inverted at the
     requested values. A value outside the range the model reaches along the vector is refused.
-    Returns the steps and the measured curve (for the provenance).
+    ``voice`` is the voice every point is made with (WORLD models). Returns the steps and the
+    measured curve (for the provenance).
     """
     from sklearn.isotonic import IsotonicRegression
 
     reach = span * float(np.max(np.abs(values)))
     steps = np.linspace(-reach, reach, points)
-    features = domain.representation.measure(domain.decode(z0 + steps[:, None] * direction), seed=seed)
+    voices = None if voice is None else [voice] * points
+    features = domain.representation.measure(domain.decode(z0 + steps[:, None] * direction), seed=seed, voices=voices)
     measured = np.array([f[feature] for f in features])
     ok = np.isfinite(measured)
     if ok.sum() < points // 2:
@@ -274,8 +276,9 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
     return np.interp(values, levels, centres), curve
 
 
-def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: str, values, seed: int = 0,
-         vectors_path: str | os.PathLike | None = None, calibrate: bool = True) -> StimulusSet:
+def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attribute: str, values, seed: int = 0,
+         vectors_path: str | os.PathLike | None = None, calibrate: bool = True,
+         f0: str | float | None = None) -> StimulusSet:
     """``input`` moved along ``attribute``'s vector so that the attribute changes by each of ``values``.
 
     With ``calibrate`` (the default) and an attribute that can be measured on the sound (F0, F1,
@@ -285,6 +288,10 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: 
     baseline, so that :func:`stimgen.export.export` reports the measured change beside the
     requested one.
 
+    WORLD models keep the input's voice (``f0="a"``, the default) or hold F0 at ``f0`` Hz, and
+    edit F0 itself exactly, through the vocoder and without the model or vectors (see
+    :func:`vocoder_f0_edit`).
+
     Examples
     --------
     >>> from stimgen import load_model
@@ -292,18 +299,26 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: 
     >>> s = edit(load_model("vowels"), "eh.wav", v, "F1", [-200, -100, 0, 100, 200])  # doctest: +SKIP
     """
     domain = Domain(model)
-    vectors.check_model(domain, vectors_path)
-    k = vectors.index(attribute)
-    direction, attribute = vectors.vectors[k], vectors.names[k]
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")
     check_count(values.size, f"{values.size} --values")
     input = Path(input)
+    if domain.representation.voiced and attribute.lower() == "f0":
+        return vocoder_f0_edit(domain, input, values, seed)
+    if vectors is None:
+        raise StimgenError(f"editing {attribute} needs attribute vectors (--vectors, from stimgen attributes fit)")
+    vectors.check_model(domain, vectors_path)
+    k = vectors.index(attribute)
+    direction, attribute = vectors.vectors[k], vectors.names[k]
+    if f0 is None and domain.representation.voiced:
+        f0 = "a"  # the input's own voice
+    voices = domain.representation.voices([input], np.ones((values.size, 1)), f0)
+    voice = None if voices is None else voices[0]
     z0 = domain.encode(domain.load(input)[None])[0]
     feature = measured_feature(domain, attribute)
     calibrated = bool(calibrate and feature is not None and np.any(values != 0))
-    offsets, curve = (calibrated_offsets(domain, z0, direction, feature, values, seed) if calibrated
+    offsets, curve = (calibrated_offsets(domain, z0, direction, feature, values, seed, voice=voice) if calibrated
                       else (values, None))
     z = z0 + offsets[:, None] * direction
     table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(len(values))], "step": np.arange(len(values)),
@@ -316,5 +331,27 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors, attribute: 
         settings["calibration_curve"] = curve
     if vectors_path is not None:
         settings["vectors_file"] = str(vectors_path)
+    if voices is not None:
+        settings["f0"] = f0
     return StimulusSet(domain, "edit", domain.decode(z), z, table, settings,
-                       inputs=[input] + ([Path(vectors_path)] if vectors_path else []), baseline=domain.decode(z0[None])[0])
+                       inputs=[input] + ([Path(vectors_path)] if vectors_path else []),
+                       baseline=domain.decode(z0[None])[0], voices=voices, baseline_voice=voice)
+
+
+def vocoder_f0_edit(domain: Domain, input: Path, values: np.ndarray, seed: int = 0) -> StimulusSet:
+    """``input`` resynthesised by WORLD with its F0 moved by each of ``values`` Hz: its own envelope
+    and aperiodicity, no model and no vectors, so the change is exact (the manifest measures it)."""
+    from stimgen.world import shifted
+
+    rep = domain.representation
+    item, voice = rep.load(input), rep.voice(input)
+    z = np.repeat(domain.encode(item[None]), values.size, axis=0)
+    table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(values.size)], "step": np.arange(values.size),
+                          "attribute": "F0", "requested_change": values, "latent_offset": 0.0,
+                          "input_file": input.name})
+    settings = {"verb": "edit", "input": str(input), "attribute": "F0", "values": values.tolist(),
+                "calibrated": False, "method": "vocoder: the input's own envelope and aperiodicity, its F0 moved",
+                "seed": int(seed)}
+    x = np.repeat(item[None], values.size, axis=0)
+    return StimulusSet(domain, "edit", x, z, table, settings, inputs=[input], baseline=item,
+                       voices=[shifted(voice, v) for v in values], baseline_voice=voice)

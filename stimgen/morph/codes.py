@@ -80,8 +80,10 @@ def check_latents_model(path: str | os.PathLike, domain: Domain) -> None:
                            f"({domain.sha256[:12]}); decode them with --model {name}", path=path)
 
 
-def decode_latents(model, latents: str | os.PathLike, seed: int = 0) -> StimulusSet:
+def decode_latents(model, latents: str | os.PathLike, seed: int = 0, f0: float | None = None) -> StimulusSet:
     """The stimuli of the codes in a latents CSV (as :func:`encode_files` writes).
+
+    A WORLD model voices them with its training set's median F0 and aperiodicity, or at ``f0`` Hz.
 
     Codes that ``stimgen encode`` wrote carry the model's hash beside them; codes of another
     model are refused.
@@ -98,4 +100,7 @@ def decode_latents(model, latents: str | os.PathLike, seed: int = 0) -> Stimulus
     if "file" in other.columns:
         table["source_file"] = other["file"].astype(str).to_numpy()
     settings = {"verb": "decode", "latents": str(latents), "seed": int(seed)}
-    return StimulusSet(domain, "decode", domain.decode(z), z, table, settings, inputs=[Path(latents)])
+    voices = domain.representation.voices([], np.zeros((len(z), 0)), f0)
+    if voices is not None:
+        settings["f0"] = "model default" if f0 is None else f0
+    return StimulusSet(domain, "decode", domain.decode(z), z, table, settings, inputs=[Path(latents)], voices=voices)

@@ -86,6 +86,7 @@ def continuum(
     endpoints: str = "reconstruct",
     dense: int | None = None,
     seed: int = 0,
+    f0: str | float | None = None,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
 
@@ -113,6 +114,10 @@ def continuum(
         per step beyond 11 steps. Unused with ``spacing="linear"``.
     seed
         Seed of the phase reconstruction of audio.
+    f0
+        WORLD models only: ``"interpolate"`` (the default) moves F0 log-linearly from a's contour
+        to b's in equal steps, ``"a"`` / ``"b"`` give every step that endpoint's contour, a number
+        holds every step at that many Hz (see :func:`stimgen.world.mix_voices`).
 
     Examples
     --------
@@ -147,15 +152,19 @@ def continuum(
         t = np.round(np.linspace(0.0, 1.0, steps), 4)
     z = latent_path(za, zb, t, path)
     x = domain.decode(z)
+    level = np.linspace(0.0, 1.0, steps)
+    voices = domain.representation.voices([a, b], np.stack([1 - level, level], axis=1), f0)
     sources = None
     if endpoints == "original":
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
-                          "morph_level": np.round(np.linspace(0.0, 1.0, steps), 4), "latent_t": t,
+                          "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})
     settings = {"verb": "continuum", "a": str(a), "b": str(b), "steps": int(steps), "spacing": spacing, "path": path,
                 "metric": metric, "endpoints": endpoints, "seed": int(seed)}
     if planned is not None:
         settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))
-    return StimulusSet(domain, "continuum", x, z, table, settings, inputs=[a, b], sources=sources)
+    if voices is not None:
+        settings["f0"] = "interpolate" if f0 is None else f0
+    return StimulusSet(domain, "continuum", x, z, table, settings, inputs=[a, b], sources=sources, voices=voices)

@@ -44,8 +44,12 @@ def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return np.round(uv, 4), np.clip(weights, 0.0, 1.0)
 
 
-def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0) -> StimulusSet:
+def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0,
+         f0: str | float | None = None) -> StimulusSet:
     """Stimuli on a grid between 3 or 4 anchor files (see the module's docstring for the layout).
+
+    ``f0`` (WORLD models): ``"interpolate"`` (the default) mixes the anchors' F0 by the grid
+    weights (log scale), ``"a"`` ... ``"d"`` uses one anchor's contour, a number holds that F0.
 
     Examples
     --------
@@ -64,4 +68,7 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0)
     for i, a in enumerate(anchors):
         table[f"weight_{'abcd'[i]}"] = np.round(weights[:, i], 4)
     settings = {"verb": "grid", "anchors": [str(a) for a in anchors], "steps": int(steps), "seed": int(seed)}
-    return StimulusSet(domain, "grid", domain.decode(z), z, table, settings, inputs=anchors)
+    voices = domain.representation.voices(anchors, weights, f0)
+    if voices is not None:
+        settings["f0"] = "interpolate" if f0 is None else f0
+    return StimulusSet(domain, "grid", domain.decode(z), z, table, settings, inputs=anchors, voices=voices)

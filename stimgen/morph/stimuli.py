@@ -38,7 +38,8 @@ class StimulusSet:
     verb (``step``, ``morph_level``, ``latent_t`` for a continuum, ...). ``sources[i]`` names a
     file written as it is instead of item i (``--endpoints original``). ``baseline``, when given,
     is an unedited item against which :func:`stimgen.export.export` measures the changes of an
-    edit. ``inputs`` are the files the set came from; ``settings`` everything that made it.
+    edit. ``voices[i]`` is stimulus i's voice (F0, aperiodicity) where the representation keeps one
+    (WORLD), ``baseline_voice`` the baseline's. ``inputs`` are the files the set came from; ``settings`` everything that made it.
     Pass the set to :func:`stimgen.export.export` to write it.
     """
 
@@ -51,6 +52,8 @@ class StimulusSet:
     inputs: list[Path] = field(default_factory=list)
     sources: list[Path | None] | None = None
     baseline: np.ndarray | None = None
+    voices: list | None = None
+    baseline_voice: object | None = None
 
     def __len__(self) -> int:
         return len(self.x)

@@ -21,15 +21,18 @@ import os
 from stimgen.errors import StimgenError
 from stimgen.representations.base import Representation, RenderSettings
 from stimgen.representations.mel import MelSpectrogram
+from stimgen.representations.mel_world import MelWorld
 from stimgen.representations.pixels import Pixels
+from stimgen.representations.world import WorldVocoder
 
 #: Every representation, by the name saved in config.json.
-REGISTRY: dict[str, type[Representation]] = {"mel": MelSpectrogram, "pixels": Pixels}
+REGISTRY: dict[str, type[Representation]] = {"mel": MelSpectrogram, "mel-world": MelWorld, "pixels": Pixels,
+                                             "world": WorldVocoder}
 #: The representation a data set of each medium is trained on by default.
 DEFAULTS = {"audio": "mel", "image": "pixels"}
 
-__all__ = ["DEFAULTS", "REGISTRY", "MelSpectrogram", "Pixels", "RenderSettings", "Representation", "for_dataset",
-           "from_config"]
+__all__ = ["DEFAULTS", "REGISTRY", "MelSpectrogram", "MelWorld", "Pixels", "RenderSettings", "Representation", "WorldVocoder",
+           "for_dataset", "from_config"]
 
 
 def from_config(data, path: str | os.PathLike | None = None) -> Representation:
@@ -50,7 +53,12 @@ def from_config(data, path: str | os.PathLike | None = None) -> Representation:
         raise StimgenError(exc.problem, path=path) from None
 
 
-def for_dataset(ds, size: int | None = None) -> Representation:
-    """The default representation of the data set's medium (:data:`DEFAULTS`) to train on ``ds``
-    with, its items ``size`` x ``size`` pixels (None: the data set's own settings or size)."""
-    return REGISTRY[DEFAULTS[ds.kind]].for_dataset(ds, size)
+def for_dataset(ds, size: int | None = None, name: str | None = None) -> Representation:
+    """Representation ``name`` (None: the default of the data set's medium, :data:`DEFAULTS`) to
+    train on ``ds`` with, its items ``size`` x ``size`` pixels (None: the data set's own settings
+    or size)."""
+    name = name or DEFAULTS[ds.kind]
+    if name not in REGISTRY or REGISTRY[name].medium != ds.kind:
+        raise StimgenError(f"representation {name!r} cannot hold {ds.kind} data; choose from "
+                           f"{', '.join(n for n, r in REGISTRY.items() if r.medium == ds.kind)}", path=ds.root)
+    return REGISTRY[name].for_dataset(ds, size)

@@ -72,6 +72,8 @@ class Representation(ABC):
     preview_kind: ClassVar[str]
     sheet_scale: ClassVar[int]
     pictures_beside: ClassVar[bool]
+    #: Whether each stimulus has a voice (F0, aperiodicity) beside its item, set by ``--f0`` (WORLD).
+    voiced: ClassVar[bool] = False
 
     # --- settings ---------------------------------------------------------------------------------
     @classmethod
@@ -94,6 +96,10 @@ class Representation(ABC):
     def item_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the model's items."""
 
+    @abstractmethod
+    def summary(self) -> str:
+        """One line that says what the model sees and how its stimuli are made (``stimgen model show``)."""
+
     def provenance(self, render: RenderSettings) -> dict:
         """What a stimulus folder's manifest.json records of how its files were made."""
         return {}
@@ -113,12 +119,22 @@ class Representation(ABC):
     def dataset_items(self, ds: FolderDataset, progress: bool = False) -> np.ndarray:
         """Every file of a data set as the model's items, (N, C, H, W) float32."""
 
+    def voices(self, files: list[Path], weights: np.ndarray, f0: str | float | None) -> list | None:
+        """One voice per stimulus, mixed from the voices of ``files`` by ``weights`` (N, len(files)),
+        for representations that keep one beside the item (``voiced``; see
+        :func:`stimgen.world.mix_voices` for ``f0``). The others return None and refuse an ``f0``."""
+        if f0 is not None:
+            raise StimgenError(f"--f0 sets the voice of WORLD models; this model's representation ({self.name}) "
+                               "makes F0 with the rest of the sound")
+        return None
+
     # --- items to stimuli -------------------------------------------------------------------------
     @abstractmethod
     def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
-               sources: list[Path | None] | None = None) -> list[np.ndarray]:
+               sources: list[Path | None] | None = None, voices: list | None = None) -> list[np.ndarray]:
         """Items (N, C, H, W) as finished stimuli; where ``sources[i]`` names a file, that file itself
-        (fitted to the model's duration or size) stands for item i."""
+        (fitted to the model's duration or size) stands for item i; ``voices[i]`` is item i's voice
+        (``voiced`` representations; None: a neutral one)."""
 
     @abstractmethod
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
@@ -129,7 +145,7 @@ class Representation(ABC):
         """A written stimulus's features and its item in the model's space, from one read of the file."""
 
     @abstractmethod
-    def measure(self, x: np.ndarray, seed: int = 0) -> list[dict[str, float]]:
+    def measure(self, x: np.ndarray, seed: int = 0, voices: list | None = None) -> list[dict[str, float]]:
         """The features of items (N, C, H, W) as they would be written (before rate and level)."""
 
     # --- distances and pictures -------------------------------------------------------------------

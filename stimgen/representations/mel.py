@@ -4,24 +4,19 @@ audio models (see docs/spectrogram.md)."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from stimgen.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample, save_wav
-from stimgen.cache import cached_array
 from stimgen.data.folder import FolderDataset
-from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
-from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
-from stimgen.representations.base import Representation, RenderSettings
-from stimgen.spectrogram import SpectrogramConfig, load_spectrogram, sound_to_spectrogram, spectrogram_to_audio
+from stimgen.representations.base import RenderSettings
+from stimgen.representations.sound import Sound
+from stimgen.spectrogram import SpectrogramConfig, sound_to_spectrogram, spectrogram_to_audio
+from stimgen.world import Voice
 
 
-class MelSpectrogram(Representation):
+class MelSpectrogram(Sound):
     """A sound as a (1, n_mels, n_frames) log-mel image; items back to sound by batched Griffin-Lim.
 
     Examples
@@ -32,20 +27,13 @@ class MelSpectrogram(Representation):
     """
 
     name = "mel"
-    medium = "audio"
-    preload = "audio"
-    extension = "wav"
-    metrics = ("spectral", "formants")
-    features = ("duration_s", "rms_dbfs", "peak_dbfs", "f0_hz", "f1_hz", "f2_hz", "f1_bark", "f2_bark")
-    preview_kind = "spectrogram"
-    sheet_scale = 2
-    pictures_beside = True
 
     def __init__(self, spectrogram: SpectrogramConfig, source: str | None = None) -> None:
+        super().__init__(source)
         self.spectrogram = spectrogram
-        self.source = source
-        #: Praat's pitch search range: birds' for the birdsong set, voices' for everything else.
-        self.pitch_range = PITCH_RANGES.get(str(source), SPEECH_PITCH_RANGE)
+        self.sample_rate = spectrogram.sample_rate
+        self.duration = spectrogram.duration
+        self.db_range = -spectrogram.min_db
 
     @classmethod
     def from_config(cls, data: dict) -> MelSpectrogram:
@@ -76,89 +64,25 @@ class MelSpectrogram(Representation):
     def item_shape(self) -> tuple[int, int, int]:
         return (1, *self.spectrogram.shape)
 
+    def summary(self) -> str:
+        s = self.spectrogram
+        return (f"representation {self.name}: log-mel spectrogram, {s.sample_rate} Hz, {s.n_mels} mels x {s.n_frames} "
+                f"frames, {s.fmin:g}-{s.fmax:g} Hz; {self.vocoder}")
+
+    #: How items become sound (for :meth:`summary`).
+    vocoder = "sound by Griffin-Lim"
+
     def provenance(self, render: RenderSettings) -> dict:
         return {"render": {"sr": render.sr, "level_dbfs": render.level_dbfs, "ramp_ms": render.ramp_ms,
                            "max_peak_dbfs": render.max_peak_dbfs}, "spectrogram": self.spectrogram.to_dict()}
 
     # --- files to items ---------------------------------------------------------------------------
-    def load(self, path: str | os.PathLike) -> np.ndarray:
-        return load_spectrogram(path, self.spectrogram)[None]
+    def sound_to_item(self, y: np.ndarray, sr: int, path: str | os.PathLike | None = None) -> np.ndarray:
+        return sound_to_spectrogram(y, sr, self.spectrogram, path=path)[None]
 
     def dataset_items(self, ds: FolderDataset, progress: bool = False) -> np.ndarray:
         return ds.spectrograms(self.spectrogram, progress=progress)[:, None]
 
     # --- items to stimuli -------------------------------------------------------------------------
-    def model_audio(self, x: np.ndarray, seed: int = 0) -> np.ndarray:
-        """Items (N, 1, H, W) as sound at the model's own rate, (N, samples)."""
+    def model_audio(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> np.ndarray:
         return spectrogram_to_audio(x[:, 0], self.spectrogram, seed=seed).reshape(len(x), -1)
-
-    def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
-               sources: list[Path | None] | None = None) -> list[np.ndarray]:
-        sources = sources or [None] * len(x)
-        audio = self.model_audio(x, seed=seed)
-        out = []
-        for i, src in enumerate(sources):
-            if src is None:
-                y = resample(audio[i], self.spectrogram.sample_rate, settings.sr)
-            else:
-                y, _ = load_audio(src, sr=settings.sr)
-            y = fix_duration(y, settings.sr, self.spectrogram.duration)
-            out.append(self.condition(y, settings, name=f"stimulus {i}" if src is None else str(src)))
-        return out
-
-    @staticmethod
-    def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus") -> np.ndarray:
-        """Ramps, then the RMS level; a stimulus that would clip is refused with an error naming it."""
-        y = apply_ramps(y, settings.sr, settings.ramp_ms)
-        try:
-            y, _ = normalize_rms(y, settings.level_dbfs, max_peak_dbfs=settings.max_peak_dbfs)
-        except StimgenError as exc:
-            raise StimgenError(f"{exc.problem} (try --level {np.floor(settings.level_dbfs - 6):g})",
-                               path=name) from None
-        return y
-
-    def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
-        save_wav(path, stimulus, settings.sr)
-
-    def read_back(self, path: Path) -> tuple[dict[str, float], np.ndarray]:
-        y, sr = load_audio(path, allow_silence=True)
-        return audio_features(y, sr, self.pitch_range), sound_to_spectrogram(y, sr, self.spectrogram, path=path)[None]
-
-    def measure(self, x: np.ndarray, seed: int = 0) -> list[dict[str, float]]:
-        sr = self.spectrogram.sample_rate
-        return [audio_features(y, sr, self.pitch_range) for y in self.model_audio(x, seed=seed)]
-
-    # --- distances and pictures -------------------------------------------------------------------
-    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
-        """``spectral``: the RMS over mel bins and frames of the difference in dB. ``formants``:
-        Euclidean distance in (F1, F2) Bark, measured with Praat on the items inverted to sound."""
-        return self.written_distances(self.measure(x, seed=seed) if metric == "formants" else [], x, metric)
-
-    def written_distances(self, features: list[dict[str, float]], items: np.ndarray, metric: str) -> np.ndarray:
-        if metric == "spectral":
-            return spectral_distance(items[1:], items[:-1], self.spectrogram.min_db)
-        barks = pd.DataFrame(features)[["f1_bark", "f2_bark"]].to_numpy()
-        return bark_distance(barks[1:], barks[:-1])
-
-    def picture(self, item: np.ndarray) -> np.ndarray:
-        return spectrogram_rgb(item[0])
-
-
-@functools.lru_cache(maxsize=1)
-def _magma() -> np.ndarray:
-    """matplotlib's magma colour map as a 256 x 3 table, kept in the cache folder after its first use:
-    importing matplotlib takes longer than drawing every spectrogram of a continuum."""
-
-    def compute() -> np.ndarray:
-        import matplotlib
-
-        return matplotlib.colormaps["magma"](np.arange(256))[:, :3]
-
-    return cached_array("colormaps/magma-256.npy", compute, (256, 3), np.float64)
-
-
-def spectrogram_rgb(spec: np.ndarray) -> np.ndarray:
-    """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB (n_mels, n_frames, 3), low
-    frequencies at the bottom (the colours of matplotlib's ``magma(spec)``)."""
-    index = np.clip((np.asarray(spec[::-1], dtype=np.float64) * 256).astype(int), 0, 255)
-    return _magma()[index]

@@ -69,6 +69,9 @@ class Pixels(Representation):
                                "...); give a size to resize them to", path=ds.root)
         return cls(sizes.pop(), mode)
 
+    def summary(self) -> str:
+        return f"representation pixels: {self.size[0]} x {self.size[1]} {self.mode} images"
+
     def to_config(self) -> dict:
         return {"image": {"size": list(self.size), "mode": self.mode}}
 
@@ -91,7 +94,7 @@ class Pixels(Representation):
 
     # --- items to stimuli -------------------------------------------------------------------------
     def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
-               sources: list[Path | None] | None = None) -> list[np.ndarray]:
+               sources: list[Path | None] | None = None, voices: list | None = None) -> list[np.ndarray]:
         sources = sources or [None] * len(x)
         return [_image(x[i] if src is None else self.load(src)) for i, src in enumerate(sources)]
 
@@ -102,7 +105,7 @@ class Pixels(Representation):
         x = load_image(path, mode=self.mode)
         return image_features(x), self._item(x)
 
-    def measure(self, x: np.ndarray, seed: int = 0) -> list[dict[str, float]]:
+    def measure(self, x: np.ndarray, seed: int = 0, voices: list | None = None) -> list[dict[str, float]]:
         return [image_features(_image(item)) for item in x]
 
     # --- distances and pictures -------------------------------------------------------------------

@@ -1,0 +1,310 @@
+"""WORLD analysis and synthesis: a voice as F0, spectral envelope and aperiodicity.
+
+A sound at ``config.sample_rate`` is split by pyworld (Harvest or DIO + StoneMask for F0,
+CheapTrick for the envelope, D4C for aperiodicity) into
+- the **envelope**: the log power spectral envelope sampled at ``n_bins`` mel-spaced frequencies,
+  one column per frame, scaled to [0, 1] over ``-min_db`` dB: the model's item, the same
+  (1, bins, frames) image a log-mel spectrogram is;
+- the **voice**: the F0 contour (Hz, 0 where unvoiced) and the aperiodicity in WORLD's coded
+  bands, kept beside the item (:class:`Voice`).
+Synthesis undoes the frequency warping and hands the envelope, an F0 contour and aperiodicity to
+WORLD. F0 is therefore set by the user, not by the model (see :func:`mix_voices`).
+
+pyworld is imported on first use: its import pulls in pkg_resources, which costs a noticeable
+share of a short command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stimgen.audio import check_audio, fix_duration, normalize_rms
+from stimgen.errors import StimgenError
+from stimgen.spectrogram import TRAINING_LEVEL_DBFS
+
+F0_METHODS = ("harvest", "dio")
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Every setting of the sound <-> envelope transform, saved in a model's config.json.
+
+    ``n_frames`` frames ``hop_length`` samples apart cover ``n_samples = (n_frames - 1) *
+    hop_length`` samples, as a spectrogram's do. ``f0_floor`` / ``f0_ceil`` are hard limits of the
+    F0 search (``f0_method`` ``"harvest"``, robust, or ``"dio"``, fast, for high weak voices);
+    ``f0_floor`` also sets WORLD's FFT size.
+
+    Examples
+    --------
+    >>> cfg = WorldConfig()
+    >>> cfg.shape, cfg.frame_period_ms, cfg.fft_size
+    ((64, 64), 8.0, 1024)
+    """
+
+    sample_rate: int = 16000
+    hop_length: int = 128
+    n_frames: int = 64
+    n_bins: int = 64
+    fmin: float = 50.0
+    fmax: float = 8000.0
+    ref_db: float = 20.0
+    min_db: float = -120.0
+    f0_floor: float = 71.0
+    f0_ceil: float = 800.0
+    f0_method: str = "harvest"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.sample_rate < 8000:
+            problems.append(f"sample_rate {self.sample_rate} is below 8000 Hz")
+        if self.hop_length < 1 or self.n_frames < 2 or self.n_bins < 2:
+            problems.append("hop_length must be positive and n_frames, n_bins at least 2")
+        if not 0 < self.fmin < self.fmax <= self.sample_rate / 2:
+            problems.append(f"need 0 < fmin < fmax <= sample_rate / 2, got {self.fmin:g}, {self.fmax:g}")
+        if self.min_db >= 0:
+            problems.append(f"min_db must be negative, got {self.min_db:g}")
+        if not 0 < self.f0_floor < self.f0_ceil < self.sample_rate / 2:
+            problems.append(f"need 0 < f0_floor < f0_ceil < sample_rate / 2, got {self.f0_floor:g}, {self.f0_ceil:g}")
+        if self.f0_method not in F0_METHODS:
+            problems.append(f"f0_method must be one of {', '.join(F0_METHODS)}, got {self.f0_method!r}")
+        if problems:
+            raise StimgenError("invalid WORLD settings: " + "; ".join(problems))
+
+    @property
+    def n_samples(self) -> int:
+        return (self.n_frames - 1) * self.hop_length
+
+    @property
+    def duration(self) -> float:
+        return self.n_samples / self.sample_rate
+
+    @property
+    def frame_period_ms(self) -> float:
+        return 1000.0 * self.hop_length / self.sample_rate
+
+    @property
+    def fft_size(self) -> int:
+        return int(2 ** (1 + np.floor(np.log2(3.0 * self.sample_rate / self.f0_floor + 1))))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n_bins, n_frames): the image a model sees."""
+        return (self.n_bins, self.n_frames)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> WorldConfig:
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise StimgenError(f"unknown WORLD settings: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What WORLD needs besides the envelope: F0 per frame (Hz, 0 = unvoiced) and aperiodicity per
+    frame in WORLD's coded bands (dB, (n_frames, bands))."""
+
+    f0: np.ndarray
+    coded_ap: np.ndarray
+
+    @property
+    def voiced(self) -> np.ndarray:
+        return self.f0 > 0
+
+
+@functools.lru_cache(maxsize=1)
+def _pyworld():
+    with warnings.catch_warnings():  # pyworld's own import of pkg_resources warns of its deprecation
+        warnings.simplefilter("ignore")
+        import pyworld
+
+    return pyworld
+
+
+@functools.lru_cache(maxsize=8)
+def _axes(config: WorldConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The envelope's mel-spaced frequencies and WORLD's linear FFT frequencies (Hz)."""
+    from librosa import mel_frequencies
+
+    bins = mel_frequencies(config.n_bins, fmin=config.fmin, fmax=config.fmax)
+    linear = np.arange(config.fft_size // 2 + 1) * config.sample_rate / config.fft_size
+    return bins, linear
+
+
+def aperiodicity_bands(sample_rate: int) -> int:
+    """How many coded aperiodicity bands WORLD keeps at ``sample_rate`` (1 at 16 kHz, 3 at 32 kHz)."""
+    return int(_pyworld().get_num_aperiodicities(sample_rate))
+
+
+def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound") -> tuple[np.ndarray, Voice]:
+    """A sound at ``config.sample_rate`` as an envelope item (n_bins, n_frames) in [0, 1] and its
+    :class:`Voice`. The sound is fitted to the duration (centred) and brought to the training level
+    first; a sound with no voiced frame is refused, naming ``name``.
+
+    Examples
+    --------
+    >>> cfg = WorldConfig()
+    >>> t = np.arange(cfg.n_samples) / cfg.sample_rate
+    >>> item, voice = analyse(0.1 * np.sign(np.sin(2 * np.pi * 120 * t)), cfg)
+    >>> item.shape, round(float(np.median(voice.f0[voice.voiced])))
+    ((64, 64), 120)
+    """
+    pw = _pyworld()
+    y = fix_duration(check_audio(y, allow_silence=True), config.sample_rate, config.duration)
+    if not np.any(y):
+        raise StimgenError("is silent: WORLD finds no voice in it", path=name)
+    y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, max_peak_dbfs=np.inf)
+    x = np.ascontiguousarray(y, dtype=np.float64)
+    fs, period = config.sample_rate, config.frame_period_ms
+    if config.f0_method == "harvest":
+        f0, t = pw.harvest(x, fs, f0_floor=config.f0_floor, f0_ceil=config.f0_ceil, frame_period=period)
+    else:
+        f0, t = pw.dio(x, fs, f0_floor=config.f0_floor, f0_ceil=config.f0_ceil, frame_period=period)
+        f0 = pw.stonemask(x, f0, t, fs)
+    f0, t = f0[: config.n_frames], t[: config.n_frames]
+    if not np.any(f0 > 0):
+        raise StimgenError(f"has no voiced frame (WORLD found no F0 between {config.f0_floor:g} and "
+                           f"{config.f0_ceil:g} Hz): a WORLD model needs a voice", path=name)
+    sp = pw.cheaptrick(x, f0, t, fs, f0_floor=config.f0_floor, fft_size=config.fft_size)
+    ap = pw.d4c(x, f0, t, fs, fft_size=config.fft_size)
+    ap[f0 == 0] = 1.0
+    coded_ap = pw.code_aperiodicity(np.ascontiguousarray(ap), fs)
+    return envelope_to_item(sp, config), Voice(f0.astype(np.float64), coded_ap)
+
+
+@functools.lru_cache(maxsize=64)
+def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig) -> tuple[np.ndarray, Voice]:
+    from stimgen.audio import load_audio, resample
+
+    y, sr = load_audio(path)
+    return analyse(resample(y, sr, config.sample_rate), config, name=path)
+
+
+def analyse_file(path: str | os.PathLike, config: WorldConfig) -> tuple[np.ndarray, Voice]:
+    """:func:`analyse` of a sound file, done once per file and command (WORLD's F0 search is slow)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:  # load_audio names the problem
+        stamp = (0, 0)
+    return _analyse_file(str(path), stamp, config)
+
+
+def envelope_to_item(sp: np.ndarray, config: WorldConfig) -> np.ndarray:
+    """A power envelope (frames, fft_size // 2 + 1) as the item (n_bins, n_frames) in [0, 1]."""
+    bins, linear = _axes(config)
+    db = 10.0 * np.log10(np.maximum(sp, 1e-20))
+    warped = np.stack([np.interp(bins, linear, frame) for frame in db])
+    return np.clip((warped - config.ref_db - config.min_db) / -config.min_db, 0.0, 1.0).T.astype(np.float32)
+
+
+def item_to_envelope(item: np.ndarray, config: WorldConfig) -> np.ndarray:
+    """The inverse of :func:`envelope_to_item`: a power envelope (n_frames, fft_size // 2 + 1)."""
+    bins, linear = _axes(config)
+    db = np.asarray(item, dtype=np.float64).T * -config.min_db + config.min_db + config.ref_db
+    return 10.0 ** (np.stack([np.interp(linear, bins, frame) for frame in db]) / 10.0)
+
+
+def synthesize(item: np.ndarray, voice: Voice, config: WorldConfig) -> np.ndarray:
+    """An envelope item (n_bins, n_frames) with a :class:`Voice` as sound, (n_samples,) at
+    ``config.sample_rate``."""
+    return synthesize_envelope(item_to_envelope(item, config), voice, config)
+
+
+def synthesize_envelope(sp: np.ndarray, voice: Voice, config: WorldConfig) -> np.ndarray:
+    """A power envelope (n_frames, fft_size // 2 + 1) with a :class:`Voice` as sound, (n_samples,)."""
+    pw = _pyworld()
+    sp = np.ascontiguousarray(sp, dtype=np.float64)
+    ap = pw.decode_aperiodicity(np.ascontiguousarray(voice.coded_ap, dtype=np.float64), config.sample_rate,
+                                config.fft_size)
+    ap[voice.f0 == 0] = 1.0
+    f0 = np.ascontiguousarray(voice.f0, dtype=np.float64)
+    y = pw.synthesize(f0, sp, np.ascontiguousarray(ap), config.sample_rate, config.frame_period_ms)
+    return fix_duration(y, config.sample_rate, config.duration, align="start")
+
+
+def parse_f0(value: str | float | None, inputs: int = 2) -> str | float | None:
+    """An F0 policy as given on the command line: ``interpolate``, the letter of an input (``a``,
+    ``b``, ...; ``inputs`` of them) or a number of Hz. None stays None (the verb's default).
+
+    Examples
+    --------
+    >>> parse_f0("120"), parse_f0("a"), parse_f0(None)
+    (120.0, 'a', None)
+    """
+    choices = (("interpolate",) if inputs > 1 else ()) + tuple("abcd"[:inputs])
+    if value is None or value in choices:
+        return value
+    try:
+        hz = float(value)
+    except (TypeError, ValueError):
+        raise StimgenError(f"--f0 must be {' or '.join([', '.join(choices), 'a number of Hz'][not choices:])}, "
+                           f"got {value!r}") from None
+    if not 20.0 <= hz <= 4000.0:
+        raise StimgenError(f"--f0 {hz:g} Hz is outside 20-4000 Hz")
+    return hz
+
+
+def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "interpolate") -> list[Voice]:
+    """The voice of each stimulus made of ``voices`` in proportions ``weights`` (N, len(voices)).
+
+    Aperiodicity is mixed linearly (in WORLD's coded dB) and each frame is voiced where the voice of
+    the largest weight is. F0, by ``policy``: ``"interpolate"`` the weighted geometric mean of the
+    voiced contours (log-linear between two endpoints), a letter (``"a"``, ``"b"``, ...) that
+    voice's contour for every stimulus, a number that many Hz in every voiced frame.
+
+    Examples
+    --------
+    >>> a = Voice(np.full(4, 100.0), np.zeros((4, 1)))
+    >>> b = Voice(np.full(4, 400.0), np.zeros((4, 1)))
+    >>> w = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    >>> [round(float(v.f0[0])) for v in mix_voices([a, b], w)]
+    [100, 200, 400]
+    >>> [round(float(v.f0[0])) for v in mix_voices([a, b], w, 120.0)]
+    [120, 120, 120]
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[1] != len(voices):
+        raise StimgenError(f"need one weight per voice ({len(voices)}), got weights of shape {weights.shape}")
+    f0s = np.stack([v.f0 for v in voices])
+    aps = np.stack([v.coded_ap for v in voices])
+    if isinstance(policy, str) and policy != "interpolate":
+        held = fill_unvoiced(voices["abcd".index(policy)].f0)
+    out = []
+    for w in weights:
+        voiced = voices[int(np.argmax(w))].voiced
+        if policy == "interpolate":
+            wv = w[:, None] * (f0s > 0)
+            f0 = np.exp(np.sum(wv * np.log(np.maximum(f0s, 1e-9)), axis=0) / np.maximum(wv.sum(axis=0), 1e-12))
+        elif isinstance(policy, str):
+            f0 = held
+        else:
+            f0 = np.full(f0s.shape[1], float(policy))
+        out.append(Voice(np.where(voiced, f0, 0.0), np.tensordot(w, aps, axes=1)))
+    return out
+
+
+def fill_unvoiced(f0: np.ndarray) -> np.ndarray:
+    """An F0 contour with its unvoiced frames (0) filled from the nearest voiced ones."""
+    voiced = np.flatnonzero(f0 > 0)
+    return np.interp(np.arange(len(f0)), voiced, f0[voiced]) if len(voiced) else f0.copy()
+
+
+def shifted(voice: Voice, hz: float) -> Voice:
+    """``voice`` with every voiced frame's F0 moved by ``hz`` (refused if that leaves 20-4000 Hz)."""
+    f0 = voice.f0[voice.voiced] + hz
+    if f0.min() < 20.0 or f0.max() > 4000.0:
+        raise StimgenError(f"an F0 change of {hz:+g} Hz takes this voice ({voice.f0[voice.voiced].min():.0f}-"
+                           f"{voice.f0[voice.voiced].max():.0f} Hz) outside 20-4000 Hz")
+    return Voice(np.where(voice.voiced, voice.f0 + hz, 0.0), voice.coded_ap)

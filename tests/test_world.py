@@ -1,0 +1,148 @@
+"""The WORLD vocoder: analysis and synthesis, voices under the user's control (--f0), the world and
+mel-world representations, measured with Praat on the written files."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import assert_one_error_line, stimgen_cli
+from stimgen.audio import save_wav
+from stimgen.data.vowels import mean_vowel
+from stimgen.errors import StimgenError
+from stimgen.phonetics import formants_for_voice, measure_f0, measure_hnr
+from stimgen.world import Voice, WorldConfig, analyse, mix_voices, parse_f0, shifted, synthesize
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    """A man's /i/ at 100 Hz and /ɑ/ at 140 Hz, and a noise with no voice, 0.6 s at 16 kHz."""
+    folder = tmp_path_factory.mktemp("voices")
+    save_wav(folder / "i100.wav", mean_vowel("iy", "man", f0=100.0, duration=0.6, rng=1), 16000)
+    save_wav(folder / "a140.wav", mean_vowel("aa", "man", f0=140.0, duration=0.6, rng=1), 16000)
+    save_wav(folder / "noise.wav", np.random.default_rng(0).normal(0, 0.1, 9600).astype(np.float32), 16000)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def world_model(tmp_path_factory):
+    """A WORLD model trained for a few steps on 32 built-in vowels (32 x 32 envelopes)."""
+    from stimgen.data import builtin
+    from stimgen.train import TrainSettings, train
+
+    root = tmp_path_factory.mktemp("world-model")
+    builtin.build("vowels", root / "data", n=32, seed=0)
+    settings = TrainSettings(model="ae", steps=4, batch_size=8, latent_dim=8, width=8, size=32, representation="world",
+                             holdout=0.0, preview_every=1000, checkpoint_every=1000)
+    return train(root / "data", root / "model", settings)
+
+
+@pytest.fixture(scope="module")
+def mel_world_model(tmp_path_factory):
+    """The shipped vowel model's weights, made into sound by WORLD instead of Griffin-Lim."""
+    from stimgen.models.bundle import SHIPPED
+
+    folder = tmp_path_factory.mktemp("mel-world") / "vowels-mel-world"
+    shutil.copytree(SHIPPED / "vowels", folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["data"]["representation"] = "mel-world"
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_analysis_and_synthesis_keep_f0_formants_and_a_clean_voice():
+    cfg = WorldConfig()
+    y = mean_vowel("aa", "man", f0=120.0, duration=0.6, rng=1)
+    item, voice = analyse(y, cfg)
+    assert item.shape == cfg.shape and 0.0 <= item.min() and item.max() <= 1.0
+    assert np.median(voice.f0[voice.voiced]) == pytest.approx(120.0, abs=1.0)
+    z = synthesize(item, voice, cfg)
+    original = y[len(y) // 2 - cfg.n_samples // 2:][: cfg.n_samples]
+    assert measure_f0(z, 16000) == pytest.approx(120.0, abs=1.0)
+    assert measure_hnr(z, 16000) >= min(15.0, measure_hnr(original, 16000) - 3.0)
+    np.testing.assert_allclose(formants_for_voice(z, 16000, 120.0)[:2], formants_for_voice(original, 16000, 120.0)[:2],
+                               rtol=0.06)
+
+
+def test_voices_mix_f0_log_linearly_hold_it_or_take_one_endpoints():
+    a = Voice(np.array([100.0, 100.0, 0.0]), np.full((3, 1), -20.0))
+    b = Voice(np.array([400.0, 0.0, 0.0]), np.full((3, 1), 0.0))
+    w = np.array([[1.0, 0.0], [0.5, 0.5], [0.25, 0.75]])
+    mixed = mix_voices([a, b], w)
+    assert mixed[1].f0[0] == pytest.approx(200.0)            # the geometric mean: half-way in log F0
+    assert mixed[1].f0[1] == pytest.approx(100.0)            # only a is voiced there
+    assert mixed[2].f0[1] == 0.0 and mixed[2].f0[2] == 0.0   # voiced where the nearer endpoint is
+    assert mixed[1].coded_ap[0, 0] == pytest.approx(-10.0)
+    assert [v.f0[0] for v in mix_voices([a, b], w, 120.0)] == [120.0] * 3
+    assert [v.f0[1] for v in mix_voices([a, b], w, "b")] == [400.0, 400.0, 0.0]  # b's contour, filled
+    assert shifted(a, 20.0).f0.tolist() == [120.0, 120.0, 0.0]
+    with pytest.raises(StimgenError, match="outside 20-4000 Hz"):
+        shifted(a, -90.0)
+
+
+@pytest.mark.parametrize("value, inputs, expected", [("120", 2, 120.0), ("b", 2, "b"), ("interpolate", 2, "interpolate"),
+                                                     (None, 1, None), ("a", 1, "a")])
+def test_f0_policies_parse(value, inputs, expected):
+    assert parse_f0(value, inputs) == expected
+
+
+@pytest.mark.parametrize("value, inputs, message", [("c", 2, "interpolate, a, b or a number of Hz"),
+                                                    ("b", 1, "a or a number of Hz"), ("a", 0, "a number of Hz"),
+                                                    ("5", 2, "outside 20-4000 Hz")])
+def test_bad_f0_policies_are_refused(value, inputs, message):
+    with pytest.raises(StimgenError, match=message):
+        parse_f0(value, inputs)
+
+
+def test_a_world_continuum_holds_f0_and_stays_a_clean_voice(tmp_path, voices, mel_world_model):
+    r = stimgen_cli("continuum", "--model", mel_world_model, "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+                    "--steps", 5, "--f0", 120, "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    m = pd.read_csv(tmp_path / "c" / "manifest.csv")
+    assert np.all(np.abs(m["f0_hz"] - 120.0) < 2.0)
+    assert m["hnr_db"].median() >= 15.0
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"]["f0"] == 120.0
+
+
+def test_interpolated_f0_moves_log_linearly_between_the_endpoints(tmp_path, voices, mel_world_model):
+    r = stimgen_cli("continuum", "--model", mel_world_model, "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+                    "--steps", 3, "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    f0 = pd.read_csv(tmp_path / "c" / "manifest.csv")["f0_hz"].to_numpy()
+    np.testing.assert_allclose(f0, [100.0, np.sqrt(100.0 * 140.0), 140.0], atol=2.0)
+
+
+def test_f0_edits_are_exact_through_the_vocoder_without_vectors(tmp_path, voices, mel_world_model):
+    r = stimgen_cli("edit", "--model", mel_world_model, "--input", voices / "a140.wav", "--attribute", "F0",
+                    "--values", "-20,0,20", "--out", tmp_path / "e")
+    assert r.returncode == 0, r.stderr
+    m = pd.read_csv(tmp_path / "e" / "manifest.csv")
+    np.testing.assert_allclose(m["measured_change"], [-20.0, 0.0, 20.0], atol=2.0)
+    np.testing.assert_allclose(m["f0_hz"], [120.0, 140.0, 160.0], atol=2.0)
+
+
+def test_a_world_model_trains_decodes_and_writes_the_voice_it_is_given(tmp_path, voices, world_model):
+    config = json.loads((world_model / "config.json").read_text())["data"]
+    assert config["representation"] == "world" and config["world"]["n_frames"] == 32
+    assert 80.0 < config["voice"]["f0_hz"] < 300.0   # the training set's median voice
+    r = stimgen_cli("continuum", "--model", world_model, "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+                    "--steps", 3, "--f0", "a", "--level", -30, "--out", tmp_path / "c")  # a 4-step model is peaky
+    assert r.returncode == 0, r.stderr
+    m = pd.read_csv(tmp_path / "c" / "manifest.csv")
+    np.testing.assert_allclose(m["f0_hz"], 100.0, atol=2.0)
+    assert m["duration_s"].iloc[0] == pytest.approx(WorldConfig().duration, abs=1e-3)
+
+
+def test_an_endpoint_without_a_voice_is_refused_for_a_world_model(tmp_path, voices, world_model):
+    r = stimgen_cli("continuum", "--model", world_model, "--a", voices / "noise.wav", "--b", voices / "a140.wav",
+                    "--out", tmp_path / "c")
+    assert_one_error_line(r, "noise.wav", "has no voiced frame")
+    assert not (tmp_path / "c").exists()
+
+
+def test_f0_is_refused_for_models_that_make_f0_with_the_sound(tmp_path, voices):
+    r = stimgen_cli("continuum", "--model", "vowels", "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+                    "--f0", 120, "--out", tmp_path / "c")
+    assert_one_error_line(r, "--f0 sets the voice of WORLD models", "(mel)")
