@@ -146,10 +146,12 @@ def aperiodicity_bands(sample_rate: int) -> int:
     return int(_pyworld().get_num_aperiodicities(sample_rate))
 
 
-def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound") -> tuple[np.ndarray, Voice]:
+def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound",
+            require_voice: bool = True) -> tuple[np.ndarray, Voice]:
     """A sound at ``config.sample_rate`` as an envelope item (n_bins, n_frames) in [0, 1] and its
     :class:`Voice`. The sound is fitted to the duration (centred) and brought to the training level
-    first; a sound with no voiced frame is refused, naming ``name``.
+    first; a sound with no voiced frame is refused, naming ``name``, unless ``require_voice`` is
+    False (training data: its envelope is still an item).
 
     Examples
     --------
@@ -172,7 +174,7 @@ def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound") -> tuple[np
         f0, t = pw.dio(x, fs, f0_floor=config.f0_floor, f0_ceil=config.f0_ceil, frame_period=period)
         f0 = pw.stonemask(x, f0, t, fs)
     f0, t = f0[: config.n_frames], t[: config.n_frames]
-    if not np.any(f0 > 0):
+    if require_voice and not np.any(f0 > 0):
         raise StimgenError(f"has no voiced frame (WORLD found no F0 between {config.f0_floor:g} and "
                            f"{config.f0_ceil:g} Hz): a WORLD model needs a voice", path=name)
     sp = pw.cheaptrick(x, f0, t, fs, f0_floor=config.f0_floor, fft_size=config.fft_size)

@@ -112,8 +112,11 @@ class WorldVocoder(Sound):
         size = int(np.prod(self.item_shape))
         table = cached_array(f"world/{key}.npy", compute, (len(ds), size + 1 + bands), np.float32)
         summary = table[:, size:]
-        self.default_voice = {"f0_hz": round(float(np.median(summary[:, 0])), 2),
-                              "coded_ap_db": [round(float(v), 2) for v in np.median(summary[:, 1:], axis=0)]}
+        if np.all(np.isnan(summary[:, 0])):
+            raise StimgenError("WORLD found no voiced frame in any file: the world representation needs voices",
+                               path=ds.root)
+        self.default_voice = {"f0_hz": round(float(np.nanmedian(summary[:, 0])), 2),
+                              "coded_ap_db": [round(float(v), 2) for v in np.nanmedian(summary[:, 1:], axis=0)]}
         return table[:, :size].reshape(len(ds), *self.item_shape)
 
     # --- items to stimuli -------------------------------------------------------------------------
@@ -132,9 +135,12 @@ def checked_voice(voice) -> dict | None:
 
 
 def _item_and_summary(path: Path, world: WorldConfig) -> tuple[np.ndarray, np.ndarray]:
-    """A training file's item and its median voiced F0 and median aperiodicity per band."""
+    """A training file's item and its median voiced F0 and median aperiodicity per band (NaN for a
+    file without a voiced frame)."""
     y, sr = load_audio(path)
-    item, voice = analyse(resample(y, sr, world.sample_rate), world, name=str(path))
+    item, voice = analyse(resample(y, sr, world.sample_rate), world, name=str(path), require_voice=False)
+    if not voice.voiced.any():
+        return item, np.full(1 + voice.coded_ap.shape[1], np.nan)
     return item, np.concatenate([[np.median(voice.f0[voice.voiced])],
                                  np.median(voice.coded_ap[voice.voiced], axis=0)])
 
