@@ -37,6 +37,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--syllables", type=int, default=200)
+    parser.add_argument("--level", type=float, default=-30.0,
+                        help="RMS level of the written continua (dBFS). Syllables with silence in their 0.25 s "
+                             "window are peaky: at stimgen's default -20 dBFS half the continua would clip and be "
+                             "refused, with either representation.")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results")
     args = parser.parse_args()
 
@@ -48,7 +52,7 @@ def main() -> None:
     from stimgen.models.bundle import SHIPPED
     from stimgen.morph import continuum
     from stimgen.phonetics import measure_f0, measure_hnr
-    from stimgen.representations import MelSpectrogram, MelWorld
+    from stimgen.representations import MelSpectrogram, MelWorld, RenderSettings
 
     t0 = time.perf_counter()
     ds = open_dataset("birdsong", progress=True)
@@ -97,7 +101,8 @@ def main() -> None:
             f0a, f0b = (single.set_index("file").loc[p.name, "recording_f0"] for p in (a, b))
             for system, model in models.items():
                 try:
-                    out = export(continuum(model, a, b, steps=11), tmp / f"{k}-{system}")
+                    out = export(continuum(model, a, b, steps=11), tmp / f"{k}-{system}",
+                                 RenderSettings(level_dbfs=args.level))
                 except StimgenError as exc:
                     rows.append({"pair": f"{fa}-{fb}", "system": system, "refused": str(exc)})
                     continue
@@ -112,11 +117,11 @@ def main() -> None:
     wall = time.perf_counter() - t0
     args.out.mkdir(parents=True, exist_ok=True)
     single.to_csv(args.out / "birdsong-vocoder.csv", index=False, float_format="%.4g")
-    write_markdown(args.out / "birdsong-vocoder.md", single, continua, wall)
+    write_markdown(args.out / "birdsong-vocoder.md", single, continua, wall, args.level)
     print(f"wrote {args.out / 'birdsong-vocoder.md'} in {wall:.0f} s")
 
 
-def write_markdown(path: Path, single: pd.DataFrame, continua: pd.DataFrame, wall: float) -> None:
+def write_markdown(path: Path, single: pd.DataFrame, continua: pd.DataFrame, wall: float, level: float) -> None:
     voiced = single[single["world_voiced"]]
     L = ["# Birdsong: log-mel + Griffin-Lim against WORLD", "",
          f"Made by `python experiments/birdsong_vocoder.py` in {wall:.0f} s (see its docstring for the method). "
@@ -134,13 +139,17 @@ def write_markdown(path: Path, single: pd.DataFrame, continua: pd.DataFrame, wal
                       ("mel -> WORLD envelope (mel-world), recording's voice", "mel_world")):
         err = (voiced[f"{col}_f0"] - voiced["recording_f0"]).abs()
         L.append(f"| {name} | {voiced[f'{col}_hnr'].median():.1f} | {err.median():.1f} |")
-    L += ["", "## Continua through the shipped birdsong GAIA (11 steps)", "",
+    L += ["", f"## Continua through the shipped birdsong GAIA (11 steps, written at {level:g} dBFS RMS)", "",
           "| system | continua written | median HNR (dB) | steps with an F0 | F0 outside the endpoints' band (max, Hz) |",
           "| --- | ---: | ---: | ---: | ---: |"]
     for system, g in continua.groupby("system", sort=False):
         ok = g[g.get("refused", pd.Series(index=g.index, dtype=object)).isna()] if "refused" in g else g
         L.append(f"| {system} | {len(ok)} of {len(g)} | {ok['hnr_median'].median():.1f} | "
                  f"{int(ok['f0_found'].sum())} of {11 * len(ok)} | {ok['f0_stray_max_hz'].median():.0f} |")
+    if "refused" in continua:
+        L += ["", "Continua refused, and why:", ""]
+        for r in continua[continua["refused"].notna()].itertuples():
+            L.append(f"- {r.system}, {r.pair}: {r.refused}")
     L.append("")
     path.write_text("\n".join(L) + "\n")
 

@@ -72,7 +72,9 @@ def _summary(root: Path, vectors) -> str:
         f"- `continuum_i_a/`: 11 steps from /i/ to /ɑ/, equal log-mel steps. Neighbour distances measured on the "
         f"WAVs: mean {d.mean():.2f} dB, coefficient of variation {d.std() / d.mean():.3f}. F1 goes "
         f"{cont['f1_hz'].iloc[0]:.0f} -> {cont['f1_hz'].iloc[-1]:.0f} Hz, F2 {cont['f2_hz'].iloc[0]:.0f} -> "
-        f"{cont['f2_hz'].iloc[-1]:.0f} Hz (Praat).",
+        f"{cont['f2_hz'].iloc[-1]:.0f} Hz, F0 {cont['f0_hz'].min():.1f}-{cont['f0_hz'].max():.1f} Hz and the "
+        f"harmonics-to-noise ratio a median {cont['hnr_db'].median():.1f} dB (Praat; natural sustained vowels measure "
+        "15-25 dB).",
         f"- `vectors.json`: OLS attribute vectors ({', '.join(vectors.names)}) fitted on the model's {vectors.n} "
         "training codes.",
         "- `edit_F1/`: /ɛ/ moved along the F1 vector, calibrated so that the F1 Praat measures changes as "

@@ -1,6 +1,7 @@
 """What a stimulus measures: the features every manifest reports.
 
-Audio: duration, RMS and peak level, F0 (Praat, autocorrelation) and F1/F2 (Praat, Burg, with the
+Audio: duration, RMS and peak level, F0 (Praat, autocorrelation), the harmonics-to-noise ratio
+(Praat, cross-correlation; how clean a voice is) and F1/F2 (Praat, Burg, with the
 formant ceiling that fits the measured F0, :func:`~stimgen.phonetics.formants_for_voice`), also
 in Bark. F1/F2 mean something for voices only; for other sounds they are reported as Praat finds
 them. Images: mean intensity. Values Praat cannot find are NaN (empty cells in a CSV).

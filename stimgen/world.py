@@ -10,8 +10,7 @@ CheapTrick for the envelope, D4C for aperiodicity) into
 Synthesis undoes the frequency warping and hands the envelope, an F0 contour and aperiodicity to
 WORLD. F0 is therefore set by the user, not by the model (see :func:`mix_voices`).
 
-pyworld is imported on first use: its import pulls in pkg_resources, which costs a noticeable
-share of a short command.
+pyworld is imported on first use (see :func:`_pyworld` for its ``pkg_resources``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,19 +122,55 @@ class Voice:
 
 @functools.lru_cache(maxsize=1)
 def _pyworld():
-    with warnings.catch_warnings():  # pyworld's own import of pkg_resources warns of its deprecation
-        warnings.simplefilter("ignore")
-        import pyworld
+    """pyworld, imported on first use.
 
+    pyworld 0.3.5 asks ``pkg_resources`` for its own version as it is imported. setuptools 81 and
+    later no longer ship ``pkg_resources``, and where it is installed it takes longer to import than
+    WORLD takes to analyse two endpoints. So for the import only, a stand-in answers that one call
+    from ``importlib.metadata``; it is removed again, and a real ``pkg_resources`` already imported
+    is left alone.
+    """
+    import importlib.metadata
+    import sys
+    import types
+
+    stand_in = None
+    if "pkg_resources" not in sys.modules:
+        stand_in = types.ModuleType("pkg_resources")
+        stand_in.get_distribution = lambda name: types.SimpleNamespace(version=importlib.metadata.version(name))
+        sys.modules["pkg_resources"] = stand_in
+    try:
+        import pyworld
+    finally:
+        if stand_in is not None and sys.modules.get("pkg_resources") is stand_in:
+            del sys.modules["pkg_resources"]
     return pyworld
+
+
+def mel_frequencies(n: int, fmin: float, fmax: float) -> np.ndarray:
+    """librosa's ``mel_frequencies(n, fmin=fmin, fmax=fmax)`` (Slaney's mel scale), kept in the cache
+    folder after its first use: importing librosa's core (and numba with it) takes longer than
+    the WORLD analysis of two endpoints.
+
+    Examples
+    --------
+    >>> mel_frequencies(3, 0.0, 1000.0)                  # doctest: +SKIP
+    array([   0.,  500., 1000.])
+    """
+    from stimgen.cache import cached_array
+
+    def compute() -> np.ndarray:
+        import librosa
+
+        return librosa.mel_frequencies(n, fmin=fmin, fmax=fmax)
+
+    return cached_array(f"filters/mel-frequencies-librosa-{n}-{fmin:g}-{fmax:g}.npy", compute, (n,), np.float64)
 
 
 @functools.lru_cache(maxsize=8)
 def _axes(config: WorldConfig) -> tuple[np.ndarray, np.ndarray]:
     """The envelope's mel-spaced frequencies and WORLD's linear FFT frequencies (Hz)."""
-    from librosa import mel_frequencies
-
-    bins = mel_frequencies(config.n_bins, fmin=config.fmin, fmax=config.fmax)
+    bins = mel_frequencies(config.n_bins, config.fmin, config.fmax)
     linear = np.arange(config.fft_size // 2 + 1) * config.sample_rate / config.fft_size
     return bins, linear
 

@@ -87,7 +87,8 @@ def test_manifest_json_records_provenance_and_preload(continuum_dir):
     info = json.loads((continuum_dir / "manifest.json").read_text())
     model = load_model("vowels")
     assert info["model"] == {"name": "vowels", "sha256": model.info["model_sha256"], "kind": "audio",
-                             "representation": "mel"}
+                             "representation": "mel-world"}
+    assert info["settings"]["f0"] == "interpolate"   # the voice's F0 policy, the continuum's default
     assert info["command"].startswith("stimgen continuum --a ")
     assert info["seed"] == 0 and info["settings"]["steps"] == 7 and info["settings"]["spacing"] == "equal"
     assert info["settings"]["render"] == {"sr": 48000, "level_dbfs": -20.0, "ramp_ms": 10.0, "max_peak_dbfs": -1.0}
@@ -112,15 +113,19 @@ def test_manifest_loads_in_psychopy_and_the_2afc_example_builds_its_trials(conti
 
 
 def test_same_seed_same_bytes_other_seed_other_phase(tmp_path, inputs):
-    model = load_model("vowels")
+    """Griffin-Lim's random phases follow the seed (the birdsong model); WORLD's synthesis has none,
+    so the vowel model (mel-world) writes the same bytes whatever the seed."""
     runs = {}
-    for name, seed in (("one", 3), ("two", 3), ("three", 4)):
-        c = continuum(model, inputs / "i.wav", inputs / "u.wav", steps=3, spacing="linear", seed=seed)
-        out = export(c, tmp_path / name, RenderSettings(sr=44100, level_dbfs=-26.0, ramp_ms=5.0))
-        runs[name] = [(out / "stimuli" / f"step_{k:02d}.wav").read_bytes() for k in range(3)]
-    assert runs["one"] == runs["two"]
-    assert runs["one"][1] != runs["three"][1]
-    y, sr = sf.read(tmp_path / "three" / "stimuli" / "step_01.wav")
+    for model_name in ("birdsong", "vowels"):
+        model = load_model(model_name)
+        for name, seed in (("one", 3), ("two", 3), ("three", 4)):
+            c = continuum(model, inputs / "i.wav", inputs / "u.wav", steps=3, spacing="linear", seed=seed)
+            out = export(c, tmp_path / model_name / name, RenderSettings(sr=44100, level_dbfs=-26.0, ramp_ms=5.0))
+            runs[model_name, name] = [(out / "stimuli" / f"step_{k:02d}.wav").read_bytes() for k in range(3)]
+    assert runs["birdsong", "one"] == runs["birdsong", "two"]
+    assert runs["birdsong", "one"][1] != runs["birdsong", "three"][1]
+    assert runs["vowels", "one"] == runs["vowels", "two"] == runs["vowels", "three"]
+    y, sr = sf.read(tmp_path / "vowels" / "three" / "stimuli" / "step_01.wav")
     assert sr == 44100 and rms_dbfs(y) == pytest.approx(-26.0, abs=0.05)
 
 

@@ -2,7 +2,6 @@
 mel-world representations, measured with Praat on the written files."""
 
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -37,19 +36,6 @@ def world_model(tmp_path_factory):
     settings = TrainSettings(model="ae", steps=4, batch_size=8, latent_dim=8, width=8, size=32, representation="world",
                              holdout=0.0, preview_every=1000, checkpoint_every=1000)
     return train(root / "data", root / "model", settings)
-
-
-@pytest.fixture(scope="module")
-def mel_world_model(tmp_path_factory):
-    """The shipped vowel model's weights, made into sound by WORLD instead of Griffin-Lim."""
-    from stimgen.models.bundle import SHIPPED
-
-    folder = tmp_path_factory.mktemp("mel-world") / "vowels-mel-world"
-    shutil.copytree(SHIPPED / "vowels", folder)
-    config = json.loads((folder / "config.json").read_text())
-    config["data"]["representation"] = "mel-world"
-    (folder / "config.json").write_text(json.dumps(config))
-    return folder
 
 
 def test_analysis_and_synthesis_keep_f0_formants_and_a_clean_voice():
@@ -96,8 +82,8 @@ def test_bad_f0_policies_are_refused(value, inputs, message):
         parse_f0(value, inputs)
 
 
-def test_a_world_continuum_holds_f0_and_stays_a_clean_voice(tmp_path, voices, mel_world_model):
-    r = stimgen_cli("continuum", "--model", mel_world_model, "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+def test_a_world_continuum_holds_f0_and_stays_a_clean_voice(tmp_path, voices):
+    r = stimgen_cli("continuum", "--model", "vowels", "--a", voices / "i100.wav", "--b", voices / "a140.wav",
                     "--steps", 5, "--f0", 120, "--out", tmp_path / "c")
     assert r.returncode == 0, r.stderr
     m = pd.read_csv(tmp_path / "c" / "manifest.csv")
@@ -106,16 +92,16 @@ def test_a_world_continuum_holds_f0_and_stays_a_clean_voice(tmp_path, voices, me
     assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"]["f0"] == 120.0
 
 
-def test_interpolated_f0_moves_log_linearly_between_the_endpoints(tmp_path, voices, mel_world_model):
-    r = stimgen_cli("continuum", "--model", mel_world_model, "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+def test_interpolated_f0_moves_log_linearly_between_the_endpoints(tmp_path, voices):
+    r = stimgen_cli("continuum", "--model", "vowels", "--a", voices / "i100.wav", "--b", voices / "a140.wav",
                     "--steps", 3, "--out", tmp_path / "c")
     assert r.returncode == 0, r.stderr
     f0 = pd.read_csv(tmp_path / "c" / "manifest.csv")["f0_hz"].to_numpy()
     np.testing.assert_allclose(f0, [100.0, np.sqrt(100.0 * 140.0), 140.0], atol=2.0)
 
 
-def test_f0_edits_are_exact_through_the_vocoder_without_vectors(tmp_path, voices, mel_world_model):
-    r = stimgen_cli("edit", "--model", mel_world_model, "--input", voices / "a140.wav", "--attribute", "F0",
+def test_f0_edits_are_exact_through_the_vocoder_without_vectors(tmp_path, voices):
+    r = stimgen_cli("edit", "--model", "vowels", "--input", voices / "a140.wav", "--attribute", "F0",
                     "--values", "-20,0,20", "--out", tmp_path / "e")
     assert r.returncode == 0, r.stderr
     m = pd.read_csv(tmp_path / "e" / "manifest.csv")
@@ -143,6 +129,25 @@ def test_an_endpoint_without_a_voice_is_refused_for_a_world_model(tmp_path, voic
 
 
 def test_f0_is_refused_for_models_that_make_f0_with_the_sound(tmp_path, voices):
-    r = stimgen_cli("continuum", "--model", "vowels", "--a", voices / "i100.wav", "--b", voices / "a140.wav",
+    r = stimgen_cli("continuum", "--model", "birdsong", "--a", voices / "i100.wav", "--b", voices / "a140.wav",
                     "--f0", 120, "--out", tmp_path / "c")
     assert_one_error_line(r, "--f0 sets the voice of WORLD models", "(mel)")
+
+
+def test_pyworld_imports_where_setuptools_no_longer_ships_pkg_resources():
+    """pyworld 0.3.5 imports pkg_resources; stimgen gives it a stand-in for that import only."""
+    import importlib.metadata
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "class NoPkgResources:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'pkg_resources':\n"
+            "            raise ImportError('no pkg_resources here')\n"
+            "sys.meta_path.insert(0, NoPkgResources())\n"
+            "from stimgen.world import _pyworld\n"
+            "print(_pyworld().__version__, 'pkg_resources' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [importlib.metadata.version("pyworld"), "False"]

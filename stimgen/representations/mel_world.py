@@ -12,7 +12,7 @@ from stimgen.data.folder import FolderDataset
 from stimgen.representations.mel import MelSpectrogram
 from stimgen.representations.world import NEUTRAL_VOICE, WorldVocoder, checked_voice
 from stimgen.spectrogram import SpectrogramConfig
-from stimgen.world import Voice, WorldConfig, analyse_file, synthesize_envelope
+from stimgen.world import Voice, WorldConfig, analyse_file, mel_frequencies, synthesize_envelope
 
 #: Mel-cepstral coefficients kept when a mel frame is smoothed into an envelope: enough for the
 #: formants, too few for the harmonics of voices above ~80 Hz that low mel bands resolve.
@@ -80,23 +80,28 @@ def mel_to_envelope(item: np.ndarray, spectrogram: SpectrogramConfig, world: Wor
     interpolated to WORLD's linear frequency axis. The envelope's overall level is arbitrary: the
     stimulus is brought to its RMS level afterwards.
     """
-    from scipy.fft import dct, idct
-
     centres, linear = _centres(spectrogram, world.fft_size)
     db = np.asarray(item, dtype=np.float64).T * -spectrogram.min_db + spectrogram.min_db
     if spectrogram.preemphasis:
         db -= 20.0 * np.log10(np.abs(1.0 - spectrogram.preemphasis
                                      * np.exp(-2j * np.pi * centres / spectrogram.sample_rate)))
-    cepstrum = dct(db, type=2, norm="ortho", axis=1)
-    cepstrum[:, lifter:] = 0.0
-    smooth = idct(cepstrum, type=2, norm="ortho", axis=1)
+    smooth = db @ _liftering(len(centres), lifter)
     return 10.0 ** (np.stack([np.interp(linear, centres, frame) for frame in smooth]) / 10.0)
+
+
+@functools.lru_cache(maxsize=8)
+def _liftering(n: int, lifter: int) -> np.ndarray:
+    """The (n, n) matrix that keeps the first ``lifter`` coefficients of the orthonormal DCT-II of a
+    row (scipy.fft's ``idct(mask * dct(x, norm="ortho"), norm="ortho")``, without importing
+    scipy.fft, which costs more than the rest of a continuum's synthesis)."""
+    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
+    basis = np.sqrt(2.0 / n) * np.cos(np.pi * (i + 0.5) * k / n)
+    basis[0] /= np.sqrt(2.0)
+    return basis[:lifter].T @ basis[:lifter]
 
 
 @functools.lru_cache(maxsize=8)
 def _centres(spectrogram: SpectrogramConfig, fft_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The mel filters' centre frequencies and WORLD's linear frequency axis (Hz)."""
-    from librosa import mel_frequencies
-
-    centres = mel_frequencies(spectrogram.n_mels + 2, fmin=spectrogram.fmin, fmax=spectrogram.fmax)[1:-1]
+    centres = mel_frequencies(spectrogram.n_mels + 2, spectrogram.fmin, spectrogram.fmax)[1:-1]
     return centres, np.arange(fft_size // 2 + 1) * spectrogram.sample_rate / fft_size

@@ -78,9 +78,13 @@ class Sound(Representation):
         if not files:
             neutral = self.neutral_voice(f0 if isinstance(f0, float) else None)
             return [neutral] * len(weights)
+        from concurrent.futures import ThreadPoolExecutor
+
         from stimgen.world import mix_voices
 
-        return mix_voices([self.voice(f) for f in files], weights, "interpolate" if f0 is None else f0)
+        with ThreadPoolExecutor(len(files)) as pool:  # WORLD's F0 search lets go of the GIL for much of its time
+            voices = list(pool.map(self.voice, files))
+        return mix_voices(voices, weights, "interpolate" if f0 is None else f0)
 
     def neutral_voice(self, f0: float | None = None) -> Voice:
         """The model's default voice (its training set's median F0 and aperiodicity), every frame
