@@ -34,8 +34,49 @@ TRAINING_LEVEL_DBFS = -20.0
 AMIN = 1e-8  # far below min_db for any ref_db in use, so silence maps to 0
 
 
+class FrameSettings:
+    """What the settings of every frame-by-frame transform of sound share: ``n_frames`` frames
+    ``hop_length`` samples apart at ``sample_rate`` cover ``n_samples = (n_frames - 1) * hop_length``
+    samples, and the settings are a dict of their fields in config.json (``KIND`` names them in errors)."""
+
+    KIND = "transform"
+    sample_rate: int
+    hop_length: int
+    n_frames: int
+
+    @property
+    def n_samples(self) -> int:
+        """Audio samples covered by one item."""
+        return (self.n_frames - 1) * self.hop_length
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio covered by one item."""
+        return self.n_samples / self.sample_rate
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise StimgenError(f"unknown {cls.KIND} settings: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    @classmethod
+    def from_section(cls, data: dict, key: str):
+        """The settings in ``data[key]`` of a model's config.json, or an error that names the section."""
+        try:
+            return cls.from_dict(data[key])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise StimgenError(f"data.{key} is missing or malformed ({exc.__class__.__name__}: {exc})") from None
+        except StimgenError as exc:
+            raise StimgenError(f"data.{key}: {exc.problem}") from None
+
+
 @dataclass(frozen=True)
-class SpectrogramConfig:
+class SpectrogramConfig(FrameSettings):
     """Every setting of the audio <-> image transform.
 
     The image has ``n_mels`` rows (low frequencies first) and ``n_frames`` columns and covers
@@ -89,30 +130,12 @@ class SpectrogramConfig:
         if problems:
             raise StimgenError("invalid spectrogram settings: " + "; ".join(problems))
 
-    @property
-    def n_samples(self) -> int:
-        """Audio samples covered by one image."""
-        return (self.n_frames - 1) * self.hop_length
-
-    @property
-    def duration(self) -> float:
-        """Seconds of audio covered by one image."""
-        return self.n_samples / self.sample_rate
+    KIND = "spectrogram"
 
     @property
     def shape(self) -> tuple[int, int]:
         """(n_mels, n_frames): the image a model sees."""
         return (self.n_mels, self.n_frames)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "SpectrogramConfig":
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise StimgenError(f"unknown spectrogram settings: {', '.join(sorted(unknown))}")
-        return cls(**d)
 
     def save(self, path: str | os.PathLike) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")

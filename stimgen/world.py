@@ -15,7 +15,6 @@ pyworld is imported on first use (see :func:`_pyworld` for its ``pkg_resources``
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 from dataclasses import dataclass
@@ -25,13 +24,13 @@ import numpy as np
 
 from stimgen.audio import check_audio, fix_duration, normalize_rms
 from stimgen.errors import StimgenError
-from stimgen.spectrogram import TRAINING_LEVEL_DBFS
+from stimgen.spectrogram import TRAINING_LEVEL_DBFS, FrameSettings
 
 F0_METHODS = ("harvest", "dio")
 
 
 @dataclass(frozen=True)
-class WorldConfig:
+class WorldConfig(FrameSettings):
     """Every setting of the sound <-> envelope transform, saved in a model's config.json.
 
     ``n_frames`` frames ``hop_length`` samples apart cover ``n_samples = (n_frames - 1) *
@@ -75,13 +74,7 @@ class WorldConfig:
         if problems:
             raise StimgenError("invalid WORLD settings: " + "; ".join(problems))
 
-    @property
-    def n_samples(self) -> int:
-        return (self.n_frames - 1) * self.hop_length
-
-    @property
-    def duration(self) -> float:
-        return self.n_samples / self.sample_rate
+    KIND = "WORLD"
 
     @property
     def frame_period_ms(self) -> float:
@@ -95,16 +88,6 @@ class WorldConfig:
     def shape(self) -> tuple[int, int]:
         """(n_bins, n_frames): the image a model sees."""
         return (self.n_bins, self.n_frames)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> WorldConfig:
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise StimgenError(f"unknown WORLD settings: {', '.join(sorted(unknown))}")
-        return cls(**d)
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,19 @@ def test_pyworld_imports_where_setuptools_no_longer_ships_pkg_resources():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [importlib.metadata.version("pyworld"), "False"]
+
+
+def test_grids_and_decoded_codes_take_f0_too(tmp_path, voices):
+    r = stimgen_cli("grid", "--anchors", f"{voices / 'i100.wav'},{voices / 'a140.wav'},{voices / 'i100.wav'}",
+                    "--steps", 2, "--f0", "b", "--out", tmp_path / "g")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "g" / "manifest.csv")["f0_hz"], 140.0, atol=2.0)
+    r = stimgen_cli("encode", "--model", "vowels", voices / "i100.wav", "--out", tmp_path / "codes.csv")
+    assert r.returncode == 0, r.stderr
+    r = stimgen_cli("decode", "--model", "vowels", "--latents", tmp_path / "codes.csv", "--f0", 150,
+                    "--out", tmp_path / "d")
+    assert r.returncode == 0, r.stderr
+    assert pd.read_csv(tmp_path / "d" / "manifest.csv")["f0_hz"].iloc[0] == pytest.approx(150.0, abs=2.0)
+    r = stimgen_cli("decode", "--model", "vowels", "--latents", tmp_path / "codes.csv", "--f0", "a",
+                    "--out", tmp_path / "d2")
+    assert_one_error_line(r, "--f0 must be a number of Hz, got 'a'")

@@ -9,7 +9,6 @@ import os
 import numpy as np
 
 from stimgen.data.folder import FolderDataset
-from stimgen.errors import StimgenError
 from stimgen.representations.base import RenderSettings
 from stimgen.representations.sound import Sound
 from stimgen.spectrogram import SpectrogramConfig, sound_to_spectrogram, spectrogram_to_audio
@@ -37,13 +36,7 @@ class MelSpectrogram(Sound):
 
     @classmethod
     def from_config(cls, data: dict) -> MelSpectrogram:
-        try:
-            spectrogram = SpectrogramConfig.from_dict(data["spectrogram"])
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise StimgenError(f"data.spectrogram is missing or malformed ({exc.__class__.__name__}: {exc})") from None
-        except StimgenError as exc:
-            raise StimgenError(f"data.spectrogram: {exc.problem}") from None
-        return cls(spectrogram, data.get("source"))
+        return cls(SpectrogramConfig.from_section(data, "spectrogram"), data.get("source"))
 
     @classmethod
     def for_dataset(cls, ds: FolderDataset, size: int | None = None) -> MelSpectrogram:

@@ -49,13 +49,7 @@ class WorldVocoder(Sound):
 
     @classmethod
     def from_config(cls, data: dict) -> WorldVocoder:
-        try:
-            world = WorldConfig.from_dict(data["world"])
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise StimgenError(f"data.world is missing or malformed ({exc.__class__.__name__}: {exc})") from None
-        except StimgenError as exc:
-            raise StimgenError(f"data.world: {exc.problem}") from None
-        return cls(world, data.get("source"), checked_voice(data.get("voice")))
+        return cls(WorldConfig.from_section(data, "world"), data.get("source"), checked_voice(data.get("voice")))
 
     @classmethod
     def for_dataset(cls, ds: FolderDataset, size: int | None = None) -> WorldVocoder:
