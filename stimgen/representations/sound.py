@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+from abc import abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
@@ -56,9 +57,9 @@ class Sound(Representation):
         self.pitch_range = PITCH_RANGES.get(str(source), SPEECH_PITCH_RANGE)
 
     # --- files to items ---------------------------------------------------------------------------
+    @abstractmethod
     def sound_to_item(self, y: np.ndarray, sr: int, path: str | os.PathLike | None = None) -> np.ndarray:
         """A sound at rate ``sr`` as the model's item (C, H, W); ``path`` names it in errors."""
-        raise NotImplementedError
 
     def load(self, path: str | os.PathLike) -> np.ndarray:
         y, sr = load_audio(path)
@@ -94,9 +95,10 @@ class Sound(Representation):
         return Voice(np.full(frames, float(f0 or self.default_voice["f0_hz"])), np.tile(ap, (frames, 1)))
 
     # --- items to stimuli -------------------------------------------------------------------------
+    @abstractmethod
     def model_audio(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> np.ndarray:
-        """Items (N, C, H, W) as sound at the model's own rate, (N, samples)."""
-        raise NotImplementedError
+        """Items (N, C, H, W) as sound at the model's own rate, (N, samples); ``voices`` for voiced
+        representations (None: the model's default voice)."""
 
     def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
                sources: list[Path | None] | None = None, voices: list[Voice] | None = None) -> list[np.ndarray]:
