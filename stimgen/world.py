@@ -159,7 +159,7 @@ def _axes(config: WorldConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 def aperiodicity_bands(sample_rate: int) -> int:
-    """How many coded aperiodicity bands WORLD keeps at ``sample_rate`` (1 at 16 kHz, 3 at 32 kHz)."""
+    """How many coded aperiodicity bands WORLD keeps at ``sample_rate`` (1 at 16 kHz, 4 at 32 kHz)."""
     return int(_pyworld().get_num_aperiodicities(sample_rate))
 
 
