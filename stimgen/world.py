@@ -203,10 +203,17 @@ def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound",
 
 @functools.lru_cache(maxsize=64)
 def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig) -> tuple[np.ndarray, Voice]:
-    from stimgen.audio import load_audio, resample
+    from stimgen.audio import load_audio
 
-    y, sr = load_audio(path)
-    return analyse(resample(y, sr, config.sample_rate), config, name=path)
+    return analyse_at(*load_audio(path), config, name=path)
+
+
+def analyse_at(y: np.ndarray, sr: int, config: WorldConfig, name: str = "sound",
+               require_voice: bool = True) -> tuple[np.ndarray, Voice]:
+    """:func:`analyse` of a sound at any rate ``sr`` (resampled to ``config.sample_rate`` first)."""
+    from stimgen.audio import resample
+
+    return analyse(resample(y, sr, config.sample_rate), config, name=name, require_voice=require_voice)
 
 
 def analyse_file(path: str | os.PathLike, config: WorldConfig) -> tuple[np.ndarray, Voice]:

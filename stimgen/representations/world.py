@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from stimgen.audio import load_audio, resample
+from stimgen.audio import load_audio
 from stimgen.cache import cached_array
 from stimgen.data.folder import FolderDataset
 from stimgen.errors import StimgenError
 from stimgen.representations.base import RenderSettings
 from stimgen.representations.sound import Sound
-from stimgen.world import Voice, WorldConfig, analyse, analyse_file, aperiodicity_bands, synthesize
+from stimgen.world import Voice, WorldConfig, analyse_at, analyse_file, aperiodicity_bands, synthesize
 
 #: The voice of stimuli that come from no file (``stimgen decode``), unless the model's config
 #: gives its training set's: a man's F0 and the aperiodicity of a clear vowel.
@@ -82,7 +82,7 @@ class WorldVocoder(Sound):
 
     # --- files to items ---------------------------------------------------------------------------
     def sound_to_item(self, y: np.ndarray, sr: int, path: str | os.PathLike | None = None) -> np.ndarray:
-        return analyse(resample(y, sr, self.sample_rate), self.world, name=str(path or "sound"))[0][None]
+        return analyse_at(y, sr, self.world, name=str(path or "sound"))[0][None]
 
     def load(self, path: str | os.PathLike) -> np.ndarray:
         return analyse_file(path, self.world)[0][None]
@@ -131,8 +131,7 @@ def checked_voice(voice) -> dict | None:
 def _item_and_summary(path: Path, world: WorldConfig) -> tuple[np.ndarray, np.ndarray]:
     """A training file's item and its median voiced F0 and median aperiodicity per band (NaN for a
     file without a voiced frame)."""
-    y, sr = load_audio(path)
-    item, voice = analyse(resample(y, sr, world.sample_rate), world, name=str(path), require_voice=False)
+    item, voice = analyse_at(*load_audio(path), world, name=str(path), require_voice=False)
     if not voice.voiced.any():
         return item, np.full(1 + voice.coded_ap.shape[1], np.nan)
     return item, np.concatenate([[np.median(voice.f0[voice.voiced])],
