@@ -66,7 +66,7 @@ def data_show(folder: str) -> None:
 
 
 @cli.command("train")
-@click.option("--data", required=True, help="A built-in set (vowels, vowel-space, birdsong, digits) or a folder of your files.")
+@click.option("--data", required=True, help="A built-in set (vowels, birdsong, digits) or a folder of your files.")
 @click.option("--model", "model", default="gaia", show_default=True, type=click.Choice(["gaia", "ae", "vae", "acai"]))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder; becomes the model folder.")
 @click.option("--steps", default=2000, show_default=True, help="Training steps.")

@@ -217,35 +217,3 @@ def test_generate_progress_bar(capsys):
 def test_generate_rejects_bad_arguments(kwargs):
     with pytest.raises(StimgenError):
         vowels.generate(**{"n": 2, **kwargs})
-
-
-def test_between_rows_lie_between_two_vowels_of_one_speaker(table):
-    table = table.astype({c: float for c in ("f0", "f1", "f2", "f3")})
-    table["jittered"] = False
-    extra = vowels._between_rows(table, 300, np.random.default_rng(0))
-    assert len(extra) == 300 and not extra["jittered"].any()
-    assert (extra["vowel"] != extra["other_vowel"]).all() and extra["mix"].between(0, 0.5).all()
-    assert extra["mix"].std() > 0.1
-    bark = lambda f: 26.81 * f / (1960.0 + f) - 0.53  # noqa: E731 (Traunmueller, written out as a check)
-    for row in extra.itertuples():
-        mine = table[table["speaker"] == row.speaker]
-        near, far = mine[mine["vowel"] == row.vowel], mine[mine["vowel"] == row.other_vowel]
-        # some token of each vowel puts this one at `mix` of the way from the nearer to the farther, in Bark
-        fits = [abs(float(np.interp(row.mix, [0, 1], [bark(n.f2), bark(f.f2)])) - bark(row.f2)) < 0.15
-                and min(n.f0, f.f0) - 1e-6 <= row.f0 <= max(n.f0, f.f0) + 1e-6
-                for n in near.itertuples() for f in far.itertuples()]
-        assert any(fits), row
-
-
-def test_generate_with_between_tokens_appends_them_with_their_own_noise():
-    audio, labels = vowels.generate(3, seed=2, between=2)
-    assert len(audio) == len(labels) == 5
-    assert (labels["mix"][:3] == 0).all() and (labels["mix"][3:] > 0).all()
-    assert (labels["other_vowel"][:3] == "").all() and (labels["other_vowel"][3:] != "").all()
-    plain_audio, plain = vowels.generate(3, seed=2)
-    assert "mix" not in plain.columns
-    assert all(np.array_equal(a, b) for a, b in zip(plain_audio, audio[:3]))
-    # the measured formants follow the mixed targets
-    assert np.allclose(labels["f2_measured"][3:], labels["f2"][3:], rtol=0.1)
-    with pytest.raises(StimgenError, match="between"):
-        vowels.generate(3, between=-1)

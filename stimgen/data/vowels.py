@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from stimgen.audio import apply_ramps, resample
 from stimgen.errors import StimgenError
-from stimgen.phonetics import bark_to_hz, formants_for_voice, hz_to_bark
+from stimgen.phonetics import formants_for_voice
 
 N_TABLE = 1520
 MIN_DURATION = 0.1  # s: room for the on/off ramps and for Praat's analysis window
@@ -199,7 +199,6 @@ def generate(
     sr: int = 16000,
     duration: float = 0.4,
     progress: bool = False,
-    between: int = 0,
 ) -> tuple[list[np.ndarray], pd.DataFrame]:
     """Synthesised Peterson & Barney vowels with their labels.
 
@@ -220,9 +219,6 @@ def generate(
         Length of every token (s), at least 0.1.
     progress
         Show a progress bar.
-    between
-        Tokens added after the others, each between two vowels of one speaker of the whole table
-        (see :func:`_between_rows`): the space between the categories that a continuum crosses.
 
     Returns
     -------
@@ -231,35 +227,26 @@ def generate(
         (man, woman, child), ``sex``, ``speaker``, ``vowel``, ``ipa``; ``f0``, ``f1``, ``f2``,
         ``f3``, the targets synthesised (Hz); ``f1_measured``, ``f2_measured``, measured back
         with Praat (ceiling from :func:`~stimgen.phonetics.max_formant_for`, over the central
-        half of the token); ``jittered``, True for the extra tokens; with ``between``, also
-        ``other_vowel`` and ``mix``, the second vowel of a between token and its weight (a
-        token's ``vowel`` is the nearer of the two; table and jittered tokens have mix 0).
+        half of the token); ``jittered``, True for the extra tokens.
     """
     if n is not None and not (_is_integer(n) and n >= 1):
         raise StimgenError(f"n must be a whole number of tokens, at least 1, got {n!r}")
     if not (_is_integer(seed) and seed >= 0):
         raise StimgenError(f"seed must be a whole number >= 0, got {seed!r}")
-    if not (_is_integer(between) and between >= 0):
-        raise StimgenError(f"between must be a whole number of tokens, at least 0, got {between!r}")
     _check_rate_and_duration(sr, duration)
 
     table = peterson_barney()
     table["type"] = table["type"].map(_VOICE_NAMES)
     table[["f0", "f1", "f2", "f3"]] = table[["f0", "f1", "f2", "f3"]].astype(float)
     table["jittered"] = False
-    full = table
     if n is not None and n <= N_TABLE:
         chosen = np.random.default_rng([seed, 1]).choice(N_TABLE, size=n, replace=False)
         table = table.iloc[np.sort(chosen)]
     elif n is not None:
         extra = _jittered_rows(table, n - N_TABLE, np.random.default_rng([seed, 2]))
         table = pd.concat([table, extra])
-    if between:
-        table = pd.concat([table.assign(other_vowel="", mix=0.0),
-                           _between_rows(full, between, np.random.default_rng([seed, 3]))])
-    # the stream of each token: its table row, or its position in the set for an extra token
-    extra = table["jittered"].to_numpy() | (table["mix"].to_numpy() > 0 if between else False)
-    streams = np.where(extra, np.arange(len(table)), table.index)
+    # the stream of each token: its table row, or N_TABLE + its position among the extra tokens
+    streams = np.where(table["jittered"], np.arange(len(table)), table.index)
     labels = table.reset_index(drop=True)
 
     audio, measured = [], []
@@ -271,33 +258,8 @@ def generate(
         audio.append(y)
         measured.append(formants_for_voice(y, sr, row.f0)[:2])
     labels[["f1_measured", "f2_measured"]] = np.array(measured).reshape(-1, 2)
-    columns = ["type", "sex", "speaker", "vowel", "ipa", "f0", "f1", "f2", "f3", "f1_measured", "f2_measured",
-               "jittered"]
-    return audio, labels[columns + (["other_vowel", "mix"] if between else [])]
-
-
-def _between_rows(table: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
-    """``count`` tokens between two vowels of one speaker, drawn from ``table``'s rows.
-
-    Each takes a random row and another row of the same speaker with a different vowel, and a
-    weight ``mix`` uniform in [0, 1]: F1-F3 are mixed linearly in Bark and F0 log-linearly, so
-    the tokens fill the paths between that speaker's vowels. ``vowel`` and ``ipa`` name the
-    nearer vowel, ``other_vowel`` the farther one.
-    """
-    first = rng.integers(0, len(table), size=count)
-    rows = []
-    for i, w in zip(first, rng.uniform(0.0, 1.0, size=count)):
-        a = table.iloc[i]
-        mates = table[(table["speaker"] == a["speaker"]) & (table["vowel"] != a["vowel"])]
-        b = mates.iloc[rng.integers(0, len(mates))]
-        near, far = (a, b) if w < 0.5 else (b, a)
-        row = near.copy()
-        row[["f1", "f2", "f3"]] = bark_to_hz((1 - w) * hz_to_bark(a[["f1", "f2", "f3"]].to_numpy(float))
-                                             + w * hz_to_bark(b[["f1", "f2", "f3"]].to_numpy(float)))
-        row["f0"] = math.exp((1 - w) * math.log(a["f0"]) + w * math.log(b["f0"]))
-        row["other_vowel"], row["mix"], row["jittered"] = far["vowel"], min(w, 1 - w), False
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return audio, labels[["type", "sex", "speaker", "vowel", "ipa", "f0", "f1", "f2", "f3",
+                          "f1_measured", "f2_measured", "jittered"]]
 
 
 def _jittered_rows(table: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
