@@ -31,7 +31,7 @@ def cli() -> None:
 
 @cli.group()
 def data() -> None:
-    """Build the built-in data sets and inspect data folders."""
+    """Build the built-in data sets, cut recordings into units and inspect data folders."""
 
 
 @data.command("build")
@@ -63,6 +63,43 @@ def data_show(folder: str) -> None:
     Example: stimgen data show data/vowels
     """
     click.echo(data_api.summarize(data_api.open_folder(folder)))
+
+
+@data.command("segment")
+@click.argument("recordings", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
+@click.option("--kind", default="birdsong", show_default=True, type=click.Choice(["birdsong", "speech"]),
+              help="birdsong: syllables by dynamic thresholding of the spectral envelope; speech: Praat's voiced "
+                   "stretches.")
+@click.option("--min-unit", type=float, default=None, help="Shorter units are dropped (ms). [birdsong 20, speech 50]")
+@click.option("--max-unit", type=float, default=None,
+              help="birdsong: the threshold rises until no unit is longer (ms). [400]")
+@click.option("--min-silence", type=float, default=None, help="Shorter gaps are closed (ms). [birdsong 5, speech 50]")
+@click.option("--fmin", type=float, default=None, help="birdsong: lowest frequency of the envelope's band (Hz). [500]")
+@click.option("--fmax", type=float, default=None, help="birdsong: highest frequency of the band (Hz). [12000]")
+@click.option("--start-db", type=float, default=None, help="birdsong: first threshold above the noise floor (dB). [6]")
+@click.option("--range-db", type=float, default=None,
+              help="Units (speech: frames) more than this far below the loudest are noise (dB). [birdsong 40, speech 30]")
+@click.option("--pad", type=float, default=None, help="Recording kept on each side of a unit (ms). [birdsong 5, speech 20]")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, max_unit: float | None,
+                 min_silence: float | None, fmin: float | None, fmax: float | None, start_db: float | None,
+                 range_db: float | None, pad: float | None, force: bool) -> None:
+    """Cut the long recordings in folder RECORDINGS into one WAV per syllable (or voiced stretch).
+
+    Writes the units, labels.csv (source, onset, offset, duration, peak_dbfs), meta.json and
+    preview.png (each recording's spectrogram with the cuts). Train on it: stimgen train --data OUT.
+
+    Example: stimgen data segment songs/ --kind birdsong --out syllables
+    """
+    from stimgen.segment import SegmentSettings, segment_folder
+
+    settings = SegmentSettings.for_kind(kind, min_unit=min_unit, max_unit=max_unit, min_silence=min_silence, fmin=fmin,
+                                        fmax=fmax, start_db=start_db, range_db=range_db, pad=pad)
+    path = segment_folder(recordings, out, settings, force=force, progress=True, command=_command())
+    ds = data_api.open_folder(path)
+    sources = ds.labels["source"].nunique()
+    click.echo(f"wrote {len(ds)} units from {sources} recordings, labels.csv and preview.png to {path}")
 
 
 @cli.command("train")
@@ -151,6 +188,18 @@ def _f0(value: str | None, inputs: int):
     return parse_f0(value, inputs)
 
 
+def _onset_option(f):
+    """--onset: the window of sounds longer than the model's (see stimgen.segment.choose_excerpt)."""
+    return click.option("--onset", type=float, multiple=True, metavar="SECONDS",
+                        help="Sounds longer than the model's window: the window starts here (s). Once for every "
+                             "file, or once per file in order. Default: centred on the file's one syllable or "
+                             "voiced stretch; a file with several is refused.")(f)
+
+
+def _onsets(onset: tuple[float, ...]) -> list[float] | None:
+    return list(onset) or None
+
+
 def _output_options(f):
     f = click.option("--force", is_flag=True, help=FORCE_HELP)(f)
     f = click.option("--seed", default=0, show_default=True, help="Seed of the phase reconstruction.")(f)
@@ -203,11 +252,12 @@ MODEL_HELP = "A model folder, or a shipped model: vowels, birdsong, digits. Defa
               help="reconstruct: every step passes through the model; original: the input files are steps 0 and N-1.")
 @_f0_option("interpolate,a,b", "interpolate (default) moves it log-linearly from --a's contour to --b's, a or b "
                                "uses that endpoint's contour")
+@_onset_option
 @_render_options
 @_output_options
 def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, path: str, metric: str | None,
-                  endpoints: str, f0: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int,
-                  force: bool) -> None:
+                  endpoints: str, f0: str | None, onset: tuple[float, ...], sr: int, level: float, ramp_ms: float,
+                  out: str, seed: int, force: bool) -> None:
     """Write an N-step continuum from --a to --b with manifest.csv for PsychoPy.
 
     Example: stimgen continuum --a i.wav --b a.wav --steps 11 --f0 120 --out i-a
@@ -220,7 +270,7 @@ def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, p
     m = load_model(model or default_model(a))
     _check_out(out, force, m, a, b)
     stimuli = continuum(m, a, b, steps=steps, spacing=spacing, path=path, metric=metric, endpoints=endpoints, seed=seed,
-                        f0=f0)
+                        f0=f0, onset=_onsets(onset))
     _write(stimuli, out, render, force)
 
 
@@ -268,10 +318,14 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
               help="For F0, F1, F2 of sounds: choose the steps along the vector so that the change measured by "
                    "Praat matches the request. --no-calibrate: step by the vector's own linear estimate.")
 @_f0_option("a", "a (default) keeps the input's own contour; --attribute F0 moves it exactly by --values Hz")
+@click.option("--onset", type=float, default=None, metavar="SECONDS",
+              help="A sound longer than the model's window: the window starts here (s). Default: centred on its "
+                   "one syllable or voiced stretch.")
 @_render_options
 @_output_options
 def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, values: str, calibrate: bool,
-             f0: str | None, sr: int, level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
+             f0: str | None, onset: float | None, sr: int, level: float, ramp_ms: float, out: str, seed: int,
+             force: bool) -> None:
     """Move a stimulus along an attribute vector; the manifest has the requested and measured change.
 
     Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200 --out f1
@@ -287,7 +341,7 @@ def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, value
     m = load_model(model)
     _check_out(out, force, m, input_, *([vectors] if vectors else []))
     stimuli = edit(m, input_, AttributeVectors.load(vectors) if vectors else None, attribute, numbers, seed=seed,
-                   vectors_path=vectors, calibrate=calibrate, f0=f0)
+                   vectors_path=vectors, calibrate=calibrate, f0=f0, onset=onset)
     _write(stimuli, out, render, force)
 
 
@@ -297,10 +351,11 @@ def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, value
 @click.option("--model", default=None, help=MODEL_HELP)
 @_f0_option("interpolate,a,b,c,d", "interpolate (default) mixes the anchors' contours by the grid weights, a-d uses "
                                    "one anchor's")
+@_onset_option
 @_render_options
 @_output_options
-def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, sr: int, level: float, ramp_ms: float,
-             out: str, seed: int, force: bool) -> None:
+def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, onset: tuple[float, ...], sr: int,
+             level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
     """Write a 2D grid of stimuli spanned by 3 (a triangle) or 4 anchors (bilinear), e.g. a vowel space.
 
     Example: stimgen grid --anchors i.wav,a.wav,u.wav --steps 5 --out vowel-space
@@ -313,7 +368,7 @@ def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, sr: in
     render, f0 = _render(sr, level, ramp_ms), _f0(f0, len(files))
     m = load_model(model or default_model(files[0] if files else ""))
     _check_out(out, force, m, *files)
-    stimuli = grid(m, files, steps=steps, seed=seed, f0=f0)
+    stimuli = grid(m, files, steps=steps, seed=seed, f0=f0, onset=_onsets(onset))
     _write(stimuli, out, render, force)
 
 
@@ -321,8 +376,9 @@ def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, sr: in
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV to write (its provenance goes beside it, .json).")
+@_onset_option
 @click.option("--force", is_flag=True, help=FORCE_HELP)
-def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool) -> None:
+def encode_cmd(files: tuple[str, ...], model: str | None, out: str, onset: tuple[float, ...], force: bool) -> None:
     """Write the latent codes of FILES as a CSV (file, sha256, z0, z1, ...).
 
     Example: stimgen encode --model vowels i.wav a.wav --out codes.csv
@@ -335,7 +391,7 @@ def encode_cmd(files: tuple[str, ...], model: str | None, out: str, force: bool)
 
     m = load_model(model or default_model(files[0]))
     check_output(out, force, [*files, m.info["path"]], folder=False)  # before the work
-    path = write_latents(encode_files(m, list(files)), out, Domain(m), _command(), force, inputs=files)
+    path = write_latents(encode_files(m, list(files), _onsets(onset)), out, Domain(m), _command(), force, inputs=files)
     click.echo(f"wrote the codes of {len(files)} files to {path}")
 
 

@@ -164,7 +164,7 @@ def _provenance(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSett
         "model": {"name": domain.name, "sha256": domain.sha256, "kind": rep.medium, "representation": rep.name},
         "metric": {"name": metric, "unit": METRIC_UNITS[metric]},
         "settings": settings,
-        "inputs": [{"file": p.name, "sha256": file_sha256(p)} for p in stimuli.inputs],
+        "inputs": [{"file": p.name, "sha256": file_sha256(p), **rep.excerpt_record(p)} for p in stimuli.inputs],
         "columns": list(manifest.columns),
         "preload": {rep.preload: list(manifest["stim_file"])},
         "stimuli": rows,

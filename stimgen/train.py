@@ -26,6 +26,7 @@ import os
 import shutil
 import signal
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from stimgen.data import BUILTIN_NAMES, open_dataset
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.models.base import StimModel
 from stimgen.models.bundle import (CONFIG_FILE, LATENTS_FILE, MODELS, WEIGHTS_FILE, build_model, load_checkpoint,
                                    save_checkpoint, save_model)
@@ -124,9 +125,16 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
     if any(s < 8 or s & (s - 1) for s in side):
         raise StimgenError(f"items are {side[0]} x {side[1]} pixels; give a power-of-two --size (32, 64, 128)",
                            path=ds.root)
+    long = ds.longer_than(rep.duration) if ds.kind == "audio" else []
+    if long:
+        warnings.warn(StimgenWarning(f"{len(long)} of {len(ds)} files (e.g. {long[0]}) are longer than the model's "
+                                     f"{rep.duration:.2f} s window and are cropped to their middle for training; cut "
+                                     "them into units first with `stimgen data segment`", path=ds.root))
     x = rep.dataset_items(ds, progress=progress)
     info = {"source": str(data), "kind": ds.kind, "count": len(ds), "data_sha256": ds.content_hash(),
             "representation": rep.name, **rep.to_config()}
+    if "units" in ds.meta:  # a folder from stimgen data segment: how long files are windowed, the F0 search
+        info["units"] = ds.meta["units"]
     return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info, rep)
 
 

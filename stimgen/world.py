@@ -202,10 +202,14 @@ def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound",
 
 
 @functools.lru_cache(maxsize=64)
-def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig) -> tuple[np.ndarray, Voice]:
+def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig,
+                  span: tuple[float, float] | None) -> tuple[np.ndarray, Voice]:
     from stimgen.audio import load_audio
 
-    return analyse_at(*load_audio(path), config, name=path)
+    y, sr = load_audio(path)
+    if span is not None:
+        y = y[round(span[0] * sr): round(span[1] * sr)]
+    return analyse_at(y, sr, config, name=path)
 
 
 def analyse_at(y: np.ndarray, sr: int, config: WorldConfig, name: str = "sound",
@@ -216,15 +220,17 @@ def analyse_at(y: np.ndarray, sr: int, config: WorldConfig, name: str = "sound",
     return analyse(resample(y, sr, config.sample_rate), config, name=name, require_voice=require_voice)
 
 
-def analyse_file(path: str | os.PathLike, config: WorldConfig) -> tuple[np.ndarray, Voice]:
-    """:func:`analyse` of a sound file, done once per file and command (WORLD's F0 search is slow)."""
+def analyse_file(path: str | os.PathLike, config: WorldConfig, excerpt=None) -> tuple[np.ndarray, Voice]:
+    """:func:`analyse` of a sound file, or of its ``excerpt`` (a :class:`stimgen.segment.Excerpt`),
+    done once per file and command (WORLD's F0 search is slow)."""
     path = Path(path)
     try:
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)
     except OSError:  # load_audio names the problem
         stamp = (0, 0)
-    return _analyse_file(str(path), stamp, config)
+    span = None if excerpt is None else (excerpt.onset, excerpt.offset)
+    return _analyse_file(str(path), stamp, config, span)
 
 
 def envelope_to_item(sp: np.ndarray, config: WorldConfig) -> np.ndarray:

@@ -136,10 +136,14 @@ def test_original_endpoints_keep_the_input_sounds(tmp_path, inputs):
     assert result.returncode == 0, result.stderr
     first, _ = sf.read(out / "stimuli" / "step_00.wav", dtype="float32")
     source, _ = sf.read(inputs / "i.wav", dtype="float32")
-    # the input's own waveform (centre 0.504 s, 22.05 -> 48 kHz): its F0 contour survives, phases and all
+    # the input's own waveform (the window of its voiced stretch that manifest.json records, 22.05 -> 48
+    # kHz): its F0 contour survives, phases and all
     from stimgen.audio import fix_duration, resample
 
-    expected = fix_duration(resample(source, 22050, 48000), 48000, 0.504)
+    window = json.loads((out / "manifest.json").read_text())["inputs"][0]
+    assert window["file"] == "i.wav" and window["offset_s"] - window["onset_s"] == pytest.approx(0.504, abs=1e-3)
+    cut = source[round(window["onset_s"] * 22050): round(window["offset_s"] * 22050)]
+    expected = fix_duration(resample(cut, 22050, 48000), 48000, 0.504)
     corr = np.corrcoef(first[2000:-2000], expected[2000:-2000])[0, 1]
     assert corr > 0.99
 
@@ -184,7 +188,7 @@ def test_grid_encode_decode_through_the_command_line(tmp_path, inputs):
     enc = stimgen_cli("encode", inputs / "i.wav", inputs / "u.wav", "--out", tmp_path / "codes.csv")
     assert enc.returncode == 0, enc.stderr
     codes = pd.read_csv(tmp_path / "codes.csv")
-    assert codes.shape == (2, 34)
+    assert codes.shape == (2, 36) and (codes["offset_s"] - codes["onset_s"]).round(3).tolist() == [0.504, 0.504]
     assert json.loads((tmp_path / "codes.csv.json").read_text())["model"]["name"] == "vowels"
     dec = stimgen_cli("decode", "--model", "vowels", "--latents", tmp_path / "codes.csv", "--out", tmp_path / "dec")
     assert dec.returncode == 0, dec.stderr

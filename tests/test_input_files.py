@@ -51,10 +51,11 @@ def test_stereo_that_cancels_gives_one_warning_line_and_a_continuum(inputs, tmp_
     result = stimgen_cli("continuum", "--a", inputs / "antiphase.wav", "--b", inputs / "a.wav", "--steps", 3,
                          "--spacing", "linear", "--out", out)
     assert result.returncode == 0, result.stderr
-    assert warning_lines(result.stderr) == [
+    channels = [line for line in warning_lines(result.stderr) if "window" not in line]  # files are 0.73 s long
+    assert channels == [
         f"stimgen: warning: {inputs / 'antiphase.wav'}: channels cancel when averaged to mono (the average is "
         f"26.0 dB below the loudest channel); used channel 1 (left) alone"]
-    assert result.stderr.strip() == warning_lines(result.stderr)[0]  # no source line, no 'UserWarning', no traceback
+    assert result.stderr.strip().splitlines() == warning_lines(result.stderr)  # no source line, no traceback
     assert len(pd.read_csv(out / "manifest.csv")) == 3
 
 

@@ -163,7 +163,8 @@ def test_grid_weights_put_each_anchor_at_its_corner():
 def test_encode_then_decode_gives_the_reconstructions(tmp_path, vowels_model, endpoints):
     files = [endpoints / "i.wav", endpoints / "u.wav"]
     table = encode_files(vowels_model, files)
-    assert list(table.columns[:2]) == ["file", "sha256"] and table.shape == (2, 2 + vowels_model.latent_dim)
+    assert list(table.columns[:4]) == ["file", "sha256", "onset_s", "offset_s"]   # the window of each sound
+    assert table.shape == (2, 4 + vowels_model.latent_dim)
     table.to_csv(tmp_path / "codes.csv", index=False, float_format="%.9g")
     decoded = decode_latents(vowels_model, tmp_path / "codes.csv")
     domain = Domain(vowels_model)

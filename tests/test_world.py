@@ -17,11 +17,12 @@ from stimgen.world import Voice, WorldConfig, analyse, mix_voices, parse_f0, shi
 
 @pytest.fixture(scope="module")
 def voices(tmp_path_factory):
-    """A man's /i/ at 100 Hz and /ɑ/ at 140 Hz, and a noise with no voice, 0.6 s at 16 kHz."""
+    """A man's /i/ at 100 Hz and /ɑ/ at 140 Hz, 0.6 s, and a noise with no voice, 0.4 s (within a
+    model's window: no window to find), at 16 kHz."""
     folder = tmp_path_factory.mktemp("voices")
     save_wav(folder / "i100.wav", mean_vowel("iy", "man", f0=100.0, duration=0.6, rng=1), 16000)
     save_wav(folder / "a140.wav", mean_vowel("aa", "man", f0=140.0, duration=0.6, rng=1), 16000)
-    save_wav(folder / "noise.wav", np.random.default_rng(0).normal(0, 0.1, 9600).astype(np.float32), 16000)
+    save_wav(folder / "noise.wav", np.random.default_rng(0).normal(0, 0.1, 6400).astype(np.float32), 16000)
     return folder
 
 

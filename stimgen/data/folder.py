@@ -65,6 +65,11 @@ class FolderDataset:
             out[i] = load_spectrogram(self.path(i), config)
         return out
 
+    def longer_than(self, seconds: float) -> list[str]:
+        """The audio files that last longer than ``seconds`` (from their headers)."""
+        self._require("audio")
+        return [f for i, f in enumerate(self.files) if sf.info(self.path(i)).duration > seconds + 1e-3]
+
     def images(self, size: int | None = None, mode: str = "gray") -> np.ndarray:
         """Every image as float32 in [0, 1]: (N, H, W) for gray, (N, H, W, 3) for rgb.
 

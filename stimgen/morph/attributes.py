@@ -278,7 +278,7 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
 
 def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attribute: str, values, seed: int = 0,
          vectors_path: str | os.PathLike | None = None, calibrate: bool = True,
-         f0: str | float | None = None) -> StimulusSet:
+         f0: str | float | None = None, onset: float | None = None) -> StimulusSet:
     """``input`` moved along ``attribute``'s vector so that the attribute changes by each of ``values``.
 
     With ``calibrate`` (the default) and an attribute that can be measured on the sound (F0, F1,
@@ -290,7 +290,8 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attr
 
     WORLD models keep the input's voice (``f0="a"``, the default) or hold F0 at ``f0`` Hz, and
     edit F0 itself exactly, through the vocoder and without the model or vectors (see
-    :func:`vocoder_f0_edit`).
+    :func:`vocoder_f0_edit`). ``onset``: where the window of a sound longer than the model's
+    starts (seconds; None: centred on its one unit, see :func:`stimgen.segment.choose_excerpt`).
 
     Examples
     --------
@@ -304,18 +305,21 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attr
         raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")
     check_count(values.size, f"{values.size} --values")
     input = Path(input)
+    domain.representation.check_f0(f0)
     if domain.representation.voiced and attribute.lower() == "f0":
+        domain.load_files([input], onset)  # the window of a long file
         return vocoder_f0_edit(domain, input, values, seed)
     if vectors is None:
         raise StimgenError(f"editing {attribute} needs attribute vectors (--vectors, from stimgen attributes fit)")
     vectors.check_model(domain, vectors_path)
+    item = domain.load_files([input], onset)[0]
     k = vectors.index(attribute)
     direction, attribute = vectors.vectors[k], vectors.names[k]
     if f0 is None and domain.representation.voiced:
         f0 = "a"  # the input's own voice
     voices = domain.representation.voices([input], np.ones((values.size, 1)), f0)
     voice = None if voices is None else voices[0]
-    z0 = domain.encode(domain.load(input)[None])[0]
+    z0 = domain.encode(item[None])[0]
     feature = measured_feature(domain, attribute)
     calibrated = bool(calibrate and feature is not None and np.any(values != 0))
     offsets, curve = (calibrated_offsets(domain, z0, direction, feature, values, seed, voice=voice) if calibrated

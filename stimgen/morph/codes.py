@@ -15,8 +15,11 @@ from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet
 
 
-def encode_files(model, files: list[str | os.PathLike]) -> pd.DataFrame:
-    """One row per file: ``file``, ``sha256`` and the code ``z0 .. z{D-1}``.
+def encode_files(model, files: list[str | os.PathLike], onset: float | list[float | None] | None = None
+                 ) -> pd.DataFrame:
+    """One row per file: ``file``, ``sha256``, for sounds the window used (``onset_s``,
+    ``offset_s``; ``onset`` as in :func:`stimgen.morph.continuum.continuum`) and the code
+    ``z0 .. z{D-1}``.
 
     Examples
     --------
@@ -28,8 +31,11 @@ def encode_files(model, files: list[str | os.PathLike]) -> pd.DataFrame:
         raise StimgenError("give one or more files to encode")
     domain = Domain(model)
     paths = [Path(f) for f in files]
-    z = domain.encode(np.stack([domain.load(p) for p in paths]))
+    z = domain.encode(domain.load_files(paths, onset))
     table = pd.DataFrame({"file": [p.as_posix() for p in paths], "sha256": [file_sha256(p) for p in paths]})
+    windows = [domain.representation.excerpt_record(p) for p in paths]
+    if any(windows):
+        table["onset_s"], table["offset_s"] = [w["onset_s"] for w in windows], [w["offset_s"] for w in windows]
     return pd.concat([table, pd.DataFrame(z, columns=[f"z{i}" for i in range(z.shape[1])])], axis=1)
 
 

@@ -87,6 +87,7 @@ def continuum(
     dense: int | None = None,
     seed: int = 0,
     f0: str | float | None = None,
+    onset: float | list[float | None] | None = None,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
 
@@ -118,6 +119,10 @@ def continuum(
         WORLD models only: ``"interpolate"`` (the default) moves F0 log-linearly from a's contour
         to b's in equal steps, ``"a"`` / ``"b"`` give every step that endpoint's contour, a number
         holds every step at that many Hz (see :func:`stimgen.world.mix_voices`).
+    onset
+        Sounds longer than the model's window: where the window starts in each file (seconds;
+        one number for every file, or one per file); None lets stimgen centre it on the file's one
+        unit (:func:`stimgen.segment.choose_excerpt`).
 
     Examples
     --------
@@ -140,7 +145,8 @@ def continuum(
     domain = Domain(model)
     metric = domain.representation.check_metric(metric)
     a, b = Path(a), Path(b)
-    x_ends = np.stack([domain.load(a), domain.load(b)])
+    domain.representation.check_f0(f0)
+    x_ends = domain.load_files([a, b], onset)
     za, zb = domain.encode(x_ends)
     planned = None
     if spacing == "equal":

@@ -9,12 +9,14 @@ float32 arrays (N, C, H, W) in [0, 1]; codes are (N, latent_dim).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from stimgen.data.folder import IMAGE_EXTENSIONS
+from stimgen.errors import StimgenError
 from stimgen.representations import from_config
 from stimgen.representations.base import RenderSettings
 
@@ -54,11 +56,42 @@ class Domain:
         config = None if self.folder is None else self.folder / "config.json"
         self.representation = from_config(info.get("data"), config)
 
-    def load(self, path: str | os.PathLike) -> np.ndarray:
-        """A file as the model's item (C, H, W), analysed as the training data were."""
+    def load(self, path: str | os.PathLike, onset: float | None = None) -> np.ndarray:
+        """A file as the model's item (C, H, W), analysed as the training data were; of a sound
+        longer than the model's window, the window starting at ``onset`` seconds (None: chosen,
+        see :func:`stimgen.segment.choose_excerpt`)."""
         path = Path(path)
         self.representation.check_file(path, self.name)
+        self.representation.excerpt(path, onset)
         return self.representation.load(path)
+
+    def load_files(self, paths: list[Path], onset: float | list[float | None] | None = None) -> np.ndarray:
+        """Files as items (N, C, H, W); ``onset``: one number for every file, or one per file (one
+        file given twice takes the same window both times). What stimgen says of the files (which
+        window it took) is said once all of them are read, so that a bad one ends in one line.
+
+        Examples
+        --------
+        >>> domain.load_files(["i.wav", "a.wav"], onset=[0.2, None]).shape   # doctest: +SKIP
+        (2, 1, 64, 64)
+        """
+        onsets = list(onset) if isinstance(onset, (list, tuple)) else [onset] * len(paths)
+        if len(onsets) == 1:
+            onsets *= len(paths)
+        if len(onsets) != len(paths):
+            raise StimgenError(f"give --onset once for every file or once per file ({len(paths)}), "
+                               f"not {len(onsets)} times")
+        windows: dict[str, float | None] = {}
+        for path, start in zip(paths, onsets):
+            if windows.setdefault(str(path), start) != start:  # one file has one window per command
+                raise StimgenError("is given twice with different windows (--onset); cut the file into units with "
+                                   "`stimgen data segment` and give those", path=path)
+        with warnings.catch_warnings(record=True) as said:  # said once every file is read: a bad one is one line
+            warnings.simplefilter("always")
+            items = np.stack([self.load(p, o) for p, o in zip(paths, onsets)])
+        for w in said:
+            warnings.warn(w.message, stacklevel=2)
+        return items
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """Codes (N, latent_dim) of items (N, C, H, W)."""

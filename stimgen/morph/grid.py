@@ -45,11 +45,12 @@ def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0,
-         f0: str | float | None = None) -> StimulusSet:
+         f0: str | float | None = None, onset: float | list[float | None] | None = None) -> StimulusSet:
     """Stimuli on a grid between 3 or 4 anchor files (see the module's docstring for the layout).
 
     ``f0`` (WORLD models): ``"interpolate"`` (the default) mixes the anchors' F0 by the grid
     weights (log scale), ``"a"`` ... ``"d"`` uses one anchor's contour, a number holds that F0.
+    ``onset``: the window of long sounds, as in :func:`stimgen.morph.continuum.continuum`.
 
     Examples
     --------
@@ -59,7 +60,8 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0,
     uv, weights = grid_weights(len(anchors), steps)
     domain = Domain(model)
     anchors = [Path(a) for a in anchors]
-    z_anchor = domain.encode(np.stack([domain.load(a) for a in anchors]))
+    domain.representation.check_f0(f0)
+    z_anchor = domain.encode(domain.load_files(anchors, onset))
     z = weights @ z_anchor
     rows = np.round(uv[:, 1] * (steps - 1)).astype(int)
     cols = np.round(uv[:, 0] * (steps - 1)).astype(int)

@@ -111,6 +111,18 @@ class Representation(ABC):
             if medium != self.medium and path.suffix.lower() in extensions:
                 raise StimgenError(f"is {one}, but model {model_name!r} makes {MEDIA[self.medium][2]}", path=path)
 
+    def excerpt(self, path: str | os.PathLike, onset: float | None = None):
+        """The part of file ``path`` the model takes, chosen before the file is loaded (sounds: a
+        window of a long file, starting at ``onset`` seconds if given). Images are taken whole."""
+        if onset is not None:
+            raise StimgenError(f"--onset picks a window of a sound, but model makes {MEDIA[self.medium][2]}",
+                               path=path)
+
+    def excerpt_record(self, path: Path) -> dict:
+        """What manifest.json records of the part of input ``path`` that was used (sounds: the
+        window of a long file); empty where the whole file is always used."""
+        return {}
+
     @abstractmethod
     def load(self, path: str | os.PathLike) -> np.ndarray:
         """A file as the model's item (C, H, W), analysed as the training data were."""
@@ -119,13 +131,18 @@ class Representation(ABC):
     def dataset_items(self, ds: FolderDataset, progress: bool = False) -> np.ndarray:
         """Every file of a data set as the model's items, (N, C, H, W) float32."""
 
+    def check_f0(self, f0: str | float | None) -> None:
+        """Refuse an ``f0`` where the representation keeps no voice beside its items (before any
+        file is read)."""
+        if f0 is not None and not self.voiced:
+            raise StimgenError(f"--f0 sets the voice of WORLD models; this model's representation ({self.name}) "
+                               "makes F0 with the rest of the sound")
+
     def voices(self, files: list[Path], weights: np.ndarray, f0: str | float | None) -> list | None:
         """One voice per stimulus, mixed from the voices of ``files`` by ``weights`` (N, len(files)),
         for representations that keep one beside the item (``voiced``; see
         :func:`stimgen.world.mix_voices` for ``f0``). The others return None and refuse an ``f0``."""
-        if f0 is not None:
-            raise StimgenError(f"--f0 sets the voice of WORLD models; this model's representation ({self.name}) "
-                               "makes F0 with the rest of the sound")
+        self.check_f0(f0)
         return None
 
     # --- items to stimuli -------------------------------------------------------------------------

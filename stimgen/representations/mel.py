@@ -27,8 +27,8 @@ class MelSpectrogram(Sound):
 
     name = "mel"
 
-    def __init__(self, spectrogram: SpectrogramConfig, source: str | None = None) -> None:
-        super().__init__(source)
+    def __init__(self, spectrogram: SpectrogramConfig, source: str | None = None, units: str | None = None) -> None:
+        super().__init__(source, units)
         self.spectrogram = spectrogram
         self.sample_rate = spectrogram.sample_rate
         self.duration = spectrogram.duration
@@ -36,7 +36,7 @@ class MelSpectrogram(Sound):
 
     @classmethod
     def from_config(cls, data: dict) -> MelSpectrogram:
-        return cls(SpectrogramConfig.from_section(data, "spectrogram"), data.get("source"))
+        return cls(SpectrogramConfig.from_section(data, "spectrogram"), data.get("source"), data.get("units"))
 
     @classmethod
     def for_dataset(cls, ds: FolderDataset, size: int | None = None) -> MelSpectrogram:
@@ -48,7 +48,7 @@ class MelSpectrogram(Sound):
             hop = max(1, round(config.n_samples / (size - 1)))
             config = dataclasses.replace(config, n_mels=size, n_frames=size, hop_length=hop,
                                          win_length=max(config.win_length, hop))
-        return cls(config)
+        return cls(config, units=ds.meta.get("units"))
 
     def to_config(self) -> dict:
         return {"spectrogram": self.spectrogram.to_dict()}

@@ -10,7 +10,7 @@ import numpy as np
 
 from stimgen.data.folder import FolderDataset
 from stimgen.representations.mel import MelSpectrogram
-from stimgen.representations.world import NEUTRAL_VOICE, WorldVocoder, checked_voice
+from stimgen.representations.world import NEUTRAL_VOICE, WorldVocoder, checked_voice, f0_search
 from stimgen.spectrogram import SpectrogramConfig
 from stimgen.world import Voice, WorldConfig, analyse_file, mel_frequencies, synthesize_envelope
 
@@ -34,19 +34,18 @@ class MelWorld(MelSpectrogram):
     voiced = True
     vocoder = "sound by WORLD with the user's F0 (--f0)"
 
-    def __init__(self, spectrogram: SpectrogramConfig, source: str | None = None, voice: dict | None = None) -> None:
-        super().__init__(spectrogram, source)
-        floor, ceil = (self.pitch_range[0], self.pitch_range[1]) if source == "birdsong" else (71.0, 800.0)
+    def __init__(self, spectrogram: SpectrogramConfig, source: str | None = None, voice: dict | None = None,
+                 units: str | None = None) -> None:
+        super().__init__(spectrogram, source, units)
         self.world = WorldConfig(sample_rate=spectrogram.sample_rate, hop_length=spectrogram.hop_length,
                                  n_frames=spectrogram.n_frames, n_bins=spectrogram.n_mels, fmin=spectrogram.fmin,
-                                 fmax=spectrogram.fmax, f0_floor=floor, f0_ceil=ceil,
-                                 f0_method="dio" if source == "birdsong" else "harvest")
+                                 fmax=spectrogram.fmax, **f0_search(self.units))
         self.default_voice = dict(voice or NEUTRAL_VOICE)
 
     @classmethod
     def from_config(cls, data: dict) -> MelWorld:
         mel = MelSpectrogram.from_config(data)
-        return cls(mel.spectrogram, mel.source, checked_voice(data.get("voice")))
+        return cls(mel.spectrogram, mel.source, checked_voice(data.get("voice")), mel.units)
 
     def to_config(self) -> dict:
         return {**super().to_config(), "voice": self.default_voice}
@@ -63,7 +62,7 @@ class MelWorld(MelSpectrogram):
         return super().dataset_items(ds, progress=progress)
 
     def voice(self, path) -> Voice:
-        return analyse_file(path, self.world)[1]
+        return analyse_file(path, self.world, self.excerpt(path))[1]
 
     def model_audio(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> np.ndarray:
         voices = voices or [self.neutral_voice()] * len(x)

@@ -25,6 +25,7 @@ from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
 from stimgen.representations.base import Representation, RenderSettings
+from stimgen.segment import Excerpt, choose_excerpt
 from stimgen.world import Voice, WorldConfig, aperiodicity_bands
 
 
@@ -51,19 +52,35 @@ class Sound(Representation):
     world: WorldConfig
     default_voice: dict
 
-    def __init__(self, source: str | None = None) -> None:
+    def __init__(self, source: str | None = None, units: str | None = None) -> None:
         self.source = source
-        #: Praat's pitch search range: birds' for the birdsong set, voices' for everything else.
-        self.pitch_range = PITCH_RANGES.get(str(source), SPEECH_PITCH_RANGE)
+        #: What the model's items are (``birdsong`` syllables or ``speech``): how the window of a long
+        #: file is chosen, and Praat's pitch search range (birds' or voices').
+        self.units = units or ("birdsong" if source == "birdsong" else "speech")
+        self.pitch_range = PITCH_RANGES["birdsong"] if self.units == "birdsong" else SPEECH_PITCH_RANGE
+        #: The window of each file loaded so far, by path (:meth:`excerpt`).
+        self.excerpts: dict[str, Excerpt] = {}
 
     # --- files to items ---------------------------------------------------------------------------
     @abstractmethod
     def sound_to_item(self, y: np.ndarray, sr: int, path: str | os.PathLike | None = None) -> np.ndarray:
         """A sound at rate ``sr`` as the model's item (C, H, W); ``path`` names it in errors."""
 
+    def excerpt(self, path: str | os.PathLike, onset: float | None = None) -> Excerpt:
+        """The window of file ``path`` that the model takes (:func:`stimgen.segment.choose_excerpt`),
+        chosen on the first call (or whenever ``onset`` is given) and the same for every later use of
+        the file: its item, its voice, and the file itself as a step (``--endpoints original``)."""
+        if str(path) not in self.excerpts or onset is not None:
+            y, sr = load_audio(path)
+            self.excerpts[str(path)] = choose_excerpt(y, sr, self.duration, self.units, onset, path)
+        return self.excerpts[str(path)]
+
+    def excerpt_record(self, path: Path) -> dict:
+        return self.excerpts[str(path)].to_dict() if str(path) in self.excerpts else {}
+
     def load(self, path: str | os.PathLike) -> np.ndarray:
         y, sr = load_audio(path)
-        return self.sound_to_item(y, sr, path=path)
+        return self.sound_to_item(self.excerpt(path).cut(y, sr), sr, path=path)
 
     def voice(self, path: str | os.PathLike) -> Voice:
         """The voice (F0 contour, aperiodicity) of a sound file, frame by frame as the items'."""
@@ -109,7 +126,7 @@ class Sound(Representation):
             if src is None:
                 y = resample(audio[i], self.sample_rate, settings.sr)
             else:
-                y, _ = load_audio(src, sr=settings.sr)
+                y = self.excerpt(src).cut(load_audio(src, sr=settings.sr)[0], settings.sr)
             y = fix_duration(y, settings.sr, self.duration)
             out.append(condition(y, settings, name=f"stimulus {i}" if src is None else str(src)))
         return out

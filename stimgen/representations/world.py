@@ -16,6 +16,7 @@ from stimgen.audio import load_audio
 from stimgen.cache import cached_array
 from stimgen.data.folder import FolderDataset
 from stimgen.errors import StimgenError
+from stimgen.features import PITCH_RANGES
 from stimgen.representations.base import RenderSettings
 from stimgen.representations.sound import Sound
 from stimgen.world import Voice, WorldConfig, analyse_at, analyse_file, aperiodicity_bands, synthesize
@@ -23,6 +24,15 @@ from stimgen.world import Voice, WorldConfig, analyse_at, analyse_file, aperiodi
 #: The voice of stimuli that come from no file (``stimgen decode``), unless the model's config
 #: gives its training set's: a man's F0 and the aperiodicity of a clear vowel.
 NEUTRAL_VOICE = {"f0_hz": 120.0, "coded_ap_db": -40.0}
+
+
+def f0_search(units: str) -> dict:
+    """WORLD's F0 search for a model's units: birds' range by DIO for ``birdsong``, Harvest over
+    voices' range (WorldConfig's defaults) for ``speech``."""
+    if units == "birdsong":
+        floor, ceil = PITCH_RANGES["birdsong"]
+        return {"f0_floor": floor, "f0_ceil": ceil, "f0_method": "dio"}
+    return {}
 
 
 class WorldVocoder(Sound):
@@ -39,8 +49,9 @@ class WorldVocoder(Sound):
     name = "world"
     voiced = True
 
-    def __init__(self, world: WorldConfig, source: str | None = None, voice: dict | None = None) -> None:
-        super().__init__(source)
+    def __init__(self, world: WorldConfig, source: str | None = None, voice: dict | None = None,
+                 units: str | None = None) -> None:
+        super().__init__(source, units)
         self.world = world
         self.sample_rate = world.sample_rate
         self.duration = world.duration
@@ -49,18 +60,22 @@ class WorldVocoder(Sound):
 
     @classmethod
     def from_config(cls, data: dict) -> WorldVocoder:
-        return cls(WorldConfig.from_section(data, "world"), data.get("source"), checked_voice(data.get("voice")))
+        return cls(WorldConfig.from_section(data, "world"), data.get("source"), checked_voice(data.get("voice")),
+                   data.get("units"))
 
     @classmethod
     def for_dataset(cls, ds: FolderDataset, size: int | None = None) -> WorldVocoder:
         """WORLD settings for the data set: its sample rate and duration from its spectrogram
-        settings where it has them (else 16 kHz, 0.5 s), ``size`` bins and frames (default 64)."""
+        settings where it has them (else 16 kHz, 0.5 s), ``size`` bins and frames (default 64); the
+        F0 search of its units (a folder from ``stimgen data segment --kind birdsong``: birds')."""
         meta = ds.meta.get("spectrogram") or {}
         sr = int(meta.get("sample_rate", WorldConfig.sample_rate))
         frames = size or int(meta.get("n_frames", WorldConfig.n_frames))
         n_samples = (int(meta.get("n_frames", 64)) - 1) * int(meta.get("hop_length", WorldConfig.hop_length))
+        units = ds.meta.get("units")
         return cls(WorldConfig(sample_rate=sr, hop_length=max(1, round(n_samples / (frames - 1))), n_frames=frames,
-                               n_bins=frames, fmin=float(meta.get("fmin", 50.0)), fmax=float(meta.get("fmax", sr / 2))))
+                               n_bins=frames, fmin=float(meta.get("fmin", 50.0)), fmax=float(meta.get("fmax", sr / 2)),
+                               **f0_search(units or "speech")), units=units)
 
     def to_config(self) -> dict:
         return {"world": self.world.to_dict(), "voice": self.default_voice}
@@ -85,10 +100,10 @@ class WorldVocoder(Sound):
         return analyse_at(y, sr, self.world, name=str(path or "sound"))[0][None]
 
     def load(self, path: str | os.PathLike) -> np.ndarray:
-        return analyse_file(path, self.world)[0][None]
+        return analyse_file(path, self.world, self.excerpt(path))[0][None]
 
     def voice(self, path: str | os.PathLike) -> Voice:
-        return analyse_file(path, self.world)[1]
+        return analyse_file(path, self.world, self.excerpt(path))[1]
 
     def dataset_items(self, ds: FolderDataset, progress: bool = False) -> np.ndarray:
         """Every file analysed by WORLD (on every core; kept in the cache folder by the data's hash).

@@ -1,0 +1,365 @@
+"""Cutting recordings into the units a model takes: syllables of song, voiced stretches of speech.
+
+``birdsong``: dynamic thresholding of the spectral envelope, after AVGN / vocalseg (Sainburg et
+al. 2020): the band power in dB of a short-time spectrum (5 ms windows, 1 ms hop) is thresholded
+a few dB above the recording's noise floor; gaps shorter than ``min_silence`` are closed and
+units shorter than ``min_unit`` dropped; while any unit is longer than ``max_unit`` (two
+syllables run together) the threshold rises by ``step_db``. ``speech``: the stretches Praat finds
+voiced (its pitch track) where the intensity is within ``range_db`` of the loudest frame, gaps
+closed and short stretches dropped the same way. In both, a unit whose peak lies more than
+``range_db`` below the loudest unit's is noise, not a unit.
+
+:func:`find_units` does one sound; :func:`segment_folder` a folder of recordings, written as a
+folder data set that ``stimgen train --data`` takes; :func:`choose_excerpt` the window of a long
+file that a model takes (never cropped without a word: see its docstring).
+
+Examples
+--------
+>>> sr = 32000
+>>> t = np.arange(sr) / sr
+>>> y = np.where((t > 0.2) & (t < 0.35) | (t > 0.6) & (t < 0.7), np.sin(2 * np.pi * 3000 * t), 0.0)
+>>> find_units(y + 1e-4 * np.random.default_rng(0).standard_normal(sr), sr).round(2).tolist()
+[[0.2, 0.35], [0.6, 0.7]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+import stimgen
+from stimgen.errors import StimgenError, StimgenWarning
+
+KINDS = ("birdsong", "speech")
+#: What a unit of each kind is called in messages.
+UNIT_NAMES = {"birdsong": ("syllable", "syllables"), "speech": ("voiced stretch", "voiced stretches")}
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """How recordings are cut; :meth:`for_kind` gives the defaults of each kind.
+
+    Times in milliseconds. ``fmin``/``fmax`` (Hz) bound the band whose power is the envelope
+    (birdsong; capped at the Nyquist frequency). ``start_db``: the first threshold above the noise
+    floor (the 5th percentile of the envelope), raised by ``step_db`` while a unit is longer than
+    ``max_unit``. ``range_db``: how far below the loudest a unit (birdsong) or a voiced frame
+    (speech) may lie. ``pad``: silence kept on each side of a unit when it is written.
+    """
+
+    kind: str = "birdsong"
+    min_unit: float = 20.0
+    max_unit: float = 400.0
+    min_silence: float = 5.0
+    fmin: float = 500.0
+    fmax: float = 12000.0
+    start_db: float = 6.0
+    step_db: float = 3.0
+    range_db: float = 40.0
+    pad: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise StimgenError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        for name in ("min_unit", "max_unit", "min_silence", "step_db", "range_db"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+                raise StimgenError(f"{name} must be a positive number, got {value!r}")
+        if self.pad < 0 or not 0 <= self.fmin < self.fmax:
+            raise StimgenError(f"need pad >= 0 and 0 <= fmin < fmax, got pad {self.pad}, fmin {self.fmin}, "
+                               f"fmax {self.fmax}")
+        if self.max_unit <= self.min_unit:
+            raise StimgenError(f"max_unit ({self.max_unit:g} ms) must be longer than min_unit ({self.min_unit:g} ms)")
+
+    @classmethod
+    def for_kind(cls, kind: str, **overrides) -> SegmentSettings:
+        """Defaults for zebra finch / Bengalese finch song at 32-48 kHz (``birdsong``: syllables
+        20-400 ms, 5 ms gaps) or for speech (``speech``: voiced stretches of 50 ms or more, 50 ms gaps,
+        within 30 dB of the loudest frame); ``overrides`` replace any of them (None keeps it).
+
+        Examples
+        --------
+        >>> SegmentSettings.for_kind("speech").min_silence
+        50.0
+        """
+        base = {"speech": {"min_unit": 50.0, "max_unit": 5000.0, "min_silence": 50.0, "range_db": 30.0, "pad": 20.0}}
+        return cls(kind=kind, **{**base.get(kind, {}), **{k: v for k, v in overrides.items() if v is not None}})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def find_units(y: np.ndarray, sr: int, settings: SegmentSettings | None = None) -> np.ndarray:
+    """The units of a sound, (k, 2) onsets and offsets in seconds, in time order.
+
+    See the module for the two methods; ``settings`` defaults to birdsong's.
+
+    Examples
+    --------
+    >>> find_units(np.zeros(16000), 16000).shape
+    (0, 2)
+    """
+    from stimgen.audio import check_audio
+
+    settings = settings or SegmentSettings()
+    y = check_audio(y, allow_silence=True).astype(np.float64)
+    if not np.any(y):
+        return np.zeros((0, 2))
+    if settings.kind == "speech":
+        return _speech_units(y, sr, settings)
+    return _song_units(y, sr, settings)
+
+
+def _song_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
+    import librosa
+
+    hop = max(1, round(sr / 1000))
+    win = max(16, round(0.005 * sr))
+    n_fft = int(2 ** np.ceil(np.log2(win)))
+    power = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop, win_length=win, center=True)) ** 2
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+    band = (freqs >= s.fmin) & (freqs <= min(s.fmax, sr / 2))
+    if not band.any():
+        raise StimgenError(f"the band {s.fmin:g}-{s.fmax:g} Hz holds no frequency of a sound at {sr} Hz")
+    envelope = 10 * np.log10(power[band].sum(0) + 1e-20)
+    times = np.arange(envelope.size) * hop / sr
+    floor, peak = np.percentile(envelope, 5), envelope.max()
+    threshold = floor + s.start_db
+    while True:
+        units = _regions(envelope > threshold, times, hop / sr, s)
+        if not len(units) or np.max(units[:, 1] - units[:, 0]) * 1000 <= s.max_unit or threshold >= peak - s.step_db:
+            break
+        threshold += s.step_db
+    return _loud_enough(units, envelope, times, s.range_db)
+
+
+def _speech_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
+    import parselmouth
+
+    from stimgen.features import SPEECH_PITCH_RANGE
+
+    sound = parselmouth.Sound(y, sampling_frequency=sr)
+    step = 0.005
+    pitch = sound.to_pitch(time_step=step, pitch_floor=SPEECH_PITCH_RANGE[0], pitch_ceiling=SPEECH_PITCH_RANGE[1])
+    times = pitch.xs()
+    voiced = pitch.selected_array["frequency"] > 0
+    intensity = sound.to_intensity(minimum_pitch=SPEECH_PITCH_RANGE[0], time_step=step)
+    level = np.interp(times, intensity.xs(), intensity.values[0], left=-np.inf, right=-np.inf)
+    loud = level >= np.max(level[voiced]) - s.range_db if voiced.any() else voiced
+    units = _regions(voiced & loud, times - step / 2, step, s)
+    return _loud_enough(units, level, times, s.range_db)
+
+
+def _regions(mask: np.ndarray, starts: np.ndarray, frame: float, s: SegmentSettings) -> np.ndarray:
+    """Runs of True in ``mask`` (frame i spans ``starts[i]`` to ``starts[i] + frame`` s) as (k, 2)
+    seconds, gaps under ``min_silence`` closed, runs under ``min_unit`` dropped."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    runs = [[starts[a], starts[b - 1] + frame] for a, b in zip(edges[::2], edges[1::2])]
+    merged: list[list[float]] = []
+    for run in runs:
+        if merged and (run[0] - merged[-1][1]) * 1000 < s.min_silence:
+            merged[-1][1] = run[1]
+        else:
+            merged.append(run)
+    kept = [r for r in merged if (r[1] - r[0]) * 1000 >= s.min_unit]
+    return np.array(kept, dtype=np.float64).reshape(-1, 2)
+
+
+def _loud_enough(units: np.ndarray, level: np.ndarray, times: np.ndarray, range_db: float) -> np.ndarray:
+    """The units whose peak ``level`` (dB, at ``times``) is within ``range_db`` of the loudest's."""
+    if not len(units):
+        return units
+    peaks = np.array([level[(times >= a) & (times <= b)].max(initial=-np.inf) for a, b in units])
+    return units[peaks >= peaks.max() - range_db]
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The stretch of a file a model takes: ``onset`` to ``offset`` seconds of a file lasting
+    ``length`` seconds, and ``how`` it was chosen."""
+
+    file: str
+    onset: float
+    offset: float
+    length: float
+    how: str
+
+    def cut(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """The excerpt of the file's samples ``y`` at rate ``sr``."""
+        return y[round(self.onset * sr): round(self.offset * sr)]
+
+    def to_dict(self) -> dict:
+        return {"file": Path(self.file).name, "onset_s": round(self.onset, 4), "offset_s": round(self.offset, 4),
+                "file_s": round(self.length, 4), "window": self.how}
+
+
+def choose_excerpt(y: np.ndarray, sr: int, window: float, kind: str, onset: float | None = None,
+                   path: str | os.PathLike = "sound") -> Excerpt:
+    """Which ``window`` seconds of a sound a model takes: a file is never cropped without a word.
+
+    A file no longer than the window is taken whole. ``onset`` (seconds) takes the window that
+    starts there. Otherwise the file's units are found (:func:`find_units` with the defaults of
+    ``kind``: speech models take the voiced nucleus, birdsong models the syllable) and the window
+    is centred on the one unit; a file with several units, or none, is refused with one line that
+    says how many and how to choose (``--onset``, ``stimgen data segment``). Whenever the file is
+    longer than the window, a :class:`~stimgen.errors.StimgenWarning` says which window was used.
+
+    Examples
+    --------
+    >>> sr = 16000
+    >>> y = np.concatenate([np.zeros(sr), 0.3 * np.sin(2 * np.pi * 150 * np.arange(sr // 4) / sr), np.zeros(sr)])
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     e = choose_excerpt(y, sr, 0.5, "speech", path="a.wav")
+    >>> round(e.onset, 2), round(e.offset, 2), e.how
+    (0.88, 1.38, 'its voiced stretch')
+    """
+    length = y.size / sr
+    if onset is not None:
+        if not (np.isfinite(onset) and 0 <= onset < length):
+            raise StimgenError(f"--onset {onset:g} s is outside the file (0-{length:.3f} s)", path=path)
+        excerpt = Excerpt(str(path), float(onset), min(onset + window, length), length, "--onset")
+    elif length <= window + 1.0 / sr:
+        return Excerpt(str(path), 0.0, length, length, "whole file")
+    else:
+        units = find_units(y, sr, SegmentSettings.for_kind(kind))
+        one, many = UNIT_NAMES[kind]
+        if len(units) != 1:
+            where = "" if not len(units) else " (at " + ", ".join(f"{a:.2f}" for a in units[:6, 0]) + (
+                ", ..." if len(units) > 6 else "") + " s)"
+            found = f"holds {len(units)} {many}{where}" if len(units) else f"holds no {one} that stimgen could find"
+            raise StimgenError(f"lasts {length:.2f} s and {found}; the model takes one {window:.2f} s window: "
+                               "choose it with --onset SECONDS, or cut the file into units with "
+                               "`stimgen data segment`", path=path)
+        if kind == "speech" and units[0, 1] - units[0, 0] > window:
+            _refuse_several_vowels(y, sr, units[0], window, path)
+        centre = float(units[0].mean())
+        start = float(np.clip(centre - window / 2, 0.0, length - window))
+        excerpt = Excerpt(str(path), start, start + window, length, f"its {one}")
+    if length > window + 1.0 / sr:
+        import warnings
+
+        why = "as --onset asked" if excerpt.how == "--onset" else f"({excerpt.how}); --onset picks another"
+        warnings.warn(StimgenWarning(f"lasts {length:.2f} s, longer than the model's {window:.2f} s window: used "
+                                     f"{excerpt.onset:.3f}-{excerpt.offset:.3f} s {why}", path=path), stacklevel=2)
+    return excerpt
+
+
+def _refuse_several_vowels(y: np.ndarray, sr: int, unit: np.ndarray, window: float, path) -> None:
+    """Refuse a voiced stretch longer than the window whose F1 or F2 at its start and its end
+    differ by more than 1.5 Bark: several vowels run together, of which a centred window would take
+    the transition."""
+    from stimgen.phonetics import (
+        hz_to_bark,
+        max_formant_for,
+        measure_f0,
+        measure_formants,
+    )
+
+    stretch = y[round(unit[0] * sr): round(unit[1] * sr)]
+    ceiling = max_formant_for(measure_f0(stretch, sr))
+    first, last = (measure_formants(stretch, sr, max_formant=ceiling, span=span)[:2] for span in ((0.05, 0.3), (0.7, 0.95)))
+    if np.all(np.isfinite([first, last])) and np.max(np.abs(hz_to_bark(first) - hz_to_bark(last))) > 1.5:
+        raise StimgenError(f"its voiced stretch ({unit[0]:.2f}-{unit[1]:.2f} s) is longer than the model's {window:.2f} s "
+                           f"window and changes vowel (F1 {first[0]:.0f} -> {last[0]:.0f} Hz, F2 {first[1]:.0f} -> "
+                           f"{last[1]:.0f} Hz): choose the window with --onset SECONDS, or cut the file into units",
+                           path=path)
+
+
+def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settings: SegmentSettings | None = None,
+                   force: bool = False, progress: bool = False, command: str | None = None) -> Path:
+    """Cut every sound file under ``recordings`` into units, written to ``out`` as a folder data set.
+
+    ``out`` gets one WAV per unit (``SOURCE_NNN.wav``, at the recording's rate, ``pad`` ms of the
+    recording kept on each side), ``labels.csv`` (``file``, ``source``, ``onset``, ``offset``,
+    ``duration`` in seconds, ``peak_dbfs``), ``meta.json`` (the settings, the spectrogram preset of
+    the kind, the version) and ``preview.png`` (the first recordings' spectrograms with the cut
+    points drawn). ``stimgen train --data OUT`` trains on it. A recording in which no unit is found
+    is listed in meta.json, not refused; a folder with no unit at all is refused.
+
+    Examples
+    --------
+    >>> segment_folder("recordings", "syllables", SegmentSettings.for_kind("birdsong"))   # doctest: +SKIP
+    PosixPath('syllables')
+    """
+    from stimgen.audio import load_audio, save_wav
+    from stimgen.data.folder import (
+        AUDIO_EXTENSIONS,
+        LABELS_FILE,
+        META_FILE,
+        PREVIEW_FILE,
+    )
+    from stimgen.outputs import atomic_dir, check_output
+    from stimgen.spectrogram import SpectrogramConfig
+
+    settings = settings or SegmentSettings()
+    recordings = Path(recordings)
+    if not recordings.is_dir():
+        raise StimgenError("is not a folder of recordings", path=recordings)
+    sources = sorted(p for p in recordings.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                     and not any(part.startswith(".") for part in p.relative_to(recordings).parts))
+    if not sources:
+        raise StimgenError(f"holds no sound files ({', '.join(AUDIO_EXTENSIONS)})", path=recordings)
+    out = check_output(out, force, inputs=[recordings])
+    rows, empty, drawn = [], [], []
+    for source in tqdm(sources, desc="segmenting", unit="file", disable=not progress, delay=2):
+        y, sr = load_audio(source, allow_silence=True)
+        units = find_units(y, sr, settings)
+        if not len(units):
+            empty.append(source.relative_to(recordings).as_posix())
+        if len(drawn) < 6:
+            drawn.append((source, y, sr, units))
+        stem = "_".join(source.relative_to(recordings).with_suffix("").parts)
+        for k, (onset, offset) in enumerate(units):
+            a, b = max(0, round((onset - settings.pad / 1000) * sr)), min(y.size, round((offset + settings.pad / 1000) * sr))
+            peak = float(np.max(np.abs(y[a:b])))
+            rows.append({"file": f"{stem}_{k:03d}.wav", "source": source.relative_to(recordings).as_posix(),
+                         "onset": round(float(onset), 4), "offset": round(float(offset), 4),
+                         "duration": round(float(offset - onset), 4),
+                         "peak_dbfs": round(20 * np.log10(max(peak, 1e-10)), 2), "_cut": (a, b, y, sr)})
+    if not rows:
+        raise StimgenError(f"no {settings.kind} unit found in any of {len(sources)} recordings; lower --start-db "
+                           "or --min-unit, or check --kind", path=recordings)
+    preset = "birdsong" if settings.kind == "birdsong" else "vowels"
+    with atomic_dir(out, force=force, inputs=[recordings], verb="data segment") as tmp:
+        for row in rows:
+            a, b, y, sr = row.pop("_cut")
+            save_wav(tmp / row["file"], y[a:b], sr)
+        pd.DataFrame(rows).to_csv(tmp / LABELS_FILE, index=False, lineterminator="\n")
+        meta = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
+                "kind": "audio", "units": settings.kind, "recordings": str(recordings), "count": len(rows),
+                "segment": settings.to_dict(), "no_units_found_in": empty,
+                "spectrogram": SpectrogramConfig.preset(preset).to_dict()}
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+        _cut_sheet(tmp / PREVIEW_FILE, drawn, recordings)
+    return out
+
+
+def _cut_sheet(path: Path, drawn: list, root: Path) -> None:
+    """The recordings' spectrograms, one row each, with every unit's onset (green) and offset (red)."""
+    import librosa
+
+    from stimgen.preview import plt
+
+    fig, axes = plt.subplots(len(drawn), 1, figsize=(10, 1.8 * len(drawn)), squeeze=False)
+    for ax, (source, y, sr, units) in zip(axes[:, 0], drawn):
+        hop = max(1, round(sr / 500))
+        db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=512, hop_length=hop)), ref=np.max, top_db=70)
+        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", extent=(0, y.size / sr, 0, sr / 2000))
+        for onset, offset in units:
+            ax.axvline(onset, color="#2ecc71", lw=0.9)
+            ax.axvline(offset, color="#e74c3c", lw=0.9)
+        ax.set_title(f"{source.relative_to(root).as_posix()}: {len(units)} units", fontsize=8, loc="left")
+        ax.set_ylabel("kHz", fontsize=7)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("time (s)", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
