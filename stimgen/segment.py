@@ -206,9 +206,10 @@ def choose_excerpt(y: np.ndarray, sr: int, window: float, kind: str, onset: floa
     A file no longer than the window is taken whole. ``onset`` (seconds) takes the window that
     starts there. Otherwise the file's units are found (:func:`find_units` with the defaults of
     ``kind``: speech models take the voiced nucleus, birdsong models the syllable) and the window
-    is centred on the one unit; a file with several units, or none, is refused with one line that
-    says how many and how to choose (``--onset``, ``stimgen data segment``). Whenever the file is
-    longer than the window, a :class:`~stimgen.errors.StimgenWarning` says which window was used.
+    is centred on the one unit (on the middle of a unit longer than the window, and the warning
+    says so); a file with several units, or none, is refused with one line that says how many and
+    how to choose (``--onset``, ``stimgen data segment``). Whenever the file is longer than the
+    window, a :class:`~stimgen.errors.StimgenWarning` says which window was used.
 
     Examples
     --------
@@ -238,11 +239,10 @@ def choose_excerpt(y: np.ndarray, sr: int, window: float, kind: str, onset: floa
             raise StimgenError(f"lasts {length:.2f} s and {found}; the model takes one {window:.2f} s window: "
                                "choose it with --onset SECONDS, or cut the file into units with "
                                "`stimgen data segment`", path=path)
-        if kind == "speech" and units[0, 1] - units[0, 0] > window:
-            _refuse_several_vowels(y, sr, units[0], window, path)
-        centre = float(units[0].mean())
+        centre, span = float(units[0].mean()), float(units[0, 1] - units[0, 0])
         start = float(np.clip(centre - window / 2, 0.0, length - window))
-        excerpt = Excerpt(str(path), start, start + window, length, f"its {one}")
+        how = f"its {one}" if span <= window else f"the middle of its {span:.2f} s {one}"
+        excerpt = Excerpt(str(path), start, start + window, length, how)
     if length > window + 1.0 / sr:
         import warnings
 
@@ -250,27 +250,6 @@ def choose_excerpt(y: np.ndarray, sr: int, window: float, kind: str, onset: floa
         warnings.warn(StimgenWarning(f"lasts {length:.2f} s, longer than the model's {window:.2f} s window: used "
                                      f"{excerpt.onset:.3f}-{excerpt.offset:.3f} s {why}", path=path), stacklevel=2)
     return excerpt
-
-
-def _refuse_several_vowels(y: np.ndarray, sr: int, unit: np.ndarray, window: float, path) -> None:
-    """Refuse a voiced stretch longer than the window whose F1 or F2 at its start and its end
-    differ by more than 1.5 Bark: several vowels run together, of which a centred window would take
-    the transition."""
-    from stimgen.phonetics import (
-        hz_to_bark,
-        max_formant_for,
-        measure_f0,
-        measure_formants,
-    )
-
-    stretch = y[round(unit[0] * sr): round(unit[1] * sr)]
-    ceiling = max_formant_for(measure_f0(stretch, sr))
-    first, last = (measure_formants(stretch, sr, max_formant=ceiling, span=span)[:2] for span in ((0.05, 0.3), (0.7, 0.95)))
-    if np.all(np.isfinite([first, last])) and np.max(np.abs(hz_to_bark(first) - hz_to_bark(last))) > 1.5:
-        raise StimgenError(f"its voiced stretch ({unit[0]:.2f}-{unit[1]:.2f} s) is longer than the model's {window:.2f} s "
-                           f"window and changes vowel (F1 {first[0]:.0f} -> {last[0]:.0f} Hz, F2 {first[1]:.0f} -> "
-                           f"{last[1]:.0f} Hz): choose the window with --onset SECONDS, or cut the file into units",
-                           path=path)
 
 
 def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settings: SegmentSettings | None = None,

@@ -214,3 +214,26 @@ def test_one_file_with_two_windows_is_refused(tmp_path, long_vowels):
     r = stimgen_cli("continuum", "--a", long_vowels / "i-a.wav", "--onset", 0.2, "--onset", 1.0,
                     "--b", long_vowels / "i-a.wav", "--out", tmp_path / "c")
     assert_one_error_line(r, "i-a.wav", "given twice with different windows", "stimgen data segment")
+
+
+def test_edits_and_world_models_take_the_window_too(tmp_path, long_vowels):
+    from stimgen.data import builtin
+    from stimgen.train import TrainSettings, train
+
+    r = stimgen_cli("edit", "--model", "vowels", "--input", long_vowels / "a-centred.wav", "--attribute", "F0",
+                    "--values", "0,20", "--onset", 0.9, "--out", tmp_path / "e")
+    assert r.returncode == 0, r.stderr
+    window = json.loads((tmp_path / "e" / "manifest.json").read_text())["inputs"][0]
+    assert (window["onset_s"], window["window"]) == (0.9, "--onset")
+    m = pd.read_csv(tmp_path / "e" / "manifest.csv")
+    assert m["f0_hz"].iloc[1] - m["f0_hz"].iloc[0] == pytest.approx(20.0, abs=1.0)   # the /ɑ/'s voice, moved
+    builtin.build("vowels", tmp_path / "data", n=16, seed=0)
+    settings = TrainSettings(model="ae", steps=2, batch_size=8, latent_dim=4, width=4, size=32, representation="world",
+                             holdout=0.0, preview_every=1000, checkpoint_every=1000)
+    model = train(tmp_path / "data", tmp_path / "world", settings)
+    r = stimgen_cli("continuum", "--model", model, "--a", long_vowels / "i-then-silence.wav", "--b",
+                    long_vowels / "a-centred.wav", "--steps", 3, "--f0", "a", "--level", -30, "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    inputs = json.loads((tmp_path / "c" / "manifest.json").read_text())["inputs"]
+    assert inputs[0]["onset_s"] == 0.0 and (inputs[1]["onset_s"] + inputs[1]["offset_s"]) / 2 == pytest.approx(1.1, abs=0.01)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "c" / "manifest.csv")["f0_hz"], 120.0, atol=3.0)   # /i/'s voice
