@@ -417,6 +417,87 @@ def decode_cmd(latents: str, model: str, f0: str | None, sr: int, level: float, 
     _write(stimuli, out, render, force)
 
 
+@cli.command("pilot")
+@click.argument("continuum_dir", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
+@click.option("--reps", default=10, show_default=True, help="Presentations of every step.")
+@click.option("--labels", default=None, help="The two answers, A,B. Default: the endpoints' file names.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the trial order.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed: int, force: bool) -> None:
+    """Write a two-alternative identification experiment over a continuum: PsychoPy and browser (jsPsych).
+
+    Example: stimgen pilot i-a --reps 20 --labels ee,ah --out i-a-pilot
+    """
+    from stimgen.pilot import make_pilot
+
+    pair = None if labels is None else tuple(x.strip() for x in labels.split(","))
+    path = make_pilot(continuum_dir, out, reps=reps, seed=seed, labels=pair, force=force, command=_command())
+    click.echo(f"wrote the pilot to {path}: psychopy_identification.py, index.html; see {path / 'README.md'}")
+
+
+@cli.command("fit")
+@click.argument("data", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
+@click.option("--sigmoid", default="logistic", show_default=True, type=click.Choice(["logistic", "gauss"]))
+@click.option("--continuum", "continuum_dir", default=None, type=click.Path(),
+              help="The continuum the data came from. Default: the pilot folder the data files lie in.")
+@click.option("--bootstrap", "n_boot", default=500, show_default=True, help="Bootstrap samples for the intervals.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | None, n_boot: int, seed: int,
+            force: bool) -> None:
+    """Fit P("B") against morph level to identification DATA (PsychoPy, jsPsych or plain CSV files).
+
+    Example: stimgen fit i-a-pilot/data/*.csv --out i-a-fit
+    """
+    from stimgen.psychometric import fit_data
+
+    manifest = None if continuum_dir is None else os.path.join(continuum_dir, "manifest.csv")
+    path = fit_data(list(data), out, sigmoid=sigmoid, manifest=manifest, n_boot=n_boot, seed=seed, force=force,
+                    command=_command())
+    import json
+
+    pooled = json.loads((path / "fit.json").read_text())["pooled"]
+    click.echo(f"PSE {pooled['pse']:.3f} [{pooled['pse_ci'][0]:.3f}, {pooled['pse_ci'][1]:.3f}], slope "
+               f"{pooled['slope']:.2f} per unit; wrote fit.json and fit.png to {path}")
+
+
+@cli.command("respace")
+@click.argument("continuum_dir", type=click.Path())
+@click.option("--fit", "fit_file", required=True, type=click.Path(), help="fit.json from stimgen fit.")
+@click.option("--steps", type=int, default=None, help="Steps of the new continuum. Default: as many as the old.")
+@click.option("--scheme", default="equal-probability", show_default=True,
+              type=click.Choice(["equal-probability", "boundary"]),
+              help="equal-probability: equal steps of the fitted P(B); boundary: packed within 2 spreads of the PSE.")
+@click.option("--p-range", default="0.05,0.95", show_default=True, help="equal-probability: the first and last P(B).")
+@click.option("--keep-endpoints", is_flag=True, help="Keep the old endpoints (levels 0 and 1) as the first and last step.")
+@click.option("--model", default=None, help="The model, if not the shipped one the continuum names.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
+def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: str, p_range: str, keep_endpoints: bool,
+                model: str | None, force: bool, out: str) -> None:
+    """A new continuum between the same endpoints, its steps placed by a fitted psychometric function.
+
+    Example: stimgen respace i-a --fit i-a-fit/fit.json --steps 9 --out i-a-respaced
+    """
+    from stimgen.export import export
+    from stimgen.morph.respace import respace, respace_picture
+    from stimgen.outputs import check_output
+    from stimgen.psychometric import load_fit
+
+    try:
+        low, high = (float(v) for v in p_range.split(","))
+    except ValueError:
+        raise StimgenError(f"--p-range must be two numbers, LOW,HIGH; got {p_range!r}") from None
+    check_output(out, force, [continuum_dir, fit_file])
+    stimuli, render = respace(continuum_dir, fit_file, steps=steps, scheme=scheme, p_range=(low, high),
+                              keep_endpoints=keep_endpoints, model=model)
+    fit, record = load_fit(fit_file)
+    path = export(stimuli, out, render, _command(), force, after=respace_picture(fit, record))
+    click.echo(f"wrote {len(stimuli)} re-spaced stimuli, manifest.csv and respace.png to {path}")
+
+
 @cli.command("demo")
 @click.option("--out", default="stimgen-demo", show_default=True, type=click.Path(), help="Folder to write.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthesis and the phase reconstruction.")

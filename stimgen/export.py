@@ -41,11 +41,14 @@ def export(
     render: RenderSettings = RenderSettings(),
     command: str | None = None,
     force: bool = False,
+    after=None,
 ) -> Path:
     """Write ``stimuli`` as a stimulus folder ``out``; return its path.
 
     ``render`` sets the sample rate, level and ramps of sounds; ``command`` is recorded in the
     provenance (the CLI passes its command line). ``out`` must not exist unless ``force``.
+    ``after(folder, manifest)``, if given, is called with the folder being written and the
+    measured manifest before it is put in place, to add a file of its own (a picture).
 
     Examples
     --------
@@ -84,6 +87,8 @@ def export(
         manifest.to_csv(tmp / MANIFEST_CSV, index=False, float_format="%.6g", lineterminator="\n")
         (tmp / MANIFEST_JSON).write_text(json.dumps(
             _provenance(stimuli, manifest, render, metric, command, extra), indent=2, allow_nan=False) + "\n")
+        if after is not None:
+            after(tmp, manifest)
     return Path(out)
 
 

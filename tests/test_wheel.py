@@ -55,6 +55,8 @@ def test_wheel_installed_outside_the_checkout_loads_the_shipped_models_and_runs_
     model_files = {f"stimgen/shipped_models/{p.parent.name}/{p.name}"
                    for p in (ROOT / "data" / "models").glob("*/*") if p.is_file()}
     assert len(model_files) == 3 * len(NAMES) and model_files <= members
+    assets = {p.relative_to(ROOT).as_posix() for p in (ROOT / "stimgen" / "assets").rglob("*") if p.is_file()}
+    assert len(assets) >= 6 and assets <= members   # jsPsych for stimgen pilot
     assert all(m.startswith(("stimgen/", "stimgen-")) for m in members), sorted(members)
 
     fresh = tmp_path / "fresh"

@@ -129,14 +129,29 @@ def open_folder(root: str | os.PathLike) -> FolderDataset:
     return FolderDataset(root, "audio" if audio else "image", files, _read_labels(root, files), _read_meta(root))
 
 
+def read_table(path: str | os.PathLike, what: str = "CSV table") -> pd.DataFrame:
+    """A CSV file as a DataFrame (a UTF-8 byte-order mark is dropped); a missing or unreadable file
+    is one :class:`StimgenError` naming it (``what`` says what it should have been).
+
+    Examples
+    --------
+    >>> read_table("labels.csv").columns[0]         # doctest: +SKIP
+    'file'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StimgenError(f"no such {what}", path=path)
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StimgenError(f"not a readable CSV table ({str(exc).splitlines()[0]})", path=path) from None
+
+
 def _read_labels(root: Path, files: list[str]) -> pd.DataFrame:
     path = root / LABELS_FILE
     if not path.exists():
         return pd.DataFrame({"file": files})
-    try:
-        table = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise StimgenError(f"not a readable CSV table ({str(exc).splitlines()[0]})", path=path) from None
+    table = read_table(path)
     if "file" not in table.columns:
         raise StimgenError("needs a 'file' column naming each file relative to the folder", path=path)
     table["file"] = table["file"].astype(str).str.replace("\\", "/", regex=False)

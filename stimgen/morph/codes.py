@@ -41,13 +41,10 @@ def encode_files(model, files: list[str | os.PathLike], onset: float | list[floa
 
 def read_latents(path: str | os.PathLike, latent_dim: int) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes (N, latent_dim) from a CSV with columns ``z0 .. z{latent_dim-1}``, and its other columns."""
+    from stimgen.data.folder import read_table
+
     path = Path(path)
-    if not path.is_file():
-        raise StimgenError("no such latents file", path=path)
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise StimgenError(f"not a CSV file that can be read ({exc.__class__.__name__})", path=path) from None
+    table = read_table(path, "latents file")
     zcols = [f"z{i}" for i in range(latent_dim)]
     missing = [c for c in zcols if c not in table.columns]
     extra = [str(c) for c in table.columns if str(c).startswith("z") and str(c)[1:].isdigit() and c not in zcols]

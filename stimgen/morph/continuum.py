@@ -88,6 +88,8 @@ def continuum(
     seed: int = 0,
     f0: str | float | None = None,
     onset: float | list[float | None] | None = None,
+    at: np.ndarray | None = None,
+    levels: np.ndarray | None = None,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
 
@@ -123,6 +125,10 @@ def continuum(
         Sounds longer than the model's window: where the window starts in each file (seconds;
         one number for every file, or one per file); None lets stimgen centre it on the file's one
         unit (:func:`stimgen.segment.choose_excerpt`).
+    at, levels
+        Latent positions of the steps given outright (``spacing`` is then unused) and the morph
+        level recorded for each (default: equal steps from 0 to 1); :func:`stimgen.morph.respace.respace`
+        uses them.
 
     Examples
     --------
@@ -149,7 +155,10 @@ def continuum(
     x_ends = domain.load_files([a, b], onset)
     za, zb = domain.encode(x_ends)
     planned = None
-    if spacing == "equal":
+    if at is not None:
+        t = np.round(np.asarray(at, dtype=np.float64), 4)
+        steps = len(t)
+    elif spacing == "equal":
         t_dense = np.linspace(0.0, 1.0, dense)
         x_dense = domain.decode(latent_path(za, zb, t_dense, path))
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed)
@@ -158,7 +167,7 @@ def continuum(
         t = np.round(np.linspace(0.0, 1.0, steps), 4)
     z = latent_path(za, zb, t, path)
     x = domain.decode(z)
-    level = np.linspace(0.0, 1.0, steps)
+    level = np.linspace(0.0, 1.0, steps) if levels is None else np.asarray(levels, dtype=np.float64)
     voices = domain.representation.voices([a, b], np.stack([1 - level, level], axis=1), f0)
     sources = None
     if endpoints == "original":
@@ -167,7 +176,8 @@ def continuum(
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})
-    settings = {"verb": "continuum", "a": str(a), "b": str(b), "steps": int(steps), "spacing": spacing, "path": path,
+    settings = {"verb": "continuum", "a": str(a), "b": str(b), "steps": int(steps),
+                "spacing": spacing if at is None else "given", "path": path,
                 "metric": metric, "endpoints": endpoints, "seed": int(seed)}
     if planned is not None:
         settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))

@@ -1,0 +1,117 @@
+"""Re-spacing a continuum by a listener's psychometric function (``stimgen respace``).
+
+The fitted function (:mod:`stimgen.psychometric`) maps morph level to P("B"). ``equal-probability``
+puts the new steps at equal steps of P from ``p_range[0]`` to ``p_range[1]``; ``boundary`` packs
+them evenly within two spreads (``beta``) of the PSE. Each new level becomes a latent position
+through the old continuum's own ``morph_level -> latent_t`` mapping (its manifest), and the new
+continuum is made by the same model from the same endpoints with the same path, seed, voice policy
+and render settings; its manifest records the fit it came from, and ``respace.png`` shows the old
+and the new steps on the fitted curve.
+
+Examples
+--------
+>>> stimuli, render = respace("i-a", "fit/fit.json", steps=9)      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stimgen.errors import StimgenError
+
+SCHEMES = ("equal-probability", "boundary")
+
+
+def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps: int | None = None,
+            scheme: str = "equal-probability", p_range: tuple[float, float] = (0.05, 0.95),
+            keep_endpoints: bool = False, model: str | None = None):
+    """A new continuum between the endpoints of ``continuum_dir``, placed by the fit in ``fit_file``.
+
+    Returns the :class:`~stimgen.morph.stimuli.StimulusSet` and the old continuum's render
+    settings (export it with them). Raises :class:`StimgenError` for a fit of another continuum,
+    a fit with no boundary inside the continuum (flat, falling, or its PSE outside [0, 1]), and
+    endpoint files or a model that are no longer there.
+    """
+    from stimgen import load_model
+    from stimgen.models.bundle import file_sha256
+    from stimgen.morph.continuum import continuum
+    from stimgen.morph.domain import RenderSettings
+    from stimgen.psychometric import load_fit
+
+    folder = Path(continuum_dir)
+    for name in ("manifest.csv", "manifest.json"):
+        if not (folder / name).is_file():
+            raise StimgenError(f"is not a continuum folder (no {name})", path=folder)
+    provenance = json.loads((folder / "manifest.json").read_text())
+    if provenance.get("kind") != "continuum":
+        raise StimgenError(f"holds a {provenance.get('kind')}, not a continuum", path=folder)
+    manifest = pd.read_csv(folder / "manifest.csv")
+    fit, record = load_fit(fit_file)
+    made_on = (record.get("manifest") or {}).get("sha256")
+    if made_on is not None and made_on != file_sha256(folder / "manifest.csv"):
+        raise StimgenError(f"was fitted on another continuum than {folder}", path=fit_file)
+    if scheme not in SCHEMES:
+        raise StimgenError(f"--scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    low, high = p_range
+    if not 0 < low < high < 1:
+        raise StimgenError(f"the probability range must lie inside (0, 1), low before high; got {low:g}, {high:g}")
+    p0, p1 = fit.probability([0.0, 1.0])
+    if not (fit.slope > 0 and p0 < 0.5 < p1 and 0 <= fit.pse <= 1):
+        raise StimgenError(f"the fitted function has no boundary inside the continuum (P(B) {p0:.2f} at level 0, "
+                           f"{p1:.2f} at level 1, PSE {fit.pse:.2f}): nothing to re-space by", path=fit_file)
+    steps = len(manifest) if steps is None else steps
+    if not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise StimgenError(f"--steps must be at least 2, got {steps!r}")
+    if scheme == "equal-probability":
+        lo, hi = max(low, p0 + 1e-3), min(high, p1 - 1e-3)  # within what the function reaches on [0, 1]
+        levels = np.clip(fit.level(np.linspace(lo, hi, steps)), 0.0, 1.0)
+    else:
+        levels = np.clip(np.linspace(fit.pse - 2 * fit.beta, fit.pse + 2 * fit.beta, steps), 0.0, 1.0)
+    if keep_endpoints:
+        levels[0], levels[-1] = 0.0, 1.0
+    order = np.argsort(manifest["morph_level"].to_numpy())
+    t = np.interp(levels, manifest["morph_level"].to_numpy()[order], manifest["latent_t"].to_numpy()[order])
+    settings = provenance["settings"]
+    model_info = provenance["model"]
+    loaded = load_model(model or model_info["name"])
+    if loaded.info.get("model_sha256") != model_info["sha256"]:
+        raise StimgenError(f"model {model or model_info['name']!r} is not the one the continuum was made with "
+                           f"(sha256 {model_info['sha256'][:12]}); give it with --model")
+    a, b = Path(settings["a"]), Path(settings["b"])
+    for endpoint in (a, b):
+        if not endpoint.is_file():
+            raise StimgenError("the continuum's endpoint is not there any more (run respace where the continuum "
+                               "was made)", path=endpoint)
+    f0 = settings.get("f0")
+    f0 = float(f0) if isinstance(f0, (int, float)) else f0
+    onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in provenance["inputs"][:2]]
+    stimuli = continuum(loaded, a, b, path=settings.get("path", "linear"), endpoints=settings.get("endpoints",
+                        "reconstruct"), seed=int(settings.get("seed", 0)), f0=f0, at=t, levels=np.round(levels, 4),
+                        onset=onsets)
+    stimuli.settings["respaced_from"] = {
+        "continuum": str(folder.resolve()), "manifest_sha256": file_sha256(folder / "manifest.csv"),
+        "fit": str(Path(fit_file).resolve()), "fit_sha256": file_sha256(Path(fit_file)), "scheme": scheme,
+        "p_range": [low, high], "keep_endpoints": keep_endpoints,
+        "predicted_p": np.round(fit.probability(levels), 4).tolist(), "pse": fit.pse}
+    stimuli.table["predicted_p"] = np.round(fit.probability(levels), 4)
+    render = settings.get("render", {})
+    return stimuli, RenderSettings(sr=int(render.get("sr", 48000)), level_dbfs=float(render.get("level_dbfs", -20.0)),
+                                   ramp_ms=float(render.get("ramp_ms", 10.0)))
+
+
+def respace_picture(fit, record: dict):
+    """The ``after`` step of the export: ``respace.png``, the old steps (the pilot's data) and the new
+    ones on the fitted curve."""
+    from stimgen.psychometric import plot_fit
+
+    table = pd.DataFrame(record["data"])
+
+    def draw(folder: Path, manifest: pd.DataFrame) -> None:
+        plot_fit(fit, table, folder / "respace.png", steps=manifest["morph_level"].to_numpy())
+
+    return draw

@@ -1,0 +1,342 @@
+"""Piloting a continuum: a two-alternative identification experiment, and reading its data back.
+
+:func:`make_pilot` writes a folder that runs as it is, in PsychoPy (``psychopy_identification.py``)
+or in a browser (``index.html`` with a bundled jsPsych 8, nothing fetched at run time), over a
+copy of a continuum's stimuli. :func:`read_responses` reads what either writes (or a plain CSV
+with ``morph_level`` and ``response_b``) as one table of trials, each matched to its stimulus in
+the continuum's manifest. Fitting is :mod:`stimgen.psychometric`; re-spacing the continuum is
+:mod:`stimgen.morph.respace`.
+
+Examples
+--------
+>>> make_pilot("i-a", "i-a-pilot", reps=10, labels=("ee", "ah"))        # doctest: +SKIP
+>>> trials = read_responses(["i-a-pilot/data/P01.csv"])               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import stimgen
+from stimgen.errors import StimgenError
+
+PILOT_FILE = "pilot.json"
+MANIFEST = "manifest.csv"
+JSPSYCH_FILES = ("jspsych.min.js", "jspsych.css", "plugin-preload.min.js", "plugin-audio-button-response.min.js",
+                 "plugin-html-button-response.min.js", "NOTICE.md")
+
+
+def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int = 10, seed: int = 0,
+               labels: tuple[str, str] | None = None, force: bool = False, command: str | None = None) -> Path:
+    """Write a two-alternative identification experiment over the continuum folder ``continuum``.
+
+    Parameters
+    ----------
+    continuum
+        A folder written by ``stimgen continuum`` (its manifest.csv, manifest.json and stimuli).
+    out
+        The pilot folder: ``stimuli/``, ``spectrograms/`` and ``manifest.csv`` (copies),
+        ``psychopy_identification.py``,
+        ``index.html`` with ``jspsych/`` and ``trials.js``, ``pilot.json``, ``README.md``.
+    reps
+        Presentations of every step; the order is shuffled with ``seed``.
+    labels
+        The two answers ("A", "B"); default the endpoints' file names without extension.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    from stimgen.outputs import atomic_dir, check_output
+
+    continuum = Path(continuum)
+    manifest, provenance = _continuum(continuum)
+    if not (isinstance(reps, (int, np.integer)) and 1 <= reps <= 1000):
+        raise StimgenError(f"--reps must be a whole number from 1 to 1000, got {reps!r}")
+    if labels is None:
+        labels = tuple(Path(str(manifest[c].iloc[0])).stem for c in ("endpoint_a", "endpoint_b"))
+    if len(labels) != 2 or not all(str(x).strip() for x in labels) or labels[0] == labels[1]:
+        raise StimgenError(f"--labels must be two different names, A,B; got {','.join(map(str, labels))!r}")
+    out = check_output(out, force, inputs=[continuum])
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(len(manifest)) for _ in range(reps)])
+    columns = ["stim_file", "step", "morph_level"]
+    trials = manifest.iloc[order][columns].to_dict("records")
+    with atomic_dir(out, force=force, inputs=[continuum], verb="pilot") as tmp:
+        for sub in ("stimuli", "spectrograms"):   # what the copied manifest names
+            if (continuum / sub).is_dir():
+                shutil.copytree(continuum / sub, tmp / sub)
+        shutil.copy2(continuum / MANIFEST, tmp / MANIFEST)
+        (tmp / "data").mkdir()
+        jspsych = tmp / "jspsych"
+        jspsych.mkdir()
+        assets = resources.files("stimgen") / "assets" / "jspsych"
+        for name in JSPSYCH_FILES:
+            (jspsych / name).write_bytes((assets / name).read_bytes())
+        settings = {"labels": list(labels), "reps": int(reps), "seed": int(seed), "steps": len(manifest),
+                    "sample_rate": int(provenance["settings"]["render"]["sr"])}
+        (tmp / "trials.js").write_text("// written by stimgen pilot: the trials in the order they run\n"
+                                       f"const STIMGEN = {json.dumps({**settings, 'trials': trials}, indent=1)};\n")
+        (tmp / "index.html").write_text(_INDEX_HTML)
+        (tmp / "psychopy_identification.py").write_text(_PSYCHOPY.replace("__SETTINGS__", repr(settings)))
+        from stimgen.models.bundle import file_sha256
+
+        pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
+                 "continuum": str(continuum.resolve()), "manifest_sha256": file_sha256(continuum / MANIFEST),
+                 "model": provenance.get("model"), **settings}
+        (tmp / PILOT_FILE).write_text(json.dumps(pilot, indent=2) + "\n")
+        (tmp / "README.md").write_text(_README.format(labels=labels, reps=reps, n=len(manifest),
+                                                      trials=len(trials)))
+    return out
+
+
+def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike | None = None,
+                   labels: tuple[str, str] | None = None) -> tuple[pd.DataFrame, Path | None]:
+    """Every trial of the data ``files`` as one table: ``participant``, ``morph_level``,
+    ``response_b`` (1: "B"), ``stim_file`` and ``data_file``; and the manifest it was matched to.
+
+    Reads PsychoPy's ExperimentHandler CSV and jsPsych's CSV as the pilot writes them (the rows
+    with a ``stim_file``), and a plain CSV with ``morph_level`` and ``response_b``. Responses may
+    be 0/1 or the pilot's two labels. A file's trials are matched to the continuum's manifest
+    (``manifest``, else the manifest.csv of the pilot folder the file lies in or under): a
+    ``stim_file`` not in it, or a ``morph_level`` that disagrees with it, is an error naming the row.
+    Levels must lie in [0, 1]. Every problem is one :class:`StimgenError` naming the file.
+    """
+    if not files:
+        raise StimgenError("give one or more data files")
+    tables, found = [], None
+    for file in map(Path, files):
+        table = _read_csv(file)
+        folder = _pilot_folder(file)
+        man_path = Path(manifest) if manifest is not None else (folder / MANIFEST if folder else None)
+        file_labels = labels or (tuple(json.loads((folder / PILOT_FILE).read_text())["labels"]) if folder else None)
+        trials = _trials(table, file, file_labels)
+        if man_path is not None:
+            trials = _match(trials, file, pd.read_csv(man_path))
+            found = found or man_path
+        tables.append(trials)
+    return pd.concat(tables, ignore_index=True), found
+
+
+def _continuum(folder: Path) -> tuple[pd.DataFrame, dict]:
+    for name in (MANIFEST, "manifest.json"):
+        if not (folder / name).is_file():
+            raise StimgenError(f"is not a continuum folder (no {name}; make one with stimgen continuum)", path=folder)
+    provenance = json.loads((folder / "manifest.json").read_text())
+    if provenance.get("kind") != "continuum" or provenance["model"].get("kind") != "audio":
+        raise StimgenError("a pilot runs over a continuum of sounds (stimgen continuum with a sound model)",
+                           path=folder)
+    return pd.read_csv(folder / MANIFEST), provenance
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    from stimgen.data.folder import read_table
+
+    table = read_table(file, "data file")
+    if table.empty:
+        raise StimgenError("holds no trials", path=file)
+    return table
+
+
+def _pilot_folder(file: Path) -> Path | None:
+    for folder in file.resolve().parents[:3]:
+        if (folder / PILOT_FILE).is_file() and (folder / MANIFEST).is_file():
+            return folder
+    return None
+
+
+def _trials(table: pd.DataFrame, file: Path, labels: tuple[str, str] | None) -> pd.DataFrame:
+    if "stim_file" in table.columns:  # PsychoPy's and jsPsych's files: the trial rows name a stimulus
+        table = table[table["stim_file"].notna() & (table["stim_file"].astype(str) != "")]
+    if "response_b" not in table.columns:
+        raise StimgenError("has no response_b column (1 for an answer of B, 0 for A)", path=file)
+    if "morph_level" not in table.columns and "stim_file" not in table.columns:
+        raise StimgenError("has no morph_level column (and no stim_file to find it by)", path=file)
+    response = table["response_b"].astype(str).str.strip()
+    mapping = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "False": 0, "True": 1, "false": 0, "true": 1}
+    if labels:
+        mapping.update({str(labels[0]): 0, str(labels[1]): 1})
+    bad = ~response.isin(list(mapping))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        allowed = "0 or 1" + (f", {labels[0]!r} or {labels[1]!r}" if labels else "")
+        raise StimgenError(f"row {table.index[row] + 2}: response_b is {response.iloc[row]!r}, not {allowed}", path=file)
+    trials = pd.DataFrame({
+        "participant": table["participant"].astype(str) if "participant" in table.columns else file.stem,
+        "morph_level": pd.to_numeric(table["morph_level"], errors="coerce") if "morph_level" in table.columns
+        else np.nan,
+        "response_b": response.map(mapping).astype(int),
+        "stim_file": table["stim_file"].astype(str) if "stim_file" in table.columns else "",
+        "data_file": file.name, "row": table.index + 2})
+    return trials
+
+
+def _match(trials: pd.DataFrame, file: Path, manifest: pd.DataFrame) -> pd.DataFrame:
+    levels = dict(zip(manifest["stim_file"].astype(str), manifest["morph_level"].astype(float)))
+    for trial in trials.itertuples():
+        if trial.stim_file:
+            if trial.stim_file not in levels:
+                raise StimgenError(f"row {trial.row}: {trial.stim_file!r} is not a stimulus of the continuum", path=file)
+            if np.isfinite(trial.morph_level) and abs(trial.morph_level - levels[trial.stim_file]) > 1e-3:
+                raise StimgenError(f"row {trial.row}: morph_level {trial.morph_level:g} is not that of "
+                                   f"{trial.stim_file} ({levels[trial.stim_file]:g}) in the manifest", path=file)
+    trials = trials.copy()
+    named = trials["stim_file"] != ""
+    if named.any():
+        trials.loc[named, "morph_level"] = trials.loc[named, "stim_file"].map(levels).astype(float)
+    return trials
+
+
+_README = """# Identification pilot
+
+{n} stimuli x {reps} presentations = {trials} trials, two answers: {labels[0]} (A) and {labels[1]} (B).
+
+- PsychoPy: open `psychopy_identification.py` in PsychoPy's Coder and run it; each run writes
+  `data/PARTICIPANT_....csv`.
+- Browser: serve this folder (`python -m http.server --bind 127.0.0.1 8000`) and open
+  http://127.0.0.1:8000/ ; at the end the page offers its data as CSV (save it in `data/`).
+  `index.html?simulate=1` runs it with a simulated listener.
+
+Then: `stimgen fit data/*.csv --out fit` and `stimgen respace CONTINUUM --fit fit/fit.json --out new`.
+"""
+
+_PSYCHOPY = '''"""Two-alternative identification over a stimgen continuum (written by stimgen pilot).
+
+Run it in PsychoPy (Coder: Run). One sound back-end rate for the whole session: every stimulus
+was written at the same rate. Data: data/PARTICIPANT_DATE.csv, one row per trial with the
+manifest's columns, the answer (response, response_b: 1 for B) and the reaction time.
+"""
+
+import os
+
+from psychopy import data
+
+SETTINGS = __SETTINGS__
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def trial_handler(reps=SETTINGS["reps"], seed=SETTINGS["seed"]):
+    """The trials: every row of manifest.csv, reps times, in a random order fixed by the seed."""
+    conditions = data.importConditions(os.path.join(HERE, "manifest.csv"))
+    return data.TrialHandler(trialList=conditions, nReps=reps, method="random", seed=seed)
+
+
+def experiment(participant, trials):
+    return data.ExperimentHandler(name="identification", extraInfo={"participant": participant},
+                                  dataFileName=os.path.join(HERE, "data", participant + "_" + data.getDateStr()),
+                                  savePickle=False, saveWideText=True)
+
+
+def run():
+    from psychopy import core, event, gui, prefs, visual
+
+    info = {"participant": ""}
+    if not gui.DlgFromDict(info, title="Identification").OK:
+        core.quit()
+    prefs.hardware["audioLib"] = ["ptb", "sounddevice"]
+    from psychopy import sound
+
+    trials = trial_handler()
+    exp = experiment(info["participant"] or "anonymous", trials)
+    exp.addLoop(trials)
+    win = visual.Window(fullscr=False, color="grey", units="height")
+    text = visual.TextStim(win, height=0.05)
+    a, b = SETTINGS["labels"]
+    for trial in trials:
+        text.text = "Which did you hear?  left arrow: %s    right arrow: %s" % (a, b)
+        text.draw()
+        win.flip()
+        snd = sound.Sound(os.path.join(HERE, trial["stim_file"]), sampleRate=SETTINGS["sample_rate"])
+        snd.play()
+        clock = core.Clock()
+        key, rt = event.waitKeys(keyList=["left", "right", "escape"], timeStamped=clock)[0]
+        if key == "escape":
+            break
+        exp.addData("response", a if key == "left" else b)
+        exp.addData("response_b", int(key == "right"))
+        exp.addData("rt", rt)
+        exp.nextEntry()
+        core.wait(0.5)
+    win.close()
+    core.quit()
+
+
+if __name__ == "__main__":
+    run()
+'''
+
+_INDEX_HTML = """<!DOCTYPE html>
+<html>
+<head>
+  <meta charset="utf-8">
+  <title>Identification</title>
+  <script src="jspsych/jspsych.min.js"></script>
+  <script src="jspsych/plugin-preload.min.js"></script>
+  <script src="jspsych/plugin-html-button-response.min.js"></script>
+  <script src="jspsych/plugin-audio-button-response.min.js"></script>
+  <link href="jspsych/jspsych.css" rel="stylesheet" type="text/css">
+  <script src="trials.js"></script>
+</head>
+<body></body>
+<script>
+// written by stimgen pilot: the trials come from trials.js, in the order they run
+const params = new URLSearchParams(window.location.search);
+const participant = params.get("participant") || "P" + Math.floor(Math.random() * 1e6);
+const jsPsych = initJsPsych({
+  on_finish: function () {
+    const csv = jsPsych.data.get().filter({task: "identify"}).csv();
+    const link = document.createElement("a");
+    link.href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv);
+    link.download = participant + ".csv";
+    link.textContent = "Save the data (" + participant + ".csv) and put it in the pilot's data folder";
+    const pre = document.createElement("pre");
+    pre.id = "stimgen-data";
+    pre.textContent = csv;
+    document.body.innerHTML = "";
+    document.body.appendChild(link);
+    document.body.appendChild(pre);
+  }
+});
+jsPsych.data.addProperties({participant: participant});
+const [labelA, labelB] = STIMGEN.labels;
+// a simulated listener (index.html?simulate=1): the page runs in jsPsych's simulation mode and
+// answers B with a logistic probability of the morph level (PSE and spread from ?pse= and
+// ?spread=), drawn from a seeded generator (?seed=)
+let seed = Number(params.get("seed") || 1);
+function random() { seed = (seed * 16807) % 2147483647; return seed / 2147483647; }
+const pse = Number(params.get("pse") || 0.5), spread = Number(params.get("spread") || 0.08);
+const timeline = [
+  {type: jsPsychPreload, audio: STIMGEN.trials.map(t => t.stim_file)},
+  {type: jsPsychHtmlButtonResponse, stimulus: "<p>Listen to each sound and say which it is.</p>",
+   choices: ["Start"]},
+];
+for (const t of STIMGEN.trials) {
+  const pB = 1 / (1 + Math.exp(-(t.morph_level - pse) / spread));
+  timeline.push({
+    type: jsPsychAudioButtonResponse, stimulus: t.stim_file, choices: [labelA, labelB],
+    prompt: "<p>Which did you hear?</p>", post_trial_gap: 500,
+    data: {task: "identify", stim_file: t.stim_file, step: t.step, morph_level: t.morph_level},
+    on_finish: function (data) {
+      data.response_label = data.response === 1 ? labelB : labelA;
+      data.response_b = data.response === 1 ? 1 : 0;
+    },
+    // data-only: jsPsych 8.3 starts a Web Audio source twice when it simulates an audio trial visually
+    simulation_options: {mode: "data-only", data: {response: random() < pB ? 1 : 0}},
+  });
+}
+if (params.get("simulate")) {
+  jsPsych.simulate(timeline, "visual");
+} else {
+  jsPsych.run(timeline);
+}
+</script>
+</html>
+"""
