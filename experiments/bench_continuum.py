@@ -55,7 +55,8 @@ def main() -> None:
     f, c = statistics.median(floor), statistics.median(cont)
     print(f"machine: {os.cpu_count()} CPU cores; {args.rounds} rounds, medians")
     print(f"python -c 'import torch'            {f:6.2f} s   (runs: {', '.join(f'{v:.2f}' for v in floor)})")
-    print(f"stimgen continuum --steps {args.steps:<3d}        {c:6.2f} s   (runs: {', '.join(f'{v:.2f}' for v in cont)})")
+    print(f"stimgen continuum --steps {args.steps:<3d}        {c:6.2f} s   "
+          f"(runs: {', '.join(f'{v:.2f}' for v in cont)})")
     print(f"ratio continuum / import torch      {c / f:6.2f}x  (goal <= 2x)")
 
 

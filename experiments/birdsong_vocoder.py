@@ -140,7 +140,8 @@ def write_markdown(path: Path, single: pd.DataFrame, continua: pd.DataFrame, wal
         err = (voiced[f"{col}_f0"] - voiced["recording_f0"]).abs()
         L.append(f"| {name} | {voiced[f'{col}_hnr'].median():.1f} | {err.median():.1f} |")
     L += ["", f"## Continua through the shipped birdsong GAIA (11 steps, written at {level:g} dBFS RMS)", "",
-          "| system | continua written | median HNR (dB) | steps with an F0 | F0 outside the endpoints' band (max, Hz) |",
+          "| system | continua written | median HNR (dB) | steps with an F0 "
+          "| F0 outside the endpoints' band (max, Hz) |",
           "| --- | ---: | ---: | ---: | ---: |"]
     for system, g in continua.groupby("system", sort=False):
         ok = g[g.get("refused", pd.Series(index=g.index, dtype=object)).isna()] if "refused" in g else g

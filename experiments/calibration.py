@@ -102,8 +102,8 @@ def main() -> None:
                     stimuli = edit(model, tmp / f"{v}.wav", vectors, "F1", EDIT_VALUES, calibrate=calibrate)
                 except StimgenError as exc:  # a change the model does not reach: reported, not hidden
                     print(f"{v} calibrated: {exc}", flush=True)
-                    edits.append(pd.DataFrame({"vowel": IPA[v], "calibrated": calibrate, "requested_change": EDIT_VALUES,
-                                               "note": str(exc)}))
+                    edits.append(pd.DataFrame({"vowel": IPA[v], "calibrated": calibrate,
+                                               "requested_change": EDIT_VALUES, "note": str(exc)}))
                     continue
                 out = export(stimuli, tmp / f"edit-{v}-{calibrate}")
                 m = pd.read_csv(out / "manifest.csv")
@@ -160,7 +160,8 @@ def figure(tracks: pd.DataFrame, results: pd.DataFrame, path: Path) -> None:
 
 def write_markdown(path: Path, results: pd.DataFrame, edits: pd.DataFrame, vectors, wall: float, steps: int) -> None:
     L = ["# Calibration of continua and edits (shipped vowel model)", "",
-         f"Made by `python experiments/calibration.py` in {wall:.0f} s. Endpoints: a man's vowels at Peterson & Barney's "
+         f"Made by `python experiments/calibration.py` in {wall:.0f} s. Endpoints: a man's vowels "
+         "at Peterson & Barney's "
          f"mean F1-F3, F0 120 Hz. {steps} steps per continuum, exported exactly as `stimgen continuum` does (48 kHz, "
          "-20 dBFS RMS, 10 ms ramps); every figure below is measured on the written WAVs. Raw numbers: "
          "[calibration/](calibration/).", "",
@@ -169,7 +170,8 @@ def write_markdown(path: Path, results: pd.DataFrame, edits: pd.DataFrame, vecto
          "CV: coefficient of variation (sd / mean) of the distances between neighbouring steps; 0 is perfectly even. "
          "Reversals: steps where F1 (or F2) moves against its overall direction from the first step to the last "
          "(0 = monotonic). rho: Spearman's correlation of the formant with the step.", "",
-         "| pair | spacing | CV log-mel | CV Bark | F1 reversals | F2 reversals | F1 rho | F2 rho | F1 (Hz) | F2 (Hz) |",
+         "| pair | spacing | CV log-mel | CV Bark | F1 reversals | F2 reversals | F1 rho | F2 rho "
+         "| F1 (Hz) | F2 (Hz) |",
          "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in results.itertuples():
         L.append(f"| {r.pair} | {r.condition} | {r.cv_logmel:.3f} | {r.cv_bark:.3f} | {r.f1_reversals} | "
@@ -179,7 +181,8 @@ def write_markdown(path: Path, results: pd.DataFrame, edits: pd.DataFrame, vecto
         cv_logmel=("cv_logmel", "median"), cv_bark=("cv_bark", "median"),
         monotonic_f1=("f1_reversals", lambda s: int((s == 0).sum())),
         monotonic_f2=("f2_reversals", lambda s: int((s == 0).sum())), n=("pair", "size"))
-    L += ["", "Medians over the pairs:", "", "| spacing | median CV log-mel | median CV Bark | F1 monotonic | F2 monotonic |",
+    L += ["", "Medians over the pairs:", "",
+          "| spacing | median CV log-mel | median CV Bark | F1 monotonic | F2 monotonic |",
           "| --- | ---: | ---: | ---: | ---: |"]
     for condition, s in summary.iterrows():
         L.append(f"| {condition} | {s.cv_logmel:.3f} | {s.cv_bark:.3f} | {int(s.monotonic_f1)}/{int(s.n)} | "
@@ -188,7 +191,8 @@ def write_markdown(path: Path, results: pd.DataFrame, edits: pd.DataFrame, vecto
           f"OLS vectors on the model's {vectors.n} training codes with F1, F2, F0 and sex (so F1's vector holds the "
           "others constant). Each vowel is moved by -200 to +200 Hz along the F1 vector, two ways: *linear*, a step of "
           "that many units along the vector (`--no-calibrate`, the vector's own estimate), and *calibrated* (the "
-          "default), the steps chosen from the F1 that Praat measures along the vector. Measured change = Praat's F1 of "
+          "default), the steps chosen from the F1 that Praat measures along the vector. "
+          "Measured change = Praat's F1 of "
           "the written stimulus minus that of the unedited reconstruction; gain = OLS slope of measured on requested; "
           "F2 range = how far F2 moved across the five stimuli (the edit's side effect).", "",
           "| vowel | edit | " + " | ".join(f"{v:+.0f}" for v in EDIT_VALUES) + " | gain | F2 range (Hz) |",

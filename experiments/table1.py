@@ -39,8 +39,14 @@ if str(REPO) not in sys.path:  # run as a script from a fresh checkout without i
     sys.path.insert(0, str(REPO))
 
 from stimgen.errors import StimgenError  # noqa: E402
-from stimgen.metrics2d import (distance_correlation, kde_logpdf, kl_divergence, mean_log_likelihood,  # noqa: E402
-                               ols_intercepts, select_bandwidth)
+from stimgen.metrics2d import (  # noqa: E402
+    distance_correlation,
+    kde_logpdf,
+    kl_divergence,
+    mean_log_likelihood,
+    ols_intercepts,
+    select_bandwidth,
+)
 
 DATASETS = ("s_curve", "swiss_roll", "moons", "circles", "blobs")
 MODELS = ("AE", "VAE", "GAIA ll=0", "GAIA ll=1", "ACAI")
@@ -271,7 +277,8 @@ def run_all(s: Settings, references: dict[str, Reference], log=print) -> tuple[l
             futures = {pool.submit(run_job, job): job for job in jobs}
             for fut in cf.as_completed(futures):
                 collect(futures[fut], fut.result())
-    order = {(d, m, sd): i for i, (d, m, sd) in enumerate((d, m, sd) for sd in s.seeds for d in DATASETS for m in MODELS)}
+    order = {(d, m, sd): i
+             for i, (d, m, sd) in enumerate((d, m, sd) for sd in s.seeds for d in DATASETS for m in MODELS)}
     rows.sort(key=lambda r: order[(r["dataset"], r["model"], r["seed"])])
     return rows, figures
 
@@ -348,7 +355,8 @@ def intercepts(rows: list[dict], s: Settings) -> list[dict]:
             for coding in ("treatment", "sum"):
                 fit = ols_intercepts([r[metric] for r in sub], [r["model"] for r in sub], [r["dataset"] for r in sub],
                                      coding=coding, reference=REFERENCE_DATASET)
-                out += [{"seed": seed, "metric": metric, "coding": coding, "model": m, "value": v} for m, v in fit.items()]
+                out += [{"seed": seed, "metric": metric, "coding": coding, "model": m, "value": v}
+                        for m, v in fit.items()]
     return out
 
 
@@ -389,7 +397,8 @@ def column_sentence(metric: str, ours: dict[str, float], sds: dict[str, float], 
     parts = [f"Paper, highest to lowest: {' > '.join(op)}; ours: {' > '.join(oo)} "
              f"(Kendall tau between the two orderings {tau:+.2f})."]
     parts.append(f"Highest: paper {top_p}, ours {top_o} "
-                 f"({'agree' if top_o == top_p else 'disagree'}; the paper's top model is ours in {same_top}/{n} seeds); "
+                 f"({'agree' if top_o == top_p else 'disagree'}; "
+                 f"the paper's top model is ours in {same_top}/{n} seeds); "
                  f"lowest: paper {low_p}, ours {low_o} "
                  f"({'agree' if low_o == low_p else 'disagree'}; {same_low}/{n} seeds).")
     acai = ours["ACAI"]
@@ -438,7 +447,8 @@ def claims(table: dict[str, dict[str, tuple[float, float]]], per_seed_int: dict[
                 f"{robustness('ll_int', low)}"))
     for metric, label in (("kl_int", "interpolations G_d(z_int)"), ("kl_rec", "reconstructions G(x)")):
         vae_low = lambda v: _order(v)[-1] == "VAE"  # noqa: E731
-        out.append((f"the VAE's {label} match the data best (lowest KL; the paper's text)", verdict(vae_low(mean[metric])),
+        out.append((f"the VAE's {label} match the data best (lowest KL; the paper's text)",
+                    verdict(vae_low(mean[metric])),
                     f"lowest first: {listing(metric, reverse=True)}; {robustness(metric, vae_low)}"))
     return out
 
@@ -475,9 +485,11 @@ def write_markdown(path: Path, rows: list[dict], ints: list[dict], references: d
              f"standardised per coordinate with the mean and sd of {s.n_standardise} draws. {s.n_train} training and "
              f"{s.n_test} held-out points per seed, drawn afresh for each seed.")
     L.append(f"- Models: AE, VAE (KL weight {s.vae_kl_weight} per element), GAIA ll=0 (distance weight 0), GAIA ll=1 "
-             f"(distance weight {s.gaia_distance_weight}), ACAI (the package defaults: lambda 0.5, gamma 0.2); GAIA gamma "
+             f"(distance weight {s.gaia_distance_weight}), ACAI (the package defaults: lambda 0.5, gamma 0.2); "
+             f"GAIA gamma "
              f"{s.gaia_gamma}. Identical MLPs: {s.depth} layers of {s.width} units per half, leaky ReLU, latent of "
-             f"{s.latent_dim}, linear output (GAIA's discriminator: the same MLP with no narrow layer; ACAI's critic: the "
+             f"{s.latent_dim}, linear output (GAIA's discriminator: the same MLP with no narrow layer; "
+             f"ACAI's critic: the "
              f"encoder MLP with 1 output).")
     L.append(f"- Identical budgets: {s.steps} Adam steps, batch {s.batch_size}, learning rate {s.lr} for every "
              f"network; seeds {list(s.seeds)} (initialisation, batches and interpolation noise; the data draws "
@@ -488,7 +500,8 @@ def write_markdown(path: Path, rows: list[dict], ints: list[dict], references: d
              "largest of 1, 0.1, 0.01 whose held-out L1 reconstruction error on the S curve after the budget is "
              "below 0.1 sd\": with 1.0 the VAE did not reconstruct (held-out L1 0.63 sd, posterior collapse); with "
              "0.1 it did (0.04). The learning rate 1e-4 (the authors' base rate) was checked the same way, on "
-             "training losses only: it trained the AE and both GAIAs; 1e-3 left the AE's held-out reconstruction error about 6x higher (0.035 vs 0.006 sd).")
+             "training losses only: it trained the AE and both GAIAs; 1e-3 left the AE's held-out reconstruction "
+             "error about 6x higher (0.035 vs 0.006 sd).")
     L.append("")
     L.append("## Table 1: ours beside the paper's")
     L.append("")
@@ -588,7 +601,8 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="tiny settings: the whole pipeline in under a minute")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default docs/results; --quick requires an explicit --out)")

@@ -1,6 +1,7 @@
-"""Training curves of one or more runs, from their metrics.csv, as one PNG for docs/.
+r"""Training curves of one or more runs, from their metrics.csv, as one PNG for docs/.
 
-    python experiments/training_curves.py runs/vowels-world-gaia runs/vowels-world-ae --out docs/img/vowels-world-curves.png
+    python experiments/training_curves.py runs/vowels-world-gaia runs/vowels-world-ae \
+        --out docs/img/vowels-world-curves.png
 
 One panel per loss that any of the runs logs (GAIA: L_x, L_gen, L_int, delta_D; AE: L_rec, ...),
 each run a line, the raw values faint and a running median of 5 logs on top.

@@ -81,8 +81,8 @@ def model_copy(folder: Path, representation: str, out: Path) -> Path:
     config = json.loads((out / "config.json").read_text())
     config["data"]["representation"] = representation
     if representation == "mel-world" and "voice" not in config["data"]:
-        from stimgen.representations import MelWorld
         from stimgen.data import open_dataset
+        from stimgen.representations import MelWorld
 
         rep = MelWorld.from_config(config["data"])
         rep.dataset_items(open_dataset(config["data"]["source"]))
@@ -137,7 +137,8 @@ def measure_continuum(m: pd.DataFrame) -> dict:
     for f in ("f1", "f2"):
         rho = spearman(m[f"{f}_hz"].to_numpy())
         moves = abs(m[f"{f}_bark"].iloc[-1] - m[f"{f}_bark"].iloc[0]) >= 1.0
-        row.update({f"{f}_rho": rho, f"{f}_moves": moves, f"{f}_a": m[f"{f}_hz"].iloc[0], f"{f}_b": m[f"{f}_hz"].iloc[-1]})
+        row.update({f"{f}_rho": rho, f"{f}_moves": moves,
+                    f"{f}_a": m[f"{f}_hz"].iloc[0], f"{f}_b": m[f"{f}_hz"].iloc[-1]})
         monotonic.append(abs(rho) >= 0.95 or not moves)
     row["formants_monotonic"] = all(monotonic)
     return row
@@ -193,7 +194,8 @@ def main() -> None:
         for voice, folder in voices.items():
             for code in ESPEAK:
                 ceilings.append({"voice": voice, "vowel": IPA[code], "resynthesis_hnr_own_f0": resynthesis_hnr(
-                    folder / f"{code}.wav", None), "resynthesis_hnr_120": resynthesis_hnr(folder / f"{code}.wav", 120.0)})
+                    folder / f"{code}.wav", None),
+                    "resynthesis_hnr_120": resynthesis_hnr(folder / f"{code}.wav", 120.0)})
             for a, b in PAIRS[: args.pairs]:
                 for system, model in systems.items():
                     policies = F0_POLICIES if model.info["data"].get("representation", "mel") != "mel" else (None,)
@@ -218,7 +220,8 @@ def main() -> None:
                             voice=voice, pair=pair, system=system, f0=f0 or "model"))
                         r = rows[-1]
                         print(f"{voice:16s} {pair:4s} {system:24s} f0={r['f0']!s:11s} HNR {r['hnr_median']:5.1f} dB  "
-                              f"F0 {r['f0_min']:5.1f}-{r['f0_max']:5.1f}  rho F1 {r['f1_rho']:+.2f} F2 {r['f2_rho']:+.2f}  "
+                              f"F0 {r['f0_min']:5.1f}-{r['f0_max']:5.1f}  "
+                              f"rho F1 {r['f1_rho']:+.2f} F2 {r['f2_rho']:+.2f}  "
                               f"CV Bark {r['cv_bark']:.2f}", flush=True)
         models = {name: model_figures(Path(systems[name].info["path"])) for name in systems
                   if name in ("mel GAIA + Griffin-Lim", "WORLD GAIA", "WORLD AE")}
@@ -271,7 +274,8 @@ def write_markdown(path: Path, results: pd.DataFrame, ceilings: pd.DataFrame, mo
         L.append(f"| {r.voice} | {r.system} | {f0} | {r.hnr_median:.1f} | {r.hnr_ceiling:.1f} | {r.f0_range} | "
                  f"{r.monotonic} | {r.cv_bark:.2f} | {r.cv_own:.2f} |")
     L += ["", "## Every continuum", "",
-          "| voice | pair | system | --f0 | HNR (dB) | F0 (Hz) | F1 rho | F2 rho | F1 (Hz) | F2 (Hz) | CV Bark | largest step / mean |",
+          "| voice | pair | system | --f0 | HNR (dB) | F0 (Hz) | F1 rho | F2 rho | F1 (Hz) | F2 (Hz) | CV Bark "
+          "| largest step / mean |",
           "| --- | --- | --- | --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: |"]
     for r in results.itertuples():
         f0 = f"{r.f0:g}" if isinstance(r.f0, float) else r.f0
@@ -280,7 +284,8 @@ def write_markdown(path: Path, results: pd.DataFrame, ceilings: pd.DataFrame, mo
                  f"{r.cv_bark:.2f} | {r.largest_bark_step_x_mean:.1f} |")
     if models:
         L += ["", "## The models themselves (held-out 10 %, in each representation's dB)", "",
-              "| model | held-out reconstruction (dB) | midpoint to nearest real (dB) | real to nearest other real (dB) |",
+              "| model | held-out reconstruction (dB) | midpoint to nearest real (dB) "
+              "| real to nearest other real (dB) |",
               "| --- | ---: | ---: | ---: |"]
         for name, f in models.items():
             L.append(f"| {name} | {f['holdout_reconstruction_dB']:.2f} | {f['midpoint_to_nearest_real_dB']:.2f} | "

@@ -16,7 +16,6 @@ from stimgen import data as data_api
 from stimgen.errors import StimgenError
 from stimgen.outputs import exit_cleanly_on_sigterm
 
-
 FORCE_HELP = "Replace --out if it exists and stimgen wrote it (never your own files or the inputs)."
 
 
@@ -79,8 +78,10 @@ def data_show(folder: str) -> None:
 @click.option("--fmax", type=float, default=None, help="birdsong: highest frequency of the band (Hz). [12000]")
 @click.option("--start-db", type=float, default=None, help="birdsong: first threshold above the noise floor (dB). [6]")
 @click.option("--range-db", type=float, default=None,
-              help="Units (speech: frames) more than this far below the loudest are noise (dB). [birdsong 40, speech 30]")
-@click.option("--pad", type=float, default=None, help="Recording kept on each side of a unit (ms). [birdsong 5, speech 20]")
+              help="Units (speech: frames) more than this far below the loudest are noise (dB). "
+                   "[birdsong 40, speech 30]")
+@click.option("--pad", type=float, default=None,
+              help="Recording kept on each side of a unit (ms). [birdsong 5, speech 20]")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, max_unit: float | None,
                  min_silence: float | None, fmin: float | None, fmax: float | None, start_db: float | None,
@@ -233,7 +234,8 @@ def _write(stimuli, out: str, render, force: bool) -> None:
     click.echo(f"wrote {len(stimuli)} stimuli and manifest.csv to {export(stimuli, out, render, _command(), force)}")
 
 
-MODEL_HELP = "A model folder, or a shipped model: vowels, birdsong, digits. Default: vowels for sounds, digits for images."
+MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
+              "Default: vowels for sounds, digits for images.")
 
 
 @cli.command("continuum")
@@ -313,7 +315,8 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
 @click.option("--vectors", default=None, type=click.Path(),
               help="vectors.json from stimgen attributes fit (not needed to edit F0 of a WORLD model).")
 @click.option("--attribute", required=True, help="Which vector, e.g. F1 (or sex=m for a categorical level).")
-@click.option("--values", required=True, help="Comma-separated changes in the attribute's units, e.g. -200,-100,0,100,200.")
+@click.option("--values", required=True,
+              help="Comma-separated changes in the attribute's units, e.g. -200,-100,0,100,200.")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
               help="For F0, F1, F2 of sounds: choose the steps along the vector so that the change measured by "
                    "Praat matches the request. --no-calibrate: step by the vector's own linear estimate.")
@@ -328,7 +331,8 @@ def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, value
              force: bool) -> None:
     """Move a stimulus along an attribute vector; the manifest has the requested and measured change.
 
-    Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200 --out f1
+    Example: stimgen edit --model vowels --input eh.wav --vectors vectors.json --attribute F1 --values -200,0,200
+    --out f1
     """
     from stimgen import load_model
     from stimgen.morph.attributes import AttributeVectors, edit
@@ -346,7 +350,8 @@ def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, value
 
 
 @cli.command("grid")
-@click.option("--anchors", required=True, help="3 or 4 comma-separated files: A,B,C[,D] at (0,0), (1,0), (0,1)[, (1,1)].")
+@click.option("--anchors", required=True,
+              help="3 or 4 comma-separated files: A,B,C[,D] at (0,0), (1,0), (0,1)[, (1,1)].")
 @click.option("--steps", default=5, show_default=True, help="Points per side.")
 @click.option("--model", default=None, help=MODEL_HELP)
 @_f0_option("interpolate,a,b,c,d", "interpolate (default) mixes the anchors' contours by the grid weights, a-d uses "
@@ -375,7 +380,8 @@ def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, onset:
 @cli.command("encode")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV to write (its provenance goes beside it, .json).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="CSV to write (its provenance goes beside it, .json).")
 @_onset_option
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def encode_cmd(files: tuple[str, ...], model: str | None, out: str, onset: tuple[float, ...], force: bool) -> None:
@@ -396,7 +402,8 @@ def encode_cmd(files: tuple[str, ...], model: str | None, out: str, onset: tuple
 
 
 @cli.command("decode")
-@click.option("--latents", required=True, type=click.Path(), help="CSV with columns z0, z1, ... (as stimgen encode writes).")
+@click.option("--latents", required=True, type=click.Path(),
+              help="CSV with columns z0, z1, ... (as stimgen encode writes).")
 @click.option("--model", required=True, help="A model folder or a shipped model (vowels, birdsong, digits).")
 @_f0_option("", "by default the model's (its training set's median)")
 @_render_options
@@ -471,7 +478,8 @@ def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | 
               type=click.Choice(["equal-probability", "boundary"]),
               help="equal-probability: equal steps of the fitted P(B); boundary: packed within 2 spreads of the PSE.")
 @click.option("--p-range", default="0.05,0.95", show_default=True, help="equal-probability: the first and last P(B).")
-@click.option("--keep-endpoints", is_flag=True, help="Keep the old endpoints (levels 0 and 1) as the first and last step.")
+@click.option("--keep-endpoints", is_flag=True,
+              help="Keep the old endpoints (levels 0 and 1) as the first and last step.")
 @click.option("--model", default=None, help="The model, if not the shipped one the continuum names.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")

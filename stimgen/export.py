@@ -22,11 +22,10 @@ import pandas as pd
 import stimgen
 from stimgen.distances import METRIC_UNITS
 from stimgen.image import save_image, to_uint8
-from stimgen.models.bundle import file_sha256
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.stimuli import StimulusSet
+from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
-from stimgen.outputs import atomic_dir, atomic_file
 
 STIMULI_DIR = "stimuli"
 SPECTROGRAM_DIR = "spectrograms"

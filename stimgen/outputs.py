@@ -21,6 +21,7 @@ Everything is written with the user's umask.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -39,6 +40,21 @@ MARKER = ".stimgen.json"
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-")
 
 PathLike = str | os.PathLike
+
+
+def file_sha256(path: PathLike) -> str:
+    """The sha256 of a file's bytes, as hex: what every provenance record names a file by.
+
+    Examples
+    --------
+    >>> file_sha256("manifest.csv")[:12]        # doctest: +SKIP
+    '3f1c0a9e77b2'
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), folder: bool = True) -> Path:

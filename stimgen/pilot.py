@@ -87,7 +87,7 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
                                        f"const STIMGEN = {json.dumps({**settings, 'trials': trials}, indent=1)};\n")
         (tmp / "index.html").write_text(_INDEX_HTML)
         (tmp / "psychopy_identification.py").write_text(_PSYCHOPY.replace("__SETTINGS__", repr(settings)))
-        from stimgen.models.bundle import file_sha256
+        from stimgen.outputs import file_sha256
 
         pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                  "continuum": str(continuum.resolve()), "manifest_sha256": file_sha256(continuum / MANIFEST),
@@ -168,7 +168,8 @@ def _trials(table: pd.DataFrame, file: Path, labels: tuple[str, str] | None) -> 
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         allowed = "0 or 1" + (f", {labels[0]!r} or {labels[1]!r}" if labels else "")
-        raise StimgenError(f"row {table.index[row] + 2}: response_b is {response.iloc[row]!r}, not {allowed}", path=file)
+        raise StimgenError(f"row {table.index[row] + 2}: response_b is {response.iloc[row]!r}, not {allowed}",
+                           path=file)
     trials = pd.DataFrame({
         "participant": table["participant"].astype(str) if "participant" in table.columns else file.stem,
         "morph_level": pd.to_numeric(table["morph_level"], errors="coerce") if "morph_level" in table.columns
@@ -184,7 +185,8 @@ def _match(trials: pd.DataFrame, file: Path, manifest: pd.DataFrame) -> pd.DataF
     for trial in trials.itertuples():
         if trial.stim_file:
             if trial.stim_file not in levels:
-                raise StimgenError(f"row {trial.row}: {trial.stim_file!r} is not a stimulus of the continuum", path=file)
+                raise StimgenError(f"row {trial.row}: {trial.stim_file!r} is not a stimulus of the continuum",
+                                   path=file)
             if np.isfinite(trial.morph_level) and abs(trial.morph_level - levels[trial.stim_file]) > 1e-3:
                 raise StimgenError(f"row {trial.row}: morph_level {trial.morph_level:g} is not that of "
                                    f"{trial.stim_file} ({levels[trial.stim_file]:g}) in the manifest", path=file)

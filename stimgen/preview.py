@@ -1,15 +1,27 @@
-"""Preview sheets: a labelled grid of spectrograms or images, saved as one PNG."""
+"""Preview sheets: a labelled grid of spectrograms or images, saved as one PNG.
+
+Figures are matplotlib ``Figure`` objects drawn off screen (:func:`figure`), never through pyplot:
+importing stimgen chooses no backend, so a notebook's own plotting is left as it is.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def figure(**kwargs) -> Figure:
+    """A matplotlib figure for a file (``fig.savefig``), with no GUI backend and nothing to close.
+
+    Examples
+    --------
+    >>> fig = figure(figsize=(2, 2))
+    >>> ax = fig.subplots()
+    """
+    return Figure(**kwargs)
 
 
 def pick_examples(classes: Sequence, k: int = 40) -> list[int]:
@@ -50,7 +62,8 @@ def save_sheet(
     n = len(items)
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.75 * nrows + 0.5), squeeze=False)
+    fig = figure(figsize=(1.6 * ncols, 1.75 * nrows + 0.5))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
     for i, (item, label) in enumerate(zip(items, titles)):
@@ -72,4 +85,3 @@ def save_sheet(
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -121,7 +121,11 @@ def bootstrap(fit: PsychometricFit, levels, responses, n_boot: int = 500, seed: 
     start = np.tile([fit.alpha, np.log(fit.beta), fit.gamma, fit.lapse], (n_boot, 1))
     theta, _ = _fit_batch(x, n, k, fit.sigmoid, start)
     refits = [PsychometricFit(fit.sigmoid, a, float(np.exp(lb)), g, lp) for a, lb, g, lp in theta]
-    interval = lambda v: tuple(float(q) for q in np.percentile(v, [2.5, 97.5]))
+
+    def interval(values: list[float]) -> tuple[float, float]:
+        low, high = np.percentile(values, [2.5, 97.5])
+        return float(low), float(high)
+
     return dataclasses.replace(fit, pse_ci=interval([f.pse for f in refits]),
                                slope_ci=interval([f.slope for f in refits]))
 
@@ -218,8 +222,7 @@ def fit_data(files: list, out, sigmoid: str = "logistic", manifest=None, n_boot:
     from pathlib import Path
 
     import stimgen
-    from stimgen.models.bundle import file_sha256
-    from stimgen.outputs import atomic_dir, check_output
+    from stimgen.outputs import atomic_dir, check_output, file_sha256
     from stimgen.pilot import read_responses
 
     files = [Path(f) for f in files]
@@ -277,14 +280,15 @@ def load_fit(path) -> tuple[PsychometricFit, dict]:
 def plot_fit(fit: PsychometricFit, table, path, steps=None) -> None:
     """Proportions of "B" per level with 95 % Wilson intervals, the fitted curve and its PSE;
     ``steps`` (levels) are marked on the curve (respace's new steps)."""
-    from stimgen.preview import plt
+    from stimgen.preview import figure
 
     x, n, b = (np.asarray(table[c], dtype=np.float64) for c in ("morph_level", "trials", "b"))
     p = b / n
     z = 1.96
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig = figure(figsize=(5.5, 3.6))
+    ax = fig.subplots()
     yerr = np.clip([p - (centre - half), centre + half - p], 0.0, None)
     ax.errorbar(x, p, yerr=yerr, fmt="o", color="#333", ms=4, capsize=2,
                 label="data (95 % Wilson)")
@@ -300,4 +304,3 @@ def plot_fit(fit: PsychometricFit, table, path, steps=None) -> None:
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -297,7 +297,8 @@ def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settin
             drawn.append((source, y, sr, units))
         stem = "_".join(source.relative_to(recordings).with_suffix("").parts)
         for k, (onset, offset) in enumerate(units):
-            a, b = max(0, round((onset - settings.pad / 1000) * sr)), min(y.size, round((offset + settings.pad / 1000) * sr))
+            a, b = (max(0, round((onset - settings.pad / 1000) * sr)),
+                    min(y.size, round((offset + settings.pad / 1000) * sr)))
             peak = float(np.max(np.abs(y[a:b])))
             rows.append({"file": f"{stem}_{k:03d}.wav", "source": source.relative_to(recordings).as_posix(),
                          "onset": round(float(onset), 4), "offset": round(float(offset), 4),
@@ -325,9 +326,10 @@ def _cut_sheet(path: Path, drawn: list, root: Path) -> None:
     """The recordings' spectrograms, one row each, with every unit's onset (green) and offset (red)."""
     import librosa
 
-    from stimgen.preview import plt
+    from stimgen.preview import figure
 
-    fig, axes = plt.subplots(len(drawn), 1, figsize=(10, 1.8 * len(drawn)), squeeze=False)
+    fig = figure(figsize=(10, 1.8 * len(drawn)))
+    axes = fig.subplots(len(drawn), 1, squeeze=False)
     for ax, (source, y, sr, units) in zip(axes[:, 0], drawn):
         hop = max(1, round(sr / 500))
         db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=512, hop_length=hop)), ref=np.max, top_db=70)
@@ -341,4 +343,3 @@ def _cut_sheet(path: Path, drawn: list, root: Path) -> None:
     axes[-1, 0].set_xlabel("time (s)", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)

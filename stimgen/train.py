@@ -39,8 +39,16 @@ from tqdm.auto import tqdm
 from stimgen.data import BUILTIN_NAMES, open_dataset
 from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.models.base import StimModel
-from stimgen.models.bundle import (CONFIG_FILE, LATENTS_FILE, MODELS, WEIGHTS_FILE, build_model, load_checkpoint,
-                                   save_checkpoint, save_model)
+from stimgen.models.bundle import (
+    CONFIG_FILE,
+    LATENTS_FILE,
+    MODELS,
+    WEIGHTS_FILE,
+    build_model,
+    load_checkpoint,
+    save_checkpoint,
+    save_model,
+)
 from stimgen.models.networks import NetworkConfig
 from stimgen.outputs import check_output, mark_owned
 from stimgen.preview import save_sheet
@@ -129,7 +137,7 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
     if long:
         warnings.warn(StimgenWarning(f"{len(long)} of {len(ds)} files (e.g. {long[0]}) are longer than the model's "
                                      f"{rep.duration:.2f} s window and are cropped to their middle for training; cut "
-                                     "them into units first with `stimgen data segment`", path=ds.root))
+                                     "them into units first with `stimgen data segment`", path=ds.root), stacklevel=2)
     x = rep.dataset_items(ds, progress=progress)
     info = {"source": str(data), "kind": ds.kind, "count": len(ds), "data_sha256": ds.content_hash(),
             "representation": rep.name, **rep.to_config()}

@@ -5,8 +5,16 @@ import pytest
 import soundfile as sf
 from conftest import tone
 
-from stimgen.audio import (apply_ramps, fix_duration, load_audio, normalize_rms, peak_dbfs, rms_dbfs, save_wav,
-                           trim_silence)
+from stimgen.audio import (
+    apply_ramps,
+    fix_duration,
+    load_audio,
+    normalize_rms,
+    peak_dbfs,
+    rms_dbfs,
+    save_wav,
+    trim_silence,
+)
 from stimgen.errors import StimgenError, StimgenWarning
 
 

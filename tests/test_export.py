@@ -15,8 +15,8 @@ from stimgen import load_model
 from stimgen.audio import peak_dbfs, rms_dbfs, save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.export import export
-from stimgen.models.bundle import file_sha256
 from stimgen.morph import Domain, RenderSettings, continuum
+from stimgen.outputs import file_sha256
 from stimgen.spectrogram import load_spectrogram
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +75,8 @@ def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir):
     assert [file_sha256(continuum_dir / f) for f in manifest["stim_file"]] == list(manifest["sha256"])
     # the distances are measured on the written files, in the spectral metric
     model = load_model("vowels")
-    spectra = np.stack([load_spectrogram(continuum_dir / f, Domain(model).representation.spectrogram) for f in manifest["stim_file"]])
+    spectra = np.stack([load_spectrogram(continuum_dir / f, Domain(model).representation.spectrogram)
+                        for f in manifest["stim_file"]])
     d = np.sqrt(np.mean(((spectra[1:] - spectra[:-1]) * 80.0) ** 2, axis=(1, 2)))
     np.testing.assert_allclose(manifest["distance_prev"].iloc[1:], d, rtol=1e-4)
     assert np.isnan(manifest["distance_prev"].iloc[0])
@@ -226,7 +227,8 @@ BAD = [
     (["continuum", "--a", "{in}/nothing.wav", "--b", "{in}/a.wav"], "nothing.wav: no such file"),
     (["continuum", "--a", "{in}/broken.wav", "--b", "{in}/a.wav"], "broken.wav: not an audio file"),
     (["continuum", "--a", "{in}/i.wav", "--b", "{in}/silent.wav"], "silent.wav: is all silence"),
-    (["continuum", "--a", "{in}/i.wav", "--b", "{in}/blank.png"], "blank.png: is an image, but model 'vowels' makes sounds"),
+    (["continuum", "--a", "{in}/i.wav", "--b", "{in}/blank.png"],
+     "blank.png: is an image, but model 'vowels' makes sounds"),
     (["continuum", "--a", "{in}/ring.png", "--b", "{in}/i.wav"], "i.wav: is a sound, but model 'digits' makes images"),
     (["continuum", "--a", "{in}/i.wav", "--b", "{in}/a.wav", "--steps", "1"], "at least 2 steps"),
     (["continuum", "--a", "{in}/i.wav", "--b", "{in}/a.wav", "--level", "-0.5"], "level must lie between"),

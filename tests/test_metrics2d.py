@@ -9,8 +9,14 @@ import pandas as pd
 import pytest
 
 from stimgen.errors import StimgenError
-from stimgen.metrics2d import (distance_correlation, kde_logpdf, kl_divergence, mean_log_likelihood, ols_intercepts,
-                               select_bandwidth)
+from stimgen.metrics2d import (
+    distance_correlation,
+    kde_logpdf,
+    kl_divergence,
+    mean_log_likelihood,
+    ols_intercepts,
+    select_bandwidth,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -122,7 +122,7 @@ def test_a_few_hundred_steps_lower_the_reconstruction_error_on_a_toy_set(cls, cf
     opts, rng = model.configure_optimizers(), torch.Generator().manual_seed(0)
     with torch.no_grad():
         before = float(l1(x, model.reconstruct(x)))
-    for step in range(300):
+    for _ in range(300):
         model.train_step(x[torch.randint(0, 512, (64,), generator=rng)], opts, rng)
     with torch.no_grad():
         after = float(l1(x, model.reconstruct(x)))

@@ -80,7 +80,8 @@ def test_the_pilot_folder_holds_both_experiments_and_its_record(loop):
     pilot = loop / "pilot"
     record = json.loads((pilot / "pilot.json").read_text())
     assert record["labels"] == ["oo", "ah"] and record["reps"] == 20 and record["steps"] == 11
-    trials = json.loads(re.search(r"const STIMGEN = (.*);", (pilot / "trials.js").read_text(), re.DOTALL).group(1))["trials"]
+    trials = json.loads(re.search(r"const STIMGEN = (.*);", (pilot / "trials.js").read_text(),
+                                  re.DOTALL).group(1))["trials"]
     assert len(trials) == 220 and sorted({t["step"] for t in trials}) == list(range(11))
     assert all((pilot / t["stim_file"]).is_file() for t in trials)
     assert [t["step"] for t in trials[:11]] != list(range(11))   # shuffled

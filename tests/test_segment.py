@@ -235,5 +235,6 @@ def test_edits_and_world_models_take_the_window_too(tmp_path, long_vowels):
                     long_vowels / "a-centred.wav", "--steps", 3, "--f0", "a", "--level", -30, "--out", tmp_path / "c")
     assert r.returncode == 0, r.stderr
     inputs = json.loads((tmp_path / "c" / "manifest.json").read_text())["inputs"]
-    assert inputs[0]["onset_s"] == 0.0 and (inputs[1]["onset_s"] + inputs[1]["offset_s"]) / 2 == pytest.approx(1.1, abs=0.01)
+    assert (inputs[0]["onset_s"] == 0.0
+            and (inputs[1]["onset_s"] + inputs[1]["offset_s"]) / 2 == pytest.approx(1.1, abs=0.01))
     np.testing.assert_allclose(pd.read_csv(tmp_path / "c" / "manifest.csv")["f0_hz"], 120.0, atol=3.0)   # /i/'s voice

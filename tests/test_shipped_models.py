@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import stimgen
-from stimgen.models.bundle import SHIPPED, file_sha256
+from stimgen.models.bundle import SHIPPED
+from stimgen.outputs import file_sha256
 from stimgen.train import prepare_data
 
 NAMES = ["vowels", "birdsong", "digits"]

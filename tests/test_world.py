@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import assert_one_error_line, stimgen_cli
+
 from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
@@ -69,7 +69,8 @@ def test_voices_mix_f0_log_linearly_hold_it_or_take_one_endpoints():
         shifted(a, -90.0)
 
 
-@pytest.mark.parametrize("value, inputs, expected", [("120", 2, 120.0), ("b", 2, "b"), ("interpolate", 2, "interpolate"),
+@pytest.mark.parametrize("value, inputs, expected", [("120", 2, 120.0), ("b", 2, "b"),
+                                                     ("interpolate", 2, "interpolate"),
                                                      (None, 1, None), ("a", 1, "a")])
 def test_f0_policies_parse(value, inputs, expected):
     assert parse_f0(value, inputs) == expected

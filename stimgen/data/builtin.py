@@ -160,7 +160,8 @@ def write_preview(ds: FolderDataset, k: int = 40) -> Path:
     path = ds.root / PREVIEW_FILE
     subset = dataclasses.replace(ds, files=[ds.files[i] for i in picked])
     if ds.kind == "audio":
-        config = SpectrogramConfig.from_dict(ds.meta["spectrogram"]) if "spectrogram" in ds.meta else SpectrogramConfig()
+        config = (SpectrogramConfig.from_dict(ds.meta["spectrogram"]) if "spectrogram" in ds.meta
+                  else SpectrogramConfig())
         save_sheet(path, list(subset.spectrograms(config)), titles, "spectrogram",
                    title=f"{name}: {len(ds)} sounds, {config.n_mels} mel bins x {config.n_frames} frames",
                    extent=(0.0, config.duration, config.fmin, config.fmax))

@@ -15,7 +15,6 @@ one file written atomically.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import warnings
@@ -33,7 +32,7 @@ from stimgen.models.base import StimModel
 from stimgen.models.gaia import GAIA, GAIAConfig
 from stimgen.models.networks import NetworkConfig
 from stimgen.models.vae import VAE, VAEConfig
-from stimgen.outputs import atomic_file
+from stimgen.outputs import atomic_file, file_sha256
 
 #: Model kinds by name: (model class, config class).
 MODELS = {"gaia": (GAIA, GAIAConfig), "ae": (AE, AEConfig), "vae": (VAE, VAEConfig), "acai": (ACAI, ACAIConfig)}
@@ -78,14 +77,6 @@ def build_model(kind: str, config) -> StimModel:
     return MODELS[kind][0](config)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def save_model(model: StimModel, out: Path, info: dict) -> str:
     """Write ``config.json`` and ``model.safetensors`` (generator only) into ``out``; return the
     weights' sha256, which is the model's hash."""
@@ -115,7 +106,7 @@ def resolve(path_or_name: str | os.PathLike) -> Path:
     if bare:
         if path.is_dir():
             warnings.warn(StimgenWarning(f"used the shipped model {text!r}, not the folder {text} here; write "
-                                         f"./{text} for the folder"))
+                                         f"./{text} for the folder"), stacklevel=2)
         return shipped
     names = sorted(p.name for p in shipped_root.glob("*") if p.is_dir())
     raise StimgenError(f"no model folder or shipped model of this name (shipped: {', '.join(names) or 'none'})",

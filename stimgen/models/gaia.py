@@ -28,9 +28,10 @@ from stimgen.models.networks import NetworkConfig
 @dataclass(frozen=True)
 class GAIAConfig:
     """GAIA's settings. ``disc_bottom`` is the side of D's code for convolutional networks (default:
-    a quarter of the input, two halvings, like MUNIT's content code). ``recon_weight`` adds a direct reconstruction term recon_weight * |x - G(x)|
-    to the generator's loss: 0 (the paper's and the authors' choice) unless set; see
-    docs/models.md for why the shipped audio models use it. ``discriminator`` defaults to the generator's convolutional network at
+    a quarter of the input, two halvings, like MUNIT's content code). ``recon_weight`` adds a direct
+    reconstruction term recon_weight * |x - G(x)| to the generator's loss: 0 (the paper's and the
+    authors' choice) unless set; see docs/models.md for why the shipped audio models use it.
+    ``discriminator`` defaults to the generator's convolutional network at
     half the width with no dense bottleneck (as in the authors' image model), or to the same MLP
     with no narrow latent layer."""
 

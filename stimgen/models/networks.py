@@ -3,7 +3,8 @@
 - MLP: for 2D and other vector data (the paper's 2D experiments: 6 layers of 256 units).
 - Convolutional: for 1-channel spectrograms and 1- or 3-channel images of 32, 64 or 128 pixels
   (any power of two, square or not). Residual blocks (two 3x3 convolutions with a skip) at every
-  resolution below the full one (where they would cost most), strided convolutions down, nearest-neighbour upsampling and a convolution up, reflect
+  resolution below the full one (where they would cost most), strided convolutions down,
+  nearest-neighbour upsampling and a convolution up, reflect
   padding and He initialisation, as in the MUNIT-style networks of the GAIA authors. Every
   activation is preceded by group norm, which works per item (MUNIT's instance norm is its one-group
   -per-channel case): batch norm would let the statistics of real, reconstructed and
@@ -65,7 +66,8 @@ class NetworkConfig:
                 raise StimgenError(f"images must have 1 or 3 channels, got {shape[0]}")
             for side in shape[1:]:
                 if side < 2 * self.bottom or side & (side - 1) or side > 1024:
-                    raise StimgenError(f"image sides must be powers of two from {2 * self.bottom} to 1024, got {shape[1:]}")
+                    raise StimgenError(f"image sides must be powers of two from {2 * self.bottom} to 1024, "
+                                       f"got {shape[1:]}")
         if self.bottleneck not in ("dense", "conv") or self.output not in ("sigmoid", "linear"):
             raise StimgenError("bottleneck must be 'dense' or 'conv', output 'sigmoid' or 'linear'")
         if min(self.latent_dim, self.width, self.depth, self.max_channels) < 1:

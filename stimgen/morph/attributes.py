@@ -276,10 +276,10 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
     return np.interp(values, levels, centres), curve
 
 
-def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attribute: str, values, seed: int = 0,
+def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, attribute: str, values, seed: int = 0,
          vectors_path: str | os.PathLike | None = None, calibrate: bool = True,
          f0: str | float | None = None, onset: float | None = None) -> StimulusSet:
-    """``input`` moved along ``attribute``'s vector so that the attribute changes by each of ``values``.
+    """``source`` moved along ``attribute``'s vector so that the attribute changes by each of ``values``.
 
     With ``calibrate`` (the default) and an attribute that can be measured on the sound (F0, F1,
     F2), the steps along the vector are chosen so that the measured change matches the requested
@@ -304,20 +304,20 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attr
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise StimgenError(f"give one or more finite values for the edit, got {values.tolist()}")
     check_count(values.size, f"{values.size} --values")
-    input = Path(input)
+    source = Path(source)
     domain.representation.check_f0(f0)
     if domain.representation.voiced and attribute.lower() == "f0":
-        domain.load_files([input], onset)  # the window of a long file
-        return vocoder_f0_edit(domain, input, values, seed)
+        domain.load_files([source], onset)  # the window of a long file
+        return vocoder_f0_edit(domain, source, values, seed)
     if vectors is None:
         raise StimgenError(f"editing {attribute} needs attribute vectors (--vectors, from stimgen attributes fit)")
     vectors.check_model(domain, vectors_path)
-    item = domain.load_files([input], onset)[0]
+    item = domain.load_files([source], onset)[0]
     k = vectors.index(attribute)
     direction, attribute = vectors.vectors[k], vectors.names[k]
     if f0 is None and domain.representation.voiced:
         f0 = "a"  # the input's own voice
-    voices = domain.representation.voices([input], np.ones((values.size, 1)), f0)
+    voices = domain.representation.voices([source], np.ones((values.size, 1)), f0)
     voice = None if voices is None else voices[0]
     z0 = domain.encode(item[None])[0]
     feature = measured_feature(domain, attribute)
@@ -327,8 +327,8 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attr
     z = z0 + offsets[:, None] * direction
     table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(len(values))], "step": np.arange(len(values)),
                           "attribute": attribute, "requested_change": values, "latent_offset": np.round(offsets, 4),
-                          "input_file": input.name})
-    settings = {"verb": "edit", "input": str(input), "attribute": attribute, "values": values.tolist(),
+                          "input_file": source.name})
+    settings = {"verb": "edit", "input": str(source), "attribute": attribute, "values": values.tolist(),
                 "calibrated": calibrated, "vectors_method": vectors.method, "vectors_columns": list(vectors.columns),
                 "vectors_data": vectors.data, "seed": int(seed)}
     if curve is not None:
@@ -338,24 +338,24 @@ def edit(model, input: str | os.PathLike, vectors: AttributeVectors | None, attr
     if voices is not None:
         settings["f0"] = f0
     return StimulusSet(domain, "edit", domain.decode(z), z, table, settings,
-                       inputs=[input] + ([Path(vectors_path)] if vectors_path else []),
+                       inputs=[source] + ([Path(vectors_path)] if vectors_path else []),
                        baseline=domain.decode(z0[None])[0], voices=voices, baseline_voice=voice)
 
 
-def vocoder_f0_edit(domain: Domain, input: Path, values: np.ndarray, seed: int = 0) -> StimulusSet:
-    """``input`` resynthesised by WORLD with its F0 moved by each of ``values`` Hz: its own envelope
+def vocoder_f0_edit(domain: Domain, source: Path, values: np.ndarray, seed: int = 0) -> StimulusSet:
+    """``source`` resynthesised by WORLD with its F0 moved by each of ``values`` Hz: its own envelope
     and aperiodicity, no model and no vectors, so the change is exact (the manifest measures it)."""
     from stimgen.world import shifted
 
     rep = domain.representation
-    item, voice = rep.load(input), rep.voice(input)
+    item, voice = rep.load(source), rep.voice(source)
     z = np.repeat(domain.encode(item[None]), values.size, axis=0)
     table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(values.size)], "step": np.arange(values.size),
                           "attribute": "F0", "requested_change": values, "latent_offset": 0.0,
-                          "input_file": input.name})
-    settings = {"verb": "edit", "input": str(input), "attribute": "F0", "values": values.tolist(),
+                          "input_file": source.name})
+    settings = {"verb": "edit", "input": str(source), "attribute": "F0", "values": values.tolist(),
                 "calibrated": False, "method": "vocoder: the input's own envelope and aperiodicity, its F0 moved",
                 "seed": int(seed)}
     x = np.repeat(item[None], values.size, axis=0)
-    return StimulusSet(domain, "edit", x, z, table, settings, inputs=[input], baseline=item,
+    return StimulusSet(domain, "edit", x, z, table, settings, inputs=[source], baseline=item,
                        voices=[shifted(voice, v) for v in values], baseline_voice=voice)

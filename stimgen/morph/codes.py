@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from stimgen.errors import StimgenError
-from stimgen.models.bundle import file_sha256
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet
+from stimgen.outputs import file_sha256
 
 
 def encode_files(model, files: list[str | os.PathLike], onset: float | list[float | None] | None = None

@@ -67,7 +67,7 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0,
     cols = np.round(uv[:, 0] * (steps - 1)).astype(int)
     table = pd.DataFrame({"name": [f"grid_r{r}_c{c}" for r, c in zip(rows, cols)], "row": rows, "col": cols,
                           "grid_u": uv[:, 0], "grid_v": uv[:, 1]})
-    for i, a in enumerate(anchors):
+    for i in range(len(anchors)):
         table[f"weight_{'abcd'[i]}"] = np.round(weights[:, i], 4)
     settings = {"verb": "grid", "anchors": [str(a) for a in anchors], "steps": int(steps), "seed": int(seed)}
     voices = domain.representation.voices(anchors, weights, f0)

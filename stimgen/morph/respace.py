@@ -38,9 +38,9 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     endpoint files or a model that are no longer there.
     """
     from stimgen import load_model
-    from stimgen.models.bundle import file_sha256
     from stimgen.morph.continuum import continuum
     from stimgen.morph.domain import RenderSettings
+    from stimgen.outputs import file_sha256
     from stimgen.psychometric import load_fit
 
     folder = Path(continuum_dir)

@@ -39,7 +39,8 @@ class StimulusSet:
     file written as it is instead of item i (``--endpoints original``). ``baseline``, when given,
     is an unedited item against which :func:`stimgen.export.export` measures the changes of an
     edit. ``voices[i]`` is stimulus i's voice (F0, aperiodicity) where the representation keeps one
-    (WORLD), ``baseline_voice`` the baseline's. ``inputs`` are the files the set came from; ``settings`` everything that made it.
+    (WORLD), ``baseline_voice`` the baseline's. ``inputs`` are the files the set came from;
+    ``settings`` everything that made it.
     Pass the set to :func:`stimgen.export.export` to write it.
     """
 

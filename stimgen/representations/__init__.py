@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 
 from stimgen.errors import StimgenError
-from stimgen.representations.base import Representation, RenderSettings
+from stimgen.representations.base import RenderSettings, Representation
 from stimgen.representations.mel import MelSpectrogram
 from stimgen.representations.mel_world import MelWorld
 from stimgen.representations.pixels import Pixels
@@ -31,8 +31,8 @@ REGISTRY: dict[str, type[Representation]] = {"mel": MelSpectrogram, "mel-world":
 #: The representation a data set of each medium is trained on by default.
 DEFAULTS = {"audio": "mel", "image": "pixels"}
 
-__all__ = ["DEFAULTS", "REGISTRY", "MelSpectrogram", "MelWorld", "Pixels", "RenderSettings", "Representation", "WorldVocoder",
-           "for_dataset", "from_config"]
+__all__ = ["DEFAULTS", "REGISTRY", "MelSpectrogram", "MelWorld", "Pixels", "RenderSettings", "Representation",
+           "WorldVocoder", "for_dataset", "from_config"]
 
 
 def from_config(data, path: str | os.PathLike | None = None) -> Representation:

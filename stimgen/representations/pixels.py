@@ -13,7 +13,7 @@ from stimgen.distances import pixel_distance
 from stimgen.errors import StimgenError
 from stimgen.features import image_features
 from stimgen.image import MODES, load_image, save_image
-from stimgen.representations.base import Representation, RenderSettings
+from stimgen.representations.base import RenderSettings, Representation
 
 
 class Pixels(Representation):

@@ -24,7 +24,7 @@ from stimgen.cache import cached_array
 from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
-from stimgen.representations.base import Representation, RenderSettings
+from stimgen.representations.base import RenderSettings, Representation
 from stimgen.segment import Excerpt, choose_excerpt
 from stimgen.world import Voice, WorldConfig, aperiodicity_bands
 

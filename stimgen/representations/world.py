@@ -87,7 +87,8 @@ class WorldVocoder(Sound):
     def summary(self) -> str:
         w, v = self.world, self.default_voice
         return (f"representation world: WORLD spectral envelope, {w.sample_rate} Hz, {w.n_bins} mel-spaced bins x "
-                f"{w.n_frames} frames, {w.fmin:g}-{w.fmax:g} Hz, F0 by {w.f0_method} ({w.f0_floor:g}-{w.f0_ceil:g} Hz); "
+                f"{w.n_frames} frames, {w.fmin:g}-{w.fmax:g} Hz, "
+                f"F0 by {w.f0_method} ({w.f0_floor:g}-{w.f0_ceil:g} Hz); "
                 f"sound by WORLD with the user's F0 (--f0; default voice {v['f0_hz']:g} Hz)")
 
     def provenance(self, render: RenderSettings) -> dict:
