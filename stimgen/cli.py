@@ -13,7 +13,9 @@ import click
 
 import stimgen
 from stimgen import data as data_api
+from stimgen import options
 from stimgen.errors import StimgenError
+from stimgen.options import RenderSettings, TrainSettings
 from stimgen.outputs import exit_cleanly_on_sigterm
 
 FORCE_HELP = "Replace --out if it exists and stimgen wrote it (never your own files or the inputs)."
@@ -67,7 +69,7 @@ def data_show(folder: str) -> None:
 @data.command("segment")
 @click.argument("recordings", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
-@click.option("--kind", default="birdsong", show_default=True, type=click.Choice(["birdsong", "speech"]),
+@click.option("--kind", default="birdsong", show_default=True, type=click.Choice(options.SEGMENT_KINDS),
               help="birdsong: syllables by dynamic thresholding of the spectral envelope; speech: Praat's voiced "
                    "stretches.")
 @click.option("--min-unit", type=float, default=None, help="Shorter units are dropped (ms). [birdsong 20, speech 50]")
@@ -105,23 +107,29 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 
 @cli.command("train")
 @click.option("--data", required=True, help="A built-in set (vowels, birdsong, digits) or a folder of your files.")
-@click.option("--model", "model", default="gaia", show_default=True, type=click.Choice(["gaia", "ae", "vae", "acai"]))
+@click.option("--model", "model", default=TrainSettings.model, show_default=True,
+              type=click.Choice(options.MODEL_NAMES))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder; becomes the model folder.")
-@click.option("--steps", default=2000, show_default=True, help="Training steps.")
-@click.option("--batch-size", default=32, show_default=True, help="Items per step (split over processes).")
-@click.option("--lr", default=1e-4, show_default=True, help="Adam learning rate.")
-@click.option("--latent-dim", default=64, show_default=True, help="Latent units.")
-@click.option("--width", default=16, show_default=True, help="Channels of the first layer (doubling per halving).")
+@click.option("--steps", default=TrainSettings.steps, show_default=True, help="Training steps.")
+@click.option("--batch-size", default=TrainSettings.batch_size, show_default=True,
+              help="Items per step (split over processes).")
+@click.option("--lr", default=TrainSettings.lr, show_default=True, help="Adam learning rate.")
+@click.option("--latent-dim", default=TrainSettings.latent_dim, show_default=True, help="Latent units.")
+@click.option("--width", default=TrainSettings.width, show_default=True,
+              help="Channels of the first layer (doubling per halving).")
 @click.option("--size", type=int, default=None, help="Image or spectrogram side in pixels (32, 64, 128).")
 @click.option("--representation", default=None,
               help="How the model sees the data: mel or world for sounds (default mel), pixels for images.")
 @click.option("--distance-weight", type=float, default=None, help="GAIA's pairwise-distance loss weight.")
-@click.option("--recon-weight", default=0.0, show_default=True,
+@click.option("--recon-weight", default=TrainSettings.recon_weight, show_default=True,
               help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
-@click.option("--seed", default=0, show_default=True, help="Random seed: same seed, same model on the CPU.")
-@click.option("--preview-every", default=250, show_default=True, help="Steps between preview PNGs.")
-@click.option("--checkpoint-every", default=250, show_default=True, help="Steps between checkpoints.")
+@click.option("--device", default=TrainSettings.device, show_default=True, type=click.Choice(options.DEVICES))
+@click.option("--seed", default=TrainSettings.seed, show_default=True,
+              help="Random seed: same seed, same model on the CPU.")
+@click.option("--preview-every", default=TrainSettings.preview_every, show_default=True,
+              help="Steps between preview PNGs.")
+@click.option("--checkpoint-every", default=TrainSettings.checkpoint_every, show_default=True,
+              help="Steps between checkpoints.")
 @click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
 @click.option("--force", is_flag=True, help="Start over in an existing run folder that stimgen wrote.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
@@ -170,9 +178,11 @@ def model_show(name_or_path: str) -> None:
 
 def _render_options(f):
     """--sr, --level and --ramp-ms: how sounds are written (images ignore them)."""
-    f = click.option("--ramp-ms", default=10.0, show_default=True, help="Raised-cosine on/off ramps (ms).")(f)
-    f = click.option("--level", default=-20.0, show_default=True, help="RMS level of every sound (dBFS).")(f)
-    f = click.option("--sr", default=48000, show_default=True, help="Sample rate of every WAV (Hz).")(f)
+    f = click.option("--ramp-ms", default=RenderSettings.ramp_ms, show_default=True,
+                     help="Raised-cosine on/off ramps (ms).")(f)
+    f = click.option("--level", default=RenderSettings.level_dbfs, show_default=True,
+                     help="RMS level of every sound (dBFS).")(f)
+    f = click.option("--sr", default=RenderSettings.sr, show_default=True, help="Sample rate of every WAV (Hz).")(f)
     return f
 
 
@@ -215,8 +225,6 @@ def _command() -> str:
 
 
 def _render(sr: int, level: float, ramp_ms: float):
-    from stimgen.morph.domain import RenderSettings
-
     return RenderSettings(sr=sr, level_dbfs=level, ramp_ms=ramp_ms)
 
 
@@ -243,14 +251,14 @@ MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
 @click.option("--b", "b", required=True, type=click.Path(), help="Last endpoint.")
 @click.option("--steps", default=11, show_default=True, help="Stimuli, endpoints included.")
 @click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--spacing", default="equal", show_default=True, type=click.Choice(["equal", "linear"]),
+@click.option("--spacing", default="equal", show_default=True, type=click.Choice(options.SPACINGS),
               help="equal: equal distances between neighbours in --metric; linear: equal latent steps.")
-@click.option("--path", "path", default="linear", show_default=True, type=click.Choice(["linear", "slerp"]),
+@click.option("--path", "path", default="linear", show_default=True, type=click.Choice(options.PATHS),
               help="Interpolation between the two codes.")
-@click.option("--metric", default=None, type=click.Choice(["spectral", "formants", "pixel"]),
+@click.option("--metric", default=None, type=click.Choice(list(options.METRIC_UNITS)),
               help="Distance for --spacing equal: spectral (log-mel, dB; sound default), formants (F1/F2 in "
                    "Bark, Praat), pixel (images).")
-@click.option("--endpoints", default="reconstruct", show_default=True, type=click.Choice(["reconstruct", "original"]),
+@click.option("--endpoints", default="reconstruct", show_default=True, type=click.Choice(options.ENDPOINTS),
               help="reconstruct: every step passes through the model; original: the input files are steps 0 and N-1.")
 @_f0_option("interpolate,a,b", "interpolate (default) moves it log-linearly from --a's contour to --b's, a or b "
                                "uses that endpoint's contour")
@@ -286,7 +294,7 @@ def attributes() -> None:
 @click.option("--columns", required=True, help="Comma-separated label columns, e.g. F1,F2,F0,sex.")
 @click.option("--data", default=None,
               help="A built-in set or a folder with labels.csv. Default: the model's own training items.")
-@click.option("--method", default="ols", show_default=True, type=click.Choice(["ols", "mean-diff"]))
+@click.option("--method", default="ols", show_default=True, type=click.Choice(options.ATTRIBUTE_METHODS))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def attributes_fit(model: str, columns: str, data: str | None, method: str, out: str, force: bool) -> None:
@@ -446,7 +454,7 @@ def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed:
 @cli.command("fit")
 @click.argument("data", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
-@click.option("--sigmoid", default="logistic", show_default=True, type=click.Choice(["logistic", "gauss"]))
+@click.option("--sigmoid", default="logistic", show_default=True, type=click.Choice(options.SIGMOIDS))
 @click.option("--continuum", "continuum_dir", default=None, type=click.Path(),
               help="The continuum the data came from. Default: the pilot folder the data files lie in.")
 @click.option("--bootstrap", "n_boot", default=500, show_default=True, help="Bootstrap samples for the intervals.")
@@ -475,7 +483,7 @@ def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | 
 @click.option("--fit", "fit_file", required=True, type=click.Path(), help="fit.json from stimgen fit.")
 @click.option("--steps", type=int, default=None, help="Steps of the new continuum. Default: as many as the old.")
 @click.option("--scheme", default="equal-probability", show_default=True,
-              type=click.Choice(["equal-probability", "boundary"]),
+              type=click.Choice(options.RESPACE_SCHEMES),
               help="equal-probability: equal steps of the fitted P(B); boundary: packed within 2 spreads of the PSE.")
 @click.option("--p-range", default="0.05,0.95", show_default=True, help="equal-probability: the first and last P(B).")
 @click.option("--keep-endpoints", is_flag=True,

@@ -1,15 +1,12 @@
 """How far apart two stimuli are: the distances that equal spacing and the manifests use.
 
 Plain functions on arrays of items ((N, C, H, W) in [0, 1]) or of (F1, F2) rows in Bark; each
-returns one distance per pair, (N,).
+returns one distance per pair, (N,). Their units: :data:`stimgen.options.METRIC_UNITS`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-#: The unit of each distance, by the name the command line uses.
-METRIC_UNITS = {"spectral": "dB", "formants": "Bark", "pixel": "RMS"}
 
 
 def spectral_distance(a: np.ndarray, b: np.ndarray, min_db: float) -> np.ndarray:

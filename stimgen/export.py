@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 import stimgen
-from stimgen.distances import METRIC_UNITS
 from stimgen.image import save_image, to_uint8
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.stimuli import StimulusSet
+from stimgen.options import METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
 

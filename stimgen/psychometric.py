@@ -31,8 +31,8 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from stimgen.errors import StimgenError
+from stimgen.options import SIGMOIDS
 
-SIGMOIDS = ("logistic", "gauss")
 #: The guess and lapse rates are bounded to [0, MAX_RATE].
 MAX_RATE = 0.1
 

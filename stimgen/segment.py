@@ -36,8 +36,9 @@ from tqdm.auto import tqdm
 
 import stimgen
 from stimgen.errors import StimgenError, StimgenWarning
+from stimgen.options import SEGMENT_KINDS
 
-KINDS = ("birdsong", "speech")
+KINDS = SEGMENT_KINDS
 #: What a unit of each kind is called in messages.
 UNIT_NAMES = {"birdsong": ("syllable", "syllables"), "speech": ("voiced stretch", "voiced stretches")}
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import math
 import os
 import shutil
 import signal
@@ -50,6 +49,7 @@ from stimgen.models.bundle import (
     save_model,
 )
 from stimgen.models.networks import NetworkConfig
+from stimgen.options import TrainSettings
 from stimgen.outputs import check_output, mark_owned
 from stimgen.preview import save_sheet
 from stimgen.representations import Representation, for_dataset
@@ -59,50 +59,6 @@ METRICS_FILE = "metrics.csv"
 #: What a run folder holds: listed in its .stimgen.json, so that --force may start it over.
 RUN_FILES = (CHECKPOINT_FILE, METRICS_FILE, CONFIG_FILE, WEIGHTS_FILE, LATENTS_FILE)
 RUN_FOLDERS = ("previews", "tensorboard")
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Every training setting; saved in the model's config.json."""
-
-    model: str = "gaia"
-    steps: int = 2000
-    batch_size: int = 32
-    lr: float = 1e-4
-    latent_dim: int = 64
-    width: int = 16
-    max_channels: int = 128
-    size: int | None = None
-    representation: str | None = None
-    seed: int = 0
-    holdout: float = 0.1
-    distance_weight: float | None = None
-    recon_weight: float = 0.0
-    disc_bottom: int | None = None
-    log_every: int = 25
-    preview_every: int = 250
-    checkpoint_every: int = 250
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise StimgenError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
-        for option, value, lowest in (("--lr", self.lr, None), ("--distance-weight", self.distance_weight, 0.0),
-                                      ("--recon-weight", self.recon_weight, 0.0)):
-            if value is not None and not (math.isfinite(value) and (value > 0 if lowest is None else value >= lowest)):
-                kind = "a positive number" if lowest is None else "a number of at least 0"
-                raise StimgenError(f"{option} must be {kind}, got {value:g}")
-        if self.steps < 1:
-            raise StimgenError(f"--steps must be at least 1, got {self.steps}")
-        if self.batch_size < 2:
-            raise StimgenError(f"--batch-size must be at least 2 (the losses compare items within a batch), "
-                               f"got {self.batch_size}")
-        if not 0 <= self.holdout < 0.5:
-            raise StimgenError(f"holdout must be in [0, 0.5), got {self.holdout}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise StimgenError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        if self.size is not None and (self.size < 8 or self.size & (self.size - 1)):
-            raise StimgenError(f"size must be a power of two of at least 8, got {self.size}")
 
 
 @dataclass

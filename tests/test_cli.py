@@ -50,3 +50,46 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
 def test_unknown_data_set_is_a_usage_error():
     result = run("data", "build", "whales", "--out", "x")
     assert result.returncode == 2 and "whales" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_commands_offer_the_apis_choices_and_defaults():
+    """Every choice and default the command line shows comes from the API's own (stimgen.options)."""
+    import subprocess
+    import sys
+
+    import click
+
+    from stimgen import options
+    from stimgen.cli import cli
+    from stimgen.models.bundle import MODELS
+    from stimgen.morph.attributes import METHODS
+    from stimgen.morph.continuum import ENDPOINTS, PATHS, SPACINGS
+    from stimgen.morph.respace import SCHEMES
+    from stimgen.options import RenderSettings, TrainSettings
+    from stimgen.representations import REGISTRY
+
+    def param(command: str, name: str) -> click.Parameter:
+        cmd = cli
+        for part in command.split():
+            cmd = cmd.commands[part]
+        return next(p for p in cmd.params if p.name == name)
+
+    assert tuple(MODELS) == options.MODEL_NAMES
+    assert {r.metrics[0] for r in REGISTRY.values()} | {m for r in REGISTRY.values() for m in r.metrics} == set(
+        options.METRIC_UNITS)
+    choices = {("train", "model"): options.MODEL_NAMES, ("train", "device"): options.DEVICES,
+               ("continuum", "spacing"): SPACINGS, ("continuum", "path"): PATHS,
+               ("continuum", "endpoints"): ENDPOINTS, ("continuum", "metric"): tuple(options.METRIC_UNITS),
+               ("attributes fit", "method"): METHODS, ("fit", "sigmoid"): options.SIGMOIDS,
+               ("respace", "scheme"): SCHEMES, ("data segment", "kind"): options.SEGMENT_KINDS}
+    for (command, name), expected in choices.items():
+        assert tuple(param(command, name).type.choices) == tuple(expected), (command, name)
+    for name in ("model", "steps", "batch_size", "lr", "latent_dim", "width", "recon_weight", "device", "seed",
+                 "preview_every", "checkpoint_every"):
+        assert param("train", name).default == getattr(TrainSettings(), name), name
+    for name, field in (("sr", "sr"), ("level", "level_dbfs"), ("ramp_ms", "ramp_ms")):
+        assert param("continuum", name).default == getattr(RenderSettings(), field)
+    # and --help still starts without torch
+    code = "import sys, stimgen.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

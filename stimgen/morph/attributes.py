@@ -24,10 +24,11 @@ import stimgen
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
+from stimgen.options import ATTRIBUTE_METHODS
 from stimgen.outputs import atomic_file
 from stimgen.representations.base import MEDIA
 
-METHODS = ("ols", "mean-diff")
+METHODS = ATTRIBUTE_METHODS
 #: Attributes whose edits can be measured on the sound, and the feature that measures them.
 FEATURE_OF_ATTRIBUTE = {"f0": "f0_hz", "f1": "f1_hz", "f2": "f2_hz"}
 

@@ -18,10 +18,7 @@ import pandas as pd
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
-
-PATHS = ("linear", "slerp")
-SPACINGS = ("equal", "linear")
-ENDPOINTS = ("reconstruct", "original")
+from stimgen.options import ENDPOINTS, PATHS, SPACINGS
 
 
 def latent_path(za: np.ndarray, zb: np.ndarray, t: np.ndarray, path: str = "linear") -> np.ndarray:

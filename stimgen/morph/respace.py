@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from stimgen.errors import StimgenError
-
-SCHEMES = ("equal-probability", "boundary")
+from stimgen.options import RESPACE_SCHEMES as SCHEMES
 
 
 def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps: int | None = None,

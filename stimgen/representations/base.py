@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,33 +19,10 @@ import numpy as np
 
 from stimgen.data.folder import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, FolderDataset
 from stimgen.errors import StimgenError
+from stimgen.options import RenderSettings
 
 #: The files of each medium, and how to speak of one of them and of several.
 MEDIA = {"audio": (AUDIO_EXTENSIONS, "a sound", "sounds"), "image": (IMAGE_EXTENSIONS, "an image", "images")}
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """How a model's items become stimulus files.
-
-    Audio is resampled to ``sr``, given raised-cosine on/off ramps of ``ramp_ms`` and scaled to
-    ``level_dbfs`` RMS; a stimulus whose peak would then exceed ``max_peak_dbfs`` is refused
-    (lower the level) rather than clipped or left quieter than the rest. Images ignore these.
-    """
-
-    sr: int = 48000
-    level_dbfs: float = -20.0
-    ramp_ms: float = 10.0
-    max_peak_dbfs: float = -1.0
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.sr, (int, np.integer)) and 8000 <= self.sr <= 192000):
-            raise StimgenError(f"sample rate must be a whole number of Hz from 8000 to 192000, got {self.sr!r}")
-        if not -80.0 <= self.level_dbfs < self.max_peak_dbfs <= 0.0:
-            raise StimgenError(f"level must lie between -80 dBFS and the peak limit {self.max_peak_dbfs:g} dBFS, "
-                               f"got {self.level_dbfs:g}")
-        if not 0.0 <= self.ramp_ms <= 100.0:
-            raise StimgenError(f"ramps must last 0 to 100 ms, got {self.ramp_ms:g}")
 
 
 class Representation(ABC):

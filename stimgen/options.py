@@ -1,0 +1,105 @@
+"""Every choice and default the commands offer, in one light module.
+
+The Python API validates against these and the command line reads them, so the two cannot
+drift apart (tests/test_cli.py checks it); nothing here imports more than the standard library,
+so ``stimgen --help`` starts without torch.
+
+Examples
+--------
+>>> PATHS, TrainSettings().steps, RenderSettings().sr
+(('linear', 'slerp'), 2000, 48000)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+from stimgen.errors import StimgenError
+
+#: Models ``stimgen train`` builds (:data:`stimgen.models.bundle.MODELS` holds their classes).
+MODEL_NAMES = ("gaia", "ae", "vae", "acai")
+DEVICES = ("auto", "cpu", "cuda")
+#: Continua: the latent path, how steps are spaced along it, what the end steps are.
+PATHS = ("linear", "slerp")
+SPACINGS = ("equal", "linear")
+ENDPOINTS = ("reconstruct", "original")
+#: Distances for equal spacing, with their units.
+METRIC_UNITS = {"spectral": "dB", "formants": "Bark", "pixel": "RMS"}
+#: Attribute vectors: how they are fitted.
+ATTRIBUTE_METHODS = ("ols", "mean-diff")
+#: Psychometric functions and re-spacing schemes.
+SIGMOIDS = ("logistic", "gauss")
+RESPACE_SCHEMES = ("equal-probability", "boundary")
+#: What ``stimgen data segment`` cuts recordings into.
+SEGMENT_KINDS = ("birdsong", "speech")
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How a model's items become stimulus files.
+
+    Audio is resampled to ``sr``, given raised-cosine on/off ramps of ``ramp_ms`` and scaled to
+    ``level_dbfs`` RMS; a stimulus whose peak would then exceed ``max_peak_dbfs`` is refused
+    (lower the level) rather than clipped or left quieter than the rest. Images ignore these.
+    """
+
+    sr: int = 48000
+    level_dbfs: float = -20.0
+    ramp_ms: float = 10.0
+    max_peak_dbfs: float = -1.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.sr, numbers.Integral) and 8000 <= self.sr <= 192000):
+            raise StimgenError(f"sample rate must be a whole number of Hz from 8000 to 192000, got {self.sr!r}")
+        if not -80.0 <= self.level_dbfs < self.max_peak_dbfs <= 0.0:
+            raise StimgenError(f"level must lie between -80 dBFS and the peak limit {self.max_peak_dbfs:g} dBFS, "
+                               f"got {self.level_dbfs:g}")
+        if not 0.0 <= self.ramp_ms <= 100.0:
+            raise StimgenError(f"ramps must last 0 to 100 ms, got {self.ramp_ms:g}")
+
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every training setting; saved in the model's config.json."""
+
+    model: str = "gaia"
+    steps: int = 2000
+    batch_size: int = 32
+    lr: float = 1e-4
+    latent_dim: int = 64
+    width: int = 16
+    max_channels: int = 128
+    size: int | None = None
+    representation: str | None = None
+    seed: int = 0
+    holdout: float = 0.1
+    distance_weight: float | None = None
+    recon_weight: float = 0.0
+    disc_bottom: int | None = None
+    log_every: int = 25
+    preview_every: int = 250
+    checkpoint_every: int = 250
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise StimgenError(f"unknown model {self.model!r}; choose from {', '.join(MODEL_NAMES)}")
+        for option, value, lowest in (("--lr", self.lr, None), ("--distance-weight", self.distance_weight, 0.0),
+                                      ("--recon-weight", self.recon_weight, 0.0)):
+            if value is not None and not (math.isfinite(value) and (value > 0 if lowest is None else value >= lowest)):
+                kind = "a positive number" if lowest is None else "a number of at least 0"
+                raise StimgenError(f"{option} must be {kind}, got {value:g}")
+        if self.steps < 1:
+            raise StimgenError(f"--steps must be at least 1, got {self.steps}")
+        if self.batch_size < 2:
+            raise StimgenError(f"--batch-size must be at least 2 (the losses compare items within a batch), "
+                               f"got {self.batch_size}")
+        if not 0 <= self.holdout < 0.5:
+            raise StimgenError(f"holdout must be in [0, 0.5), got {self.holdout}")
+        if self.device not in DEVICES:
+            raise StimgenError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.size is not None and (self.size < 8 or self.size & (self.size - 1)):
+            raise StimgenError(f"size must be a power of two of at least 8, got {self.size}")
