@@ -361,14 +361,14 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),
                     "split": {"holdout": holdout_idx.tolist()}, "world_size": world}
             save_model(model, out, info)
-            write_latents(model, prepared, holdout_idx, out / LATENTS_FILE)
+            _write_latents(model, prepared, holdout_idx, out / LATENTS_FILE)
         return out
     finally:
         if world > 1:
             dist.destroy_process_group()
 
 
-def write_latents(model: StimModel, prepared: TrainingData, holdout_idx: np.ndarray, path: Path,
+def _write_latents(model: StimModel, prepared: TrainingData, holdout_idx: np.ndarray, path: Path,
                   batch: int = 256) -> None:
     """Every item's file, labels, split and latent code as CSV."""
     device = next(model.parameters()).device

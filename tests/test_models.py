@@ -171,3 +171,13 @@ def test_bad_model_folders(tmp_path):
 
 def test_registry_names_match_the_classes():
     assert {name: cls.name for name, (cls, _) in MODELS.items()} == {n: n for n in MODELS}
+
+
+@pytest.mark.parametrize("name", ["gaia", "ae", "vae", "acai"])
+def test_every_model_declares_its_info_and_a_generator_with_an_encoder_and_a_decoder(name):
+    from stimgen.train import TrainSettings, make_model
+
+    model = make_model(TrainSettings(model=name, latent_dim=4, width=4), (1, 16, 16))
+    assert model.info == {} and hasattr(model.G, "encoder") and hasattr(model.G, "decoder")
+    z = model.encode(torch.rand(2, 1, 16, 16))
+    assert z.shape == (2, 4) and model.decode(z).shape == (2, 1, 16, 16)

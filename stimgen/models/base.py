@@ -27,12 +27,25 @@ class Autoencoder(nn.Module):
 
 
 class StimModel(nn.Module):
-    """Base class: the API every model offers. Subclasses set ``self.config`` and ``self.G``."""
+    """Base class: the API every model offers.
+
+    Subclasses set ``self.config`` (their frozen config dataclass) and ``self.G``, the generator:
+    a module with an ``encoder`` and a ``decoder`` (an :class:`Autoencoder`, or the VAE's network,
+    whose encoder gives means and log-variances); only ``G`` is saved in a model folder.
+    ``info`` holds what :func:`stimgen.models.bundle.load_model` read beside the weights (the
+    config.json sections ``model``, ``model_config``, ``data``, ``training``, with
+    ``model_sha256`` and the folder's ``path``); it is empty for a model built in memory.
+    """
 
     config: object
-    G: Autoencoder
+    G: nn.Module
+    info: dict
     #: Short name used in config.json and on the command line.
     name: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info = {}
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -49,7 +49,7 @@ class Domain:
 
     def __init__(self, model) -> None:
         self.model = model
-        info = getattr(model, "info", {})
+        info = model.info
         self.folder = Path(info["path"]) if "path" in info else None
         self.name = Path(info.get("path", "model")).name
         self.sha256 = info.get("model_sha256", "")
