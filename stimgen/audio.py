@@ -39,8 +39,32 @@ def load_audio(
     is used and a :class:`~stimgen.errors.StimgenWarning` says so. Resampling uses soxr's
     high-quality mode.
 
-    Raises :class:`StimgenError` for a missing file, a file soundfile cannot read, zero length,
-    NaN or infinite samples, and (unless ``allow_silence``) a file that is all silence.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A sound file that soundfile reads (WAV, FLAC, OGG, ...).
+    sr : int or None
+        Sample rate to resample to, in Hz; None keeps the file's own rate.
+    allow_silence : bool
+        Accept a file that is all silence (peak below ``SILENCE_PEAK``, about -100 dBFS).
+
+    Returns
+    -------
+    y : np.ndarray
+        float32 mono samples (samples,), full scale 1.
+    sr : int
+        Their sample rate in Hz.
+
+    Raises
+    ------
+    StimgenError
+        Naming the file, for a missing file, a folder, a file soundfile cannot read, zero length,
+        NaN or infinite samples, and (unless ``allow_silence``) a file that is all silence.
+
+    Warns
+    -----
+    StimgenWarning
+        When the channels cancel in their average and the loudest channel is used alone.
 
     Examples
     --------
@@ -72,6 +96,23 @@ def mix_to_mono(data: np.ndarray, path: str | os.PathLike | None = None) -> np.n
     instead of adding. Then the loudest channel is returned and a
     :class:`~stimgen.errors.StimgenWarning` names ``path``, the channel and the shortfall.
 
+    Parameters
+    ----------
+    data : np.ndarray
+        Audio (samples, channels); a 1-D array is taken as mono and returned as it is (as float32).
+    path : str or os.PathLike or None
+        The file the audio came from, named in the warning.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (samples,).
+
+    Warns
+    -----
+    StimgenWarning
+        When the channels cancel and the loudest channel is returned alone.
+
     Examples
     --------
     >>> left = np.sin(np.linspace(0, 100, 1000)).astype(np.float32)
@@ -101,7 +142,37 @@ def mix_to_mono(data: np.ndarray, path: str | os.PathLike | None = None) -> np.n
 def check_audio(
     y: np.ndarray, path: str | os.PathLike | None = None, allow_silence: bool = False
 ) -> np.ndarray:
-    """Validate a mono signal; return it as float32. ``path`` names it in the error."""
+    """Validate a mono signal; return it as float32. ``path`` names it in the error.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        The signal, (samples,).
+    path : str or os.PathLike or None
+        The file the signal came from, named in errors.
+    allow_silence : bool
+        Accept a signal that is all silence (peak below ``SILENCE_PEAK``, about -100 dBFS).
+
+    Returns
+    -------
+    np.ndarray
+        ``y`` as float32 (not copied where it already is float32).
+
+    Raises
+    ------
+    StimgenError
+        For a signal that is not 1-D, has zero length, has NaN or infinite samples, or (unless
+        ``allow_silence``) is all silence.
+
+    Examples
+    --------
+    >>> check_audio(np.zeros(3), allow_silence=True).dtype
+    dtype('float32')
+    >>> check_audio(np.zeros(3))
+    Traceback (most recent call last):
+    ...
+    stimgen.errors.StimgenError: is all silence
+    """
     y = np.asarray(y)
     if y.ndim != 1:
         raise StimgenError(f"expected mono audio (1-D array), got shape {y.shape}", path=path)
@@ -116,7 +187,27 @@ def check_audio(
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     """Resample with soxr's high-quality mode: librosa's ``res_type="soxr_hq"``, called directly because
-    librosa's resample module takes a second to import. One wrapper, so that every caller uses one method."""
+    librosa's resample module takes a second to import. One wrapper, so that every caller uses one method.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio (samples,).
+    orig_sr : int
+        Sample rate of ``y`` in Hz.
+    target_sr : int
+        Sample rate wanted, in Hz.
+
+    Returns
+    -------
+    np.ndarray
+        float32 audio at ``target_sr``; ``y`` itself, unchanged, when the two rates are equal.
+
+    Examples
+    --------
+    >>> resample(np.zeros(16000, dtype=np.float32), 16000, 8000).shape
+    (8000,)
+    """
     if orig_sr == target_sr:
         return y
     return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32)
@@ -124,6 +215,21 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 def save_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> None:
     """Write mono audio as 16-bit PCM WAV. Refuses samples outside [-1, 1] rather than clip.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; missing parent folders are made, an existing file is replaced.
+    y : np.ndarray
+        Mono audio (samples,), full scale 1; silence is allowed.
+    sr : int
+        Sample rate in Hz.
+
+    Raises
+    ------
+    StimgenError
+        Naming the file, for audio that is not 1-D, is empty or has NaN or infinite samples, a peak
+        above 1, or a sample rate that is not positive.
 
     Examples
     --------
@@ -143,13 +249,45 @@ def save_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> None:
 
 
 def rms_dbfs(y: np.ndarray) -> float:
-    """RMS level in dB relative to a full-scale square wave (a full-scale sine is -3.01 dBFS)."""
+    """RMS level in dB relative to a full-scale square wave (a full-scale sine is -3.01 dBFS).
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Audio samples, full scale 1.
+
+    Returns
+    -------
+    float
+        The level in dBFS; the RMS is floored at 1e-12, so silence gives -240 dBFS.
+
+    Examples
+    --------
+    >>> round(float(rms_dbfs(0.5 * np.ones(100))), 2)
+    -6.02
+    """
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     return 20.0 * np.log10(max(rms, 1e-12))
 
 
 def peak_dbfs(y: np.ndarray) -> float:
-    """Sample peak in dBFS."""
+    """Sample peak in dBFS.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Audio samples, full scale 1.
+
+    Returns
+    -------
+    float
+        20 log10 of the largest absolute sample, floored at 1e-12 (-240 dBFS).
+
+    Examples
+    --------
+    >>> round(float(peak_dbfs(np.array([0.0, -0.5]))), 2)
+    -6.02
+    """
     return 20.0 * np.log10(max(float(np.max(np.abs(y))), 1e-12))
 
 
@@ -172,6 +310,35 @@ def normalize_rms(
     :class:`StimgenError`, and ``on_clip="attenuate"`` lowers the gain until the peak sits at
     ``max_peak_dbfs`` (the RMS then falls short of the target; a warning says by how much).
     The report gives the gain, the resulting RMS and peak, and whether it attenuated.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio (samples,), not all silence.
+    target_dbfs : float
+        RMS level wanted, in dBFS (see :func:`rms_dbfs`).
+    max_peak_dbfs : float
+        Highest sample peak allowed after scaling, in dBFS.
+    on_clip : str
+        ``"error"`` or ``"attenuate"``: what to do when the peak would exceed ``max_peak_dbfs``.
+
+    Returns
+    -------
+    y : np.ndarray
+        The scaled audio, float32.
+    report : LevelReport
+        The gain applied (dB), the resulting RMS and peak (dBFS), and whether it attenuated.
+
+    Raises
+    ------
+    StimgenError
+        For an unknown ``on_clip``; for audio that is not 1-D, is empty, has NaN or infinite samples
+        or is all silence; and, with ``on_clip="error"``, when the peak would exceed ``max_peak_dbfs``.
+
+    Warns
+    -----
+    UserWarning
+        With ``on_clip="attenuate"``, when the gain was lowered to keep the peak at ``max_peak_dbfs``.
 
     Examples
     --------
@@ -209,6 +376,27 @@ def normalize_rms(
 def apply_ramps(y: np.ndarray, sr: int, ramp_ms: float = 10.0) -> np.ndarray:
     """Raised-cosine (Hann) on and off ramps of ``ramp_ms`` milliseconds, written into the signal.
 
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio (samples,); silence is allowed.
+    sr : int
+        Sample rate of ``y`` in Hz.
+    ramp_ms : float
+        Length of each ramp in milliseconds (rounded to whole samples; ramps of 0 or 1 sample leave
+        the signal as it is).
+
+    Returns
+    -------
+    np.ndarray
+        A float32 copy of ``y`` with the ramps applied; ``y`` itself is not changed.
+
+    Raises
+    ------
+    StimgenError
+        When ``ramp_ms`` is negative or the two ramps together are longer than the signal, or for
+        audio that is not 1-D, is empty or has NaN or infinite samples.
+
     Examples
     --------
     >>> z = apply_ramps(np.ones(16000, dtype=np.float32), 16000, 10.0)
@@ -227,7 +415,32 @@ def apply_ramps(y: np.ndarray, sr: int, ramp_ms: float = 10.0) -> np.ndarray:
 
 
 def trim_silence(y: np.ndarray, top_db: float = 40.0) -> np.ndarray:
-    """Cut leading and trailing parts more than ``top_db`` below the peak (librosa.effects.trim)."""
+    """Cut leading and trailing parts more than ``top_db`` below the peak (librosa.effects.trim).
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio (samples,), not all silence.
+    top_db : float
+        How far below the peak (dB) a frame must lie to count as silence; frames are 512 samples
+        long, 128 apart.
+
+    Returns
+    -------
+    np.ndarray
+        The part of ``y`` from its first to its last frame that is not silence.
+
+    Raises
+    ------
+    StimgenError
+        For audio that is not 1-D, is empty, has NaN or infinite samples or is all silence.
+
+    Examples
+    --------
+    >>> y = np.concatenate([np.zeros(4000), 0.5 * np.ones(8000), np.zeros(4000)])
+    >>> len(trim_silence(y)) < len(y)
+    True
+    """
     y = check_audio(y)
     return librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)[0]
 
@@ -243,6 +456,31 @@ def fix_duration(
     ``policy``: ``"pad-or-crop"`` does whichever is needed; ``"pad"`` refuses a signal that is
     too long, ``"crop"`` one that is too short, ``"exact"`` any that is not already the length.
     ``align``: where the signal sits in the result (``"start"`` or ``"center"``).
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio (samples,); silence is allowed.
+    sr : int
+        Sample rate of ``y`` in Hz.
+    duration : float
+        Length wanted, in seconds (``round(duration * sr)`` samples).
+    policy : str
+        ``"pad-or-crop"``, ``"pad"``, ``"crop"`` or ``"exact"``, as above.
+    align : str
+        ``"start"`` or ``"center"``: where the signal sits in a padded result, and which part of a
+        long signal a crop keeps.
+
+    Returns
+    -------
+    np.ndarray
+        float32 audio of exactly ``round(duration * sr)`` samples.
+
+    Raises
+    ------
+    StimgenError
+        For an unknown ``policy`` or ``align``, a ``duration`` of no samples, a length the policy
+        refuses, or audio that is not 1-D, is empty or has NaN or infinite samples.
 
     Examples
     --------

@@ -123,6 +123,9 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--distance-weight", type=float, default=None, help="GAIA's pairwise-distance loss weight.")
 @click.option("--recon-weight", default=TrainSettings.recon_weight, show_default=True,
               help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
+@click.option("--set", "model_options", multiple=True, metavar="KEY=VALUE",
+              help="An option of the model's own, by its config's name; repeatable: e.g. --set kl_weight=0.1 (vae), "
+                   "--set lam=0.3 (acai), --set gamma=0.7 (gaia). A wrong KEY lists the model's options.")
 @click.option("--device", default=TrainSettings.device, show_default=True, type=click.Choice(options.DEVICES))
 @click.option("--seed", default=TrainSettings.seed, show_default=True,
               help="Random seed: same seed, same model on the CPU.")
@@ -134,7 +137,8 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--force", is_flag=True, help="Start over in an existing run folder that stimgen wrote.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
               size: int | None, representation: str | None, distance_weight: float | None, recon_weight: float,
-              device: str, seed: int, preview_every: int, checkpoint_every: int, resume: bool, force: bool) -> None:
+              model_options: tuple[str, ...], device: str, seed: int, preview_every: int, checkpoint_every: int,
+              resume: bool, force: bool) -> None:
     """Train a model (GAIA by default) and write it to --out as a model folder.
 
     Watch previews/ and metrics.csv while it runs; Ctrl-C saves a checkpoint. Several
@@ -142,12 +146,21 @@ def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: 
 
     Example: stimgen train --data vowels --model gaia --steps 3000 --out runs/vowels
     """
+    given = {}
+    for item in model_options:  # KEY=VALUE; the API checks the key against the model and reads the value
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise StimgenError(f"--set {item}: give KEY=VALUE, e.g. --set kl_weight=0.1")
+        if key.strip() in given:
+            raise StimgenError(f"--set {key.strip()} given twice")
+        given[key.strip()] = value
+
     from stimgen.train import Interrupted, TrainSettings, train
 
     settings = TrainSettings(model=model, steps=steps, batch_size=batch_size, lr=lr, latent_dim=latent_dim,
                              width=width, size=size, representation=representation, distance_weight=distance_weight,
                              recon_weight=recon_weight, device=device, seed=seed,
-                             preview_every=preview_every, checkpoint_every=checkpoint_every)
+                             preview_every=preview_every, checkpoint_every=checkpoint_every, model_options=given)
     try:
         path = train(data, out, settings, resume=resume, force=force)
     except Interrupted as exc:

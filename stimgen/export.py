@@ -49,6 +49,34 @@ def export(
     ``after(folder, manifest)``, if given, is called with the folder being written and the
     measured manifest before it is put in place, to add a file of its own (a picture).
 
+    Parameters
+    ----------
+    stimuli : StimulusSet
+        The stimuli, as a verb (:func:`stimgen.morph.continuum.continuum`, ...) returns them.
+    out : str or os.PathLike
+        The stimulus folder to write (see the module's docstring for what it holds).
+    render : RenderSettings
+        Sample rate (Hz), RMS level and peak limit (dBFS) and ramp length (ms) of sounds; images
+        ignore it.
+    command : str or None
+        The command line recorded in ``manifest.json``; None records "stimgen Python API".
+    force : bool
+        Replace ``out`` if it exists and is stimgen's own.
+    after : callable or None
+        ``after(folder, manifest)``: called with the temporary folder (a Path) and the manifest (a
+        DataFrame) before the folder is renamed into place.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    StimgenError
+        When ``out`` exists (without ``force``), is not stimgen's own, lies inside an input or
+        cannot be written, or a sound's peak would exceed the render settings' limit at their level.
+
     Examples
     --------
     >>> from stimgen import load_model

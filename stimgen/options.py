@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from stimgen.errors import StimgenError
 
@@ -34,6 +35,10 @@ SIGMOIDS = ("logistic", "gauss")
 RESPACE_SCHEMES = ("equal-probability", "boundary")
 #: What ``stimgen data segment`` cuts recordings into.
 SEGMENT_KINDS = ("birdsong", "speech")
+#: The networks' size, for ``stimgen train`` and for a NetworkConfig built by hand alike.
+LATENT_DIM = 64
+WIDTH = 16
+MAX_CHANNELS = 128
 
 
 @dataclass(frozen=True)
@@ -69,13 +74,14 @@ class TrainSettings:
     steps: int = 2000
     batch_size: int = 32
     lr: float = 1e-4
-    latent_dim: int = 64
-    width: int = 16
-    max_channels: int = 128
+    latent_dim: int = LATENT_DIM
+    width: int = WIDTH
+    max_channels: int = MAX_CHANNELS
     size: int | None = None
     representation: str | None = None
     seed: int = 0
     holdout: float = 0.1
+    # GAIA's, kept for older callers and config.json files: shorthands for model_options of those names
     distance_weight: float | None = None
     recon_weight: float = 0.0
     disc_bottom: int | None = None
@@ -83,10 +89,20 @@ class TrainSettings:
     preview_every: int = 250
     checkpoint_every: int = 250
     device: str = "auto"
+    #: Options of the model's own config by its field names (``stimgen train --set KEY=VALUE``), e.g.
+    #: ``{"kl_weight": 0.1}`` for a VAE; :func:`stimgen.train.model_options` checks them against the model.
+    model_options: dict = field(default_factory=dict, hash=False)  # hash=False: the settings stay hashable
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_NAMES:
             raise StimgenError(f"unknown model {self.model!r}; choose from {', '.join(MODEL_NAMES)}")
+        try:  # a copy, as a dict of name -> value (a mapping or (name, value) pairs is accepted)
+            given = dict(self.model_options.items() if isinstance(self.model_options, Mapping) else self.model_options)
+        except (TypeError, ValueError):
+            raise StimgenError(f"model options must map option names to values, got {self.model_options!r}") from None
+        if not all(isinstance(key, str) for key in given):
+            raise StimgenError(f"model option names must be strings, got {', '.join(map(repr, given))}")
+        object.__setattr__(self, "model_options", given)
         for option, value, lowest in (("--lr", self.lr, None), ("--distance-weight", self.distance_weight, 0.0),
                                       ("--recon-weight", self.recon_weight, 0.0)):
             if value is not None and not (math.isfinite(value) and (value > 0 if lowest is None else value >= lowest)):

@@ -77,6 +77,7 @@ class PsychometricFit:
         return float((1.0 - self.gamma - self.lapse) * _pdf(self.sigmoid, z) / self.beta)
 
     def to_dict(self) -> dict:
+        """The fit as JSON-ready values, with its PSE and slope."""
         d = dataclasses.asdict(self)
         d.update(pse=self.pse, slope=self.slope)
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}

@@ -93,6 +93,7 @@ class SegmentSettings:
         return cls(kind=kind, **{**base.get(kind, {}), **{k: v for k, v in overrides.items() if v is not None}})
 
     def to_dict(self) -> dict:
+        """Every setting, as meta.json records it."""
         return dataclasses.asdict(self)
 
 
@@ -196,6 +197,7 @@ class Excerpt:
         return y[round(self.onset * sr): round(self.offset * sr)]
 
     def to_dict(self) -> dict:
+        """What manifest.json records of the window (under ``inputs``)."""
         return {"file": Path(self.file).name, "onset_s": round(self.onset, 4), "offset_s": round(self.offset, 4),
                 "file_s": round(self.length, 4), "window": self.how}
 

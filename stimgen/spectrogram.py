@@ -55,10 +55,28 @@ class FrameSettings:
         return self.n_samples / self.sample_rate
 
     def to_dict(self) -> dict:
+        """The settings as a dict of their fields, as config.json holds them."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict):
+        """The settings described by ``d``, a dict of fields as :meth:`to_dict` gives.
+
+        Parameters
+        ----------
+        d : dict
+            Field values; a field left out takes its default.
+
+        Returns
+        -------
+        FrameSettings
+            An instance of the class it is called on.
+
+        Raises
+        ------
+        StimgenError
+            For a field the settings do not have (named with ``KIND``), or values the class refuses.
+        """
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise StimgenError(f"unknown {cls.KIND} settings: {', '.join(sorted(unknown))}")
@@ -138,10 +156,28 @@ class SpectrogramConfig(FrameSettings):
         return (self.n_mels, self.n_frames)
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the settings to the file ``path`` as indented JSON (the fields of :meth:`to_dict`)."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SpectrogramConfig":
+        """Settings from a JSON file as :meth:`save` writes it.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The JSON file.
+
+        Returns
+        -------
+        SpectrogramConfig
+
+        Raises
+        ------
+        StimgenError
+            Naming the file, when it does not exist, is not valid JSON or not a JSON object, or holds
+            unknown or invalid settings.
+        """
         try:
             d = json.loads(Path(path).read_text())
         except FileNotFoundError:
@@ -183,6 +219,7 @@ def _mel_basis(config: SpectrogramConfig) -> torch.Tensor:
     ``librosa.filters`` (and scipy.signal with it) takes longer than a whole short continuum."""
 
     def compute() -> np.ndarray:
+        """The filterbank (n_mels, n_fft // 2 + 1) computed by librosa, for when it is not cached."""
         from librosa import filters
 
         return filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin,
@@ -199,9 +236,31 @@ def audio_to_spectrogram(
 ) -> np.ndarray:
     """Map audio at ``config.sample_rate`` to the model's image in [0, 1].
 
-    ``y`` is (samples,) or (batch, samples). Signals are first fitted to ``config.n_samples``
-    by :func:`stimgen.audio.fix_duration` under the policy ``fit`` (centred). Returns float32
-    (n_mels, n_frames), or (batch, n_mels, n_frames).
+    Signals are first fitted to ``config.n_samples`` by :func:`stimgen.audio.fix_duration` under
+    the policy ``fit`` (centred). Unlike :func:`sound_to_spectrogram`, this neither resamples nor
+    changes the level.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Audio at ``config.sample_rate``, (samples,) or (batch, samples); silence is allowed.
+    config : SpectrogramConfig
+        The transform's settings.
+    fit : str
+        How a signal of another length is fitted: ``"pad-or-crop"``, ``"pad"``, ``"crop"`` or
+        ``"exact"`` (see :func:`stimgen.audio.fix_duration`).
+
+    Returns
+    -------
+    np.ndarray
+        float32 (n_mels, n_frames), or (batch, n_mels, n_frames), in [0, 1]; rows run from low to
+        high frequency.
+
+    Raises
+    ------
+    StimgenError
+        For an array that is not (samples,) or (batch, samples), signals shorter than
+        ``config.win_length`` samples, NaN or infinite samples, or a length the policy ``fit`` refuses.
 
     Examples
     --------
@@ -228,6 +287,25 @@ def audio_to_spectrogram(
 def load_spectrogram(path: str | os.PathLike, config: SpectrogramConfig) -> np.ndarray:
     """A sound file as the model image a model trained with ``config`` sees (see :func:`sound_to_spectrogram`).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A sound file that soundfile reads (WAV, FLAC, OGG, ...), at any rate; it is mixed to mono
+        as :func:`stimgen.audio.load_audio` does.
+    config : SpectrogramConfig
+        The settings of the model's transform.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (n_mels, n_frames) in [0, 1].
+
+    Raises
+    ------
+    StimgenError
+        Naming the file, when it is missing or unreadable, has zero length, NaN or infinite
+        samples, is all silence, or is shorter than one analysis window.
+
     Examples
     --------
     >>> load_spectrogram("a.wav", SpectrogramConfig.preset("vowels")).shape   # doctest: +SKIP
@@ -247,6 +325,28 @@ def sound_to_spectrogram(
     the same path for training data and for the files a user morphs, so that both look alike to
     the model. A sound shorter than one analysis window (``config.win_length`` samples at
     ``config.sample_rate``) is refused; ``path`` names the sound in that and every other error.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio (samples,).
+    sr : int
+        Sample rate of ``y`` in Hz.
+    config : SpectrogramConfig
+        The settings of the model's transform.
+    path : str or os.PathLike or None
+        The file the sound came from, named in errors only.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (n_mels, n_frames) in [0, 1].
+
+    Raises
+    ------
+    StimgenError
+        For audio that is not 1-D, has zero length, NaN or infinite samples, is all silence, or
+        lasts less than one analysis window.
 
     Examples
     --------
@@ -287,6 +387,27 @@ def mel_to_linear(mel: torch.Tensor, config: SpectrogramConfig, n_iter: int = 30
 
     Multiplicative updates (Lee & Seung) for min ||M X - mel|| with X >= 0, started from the
     clipped pseudo-inverse; batched over the leading dimension.
+
+    Parameters
+    ----------
+    mel : torch.Tensor
+        Mel magnitudes (linear amplitude, not dB), (n_mels, n_frames) or (batch, n_mels, n_frames).
+    config : SpectrogramConfig
+        The settings whose mel filterbank ``M`` made ``mel``.
+    n_iter : int
+        Number of multiplicative updates.
+
+    Returns
+    -------
+    torch.Tensor
+        Non-negative STFT magnitudes, (n_fft // 2 + 1, n_frames) or (batch, n_fft // 2 + 1,
+        n_frames), on the device and in the dtype of ``mel``.
+
+    Examples
+    --------
+    >>> cfg = SpectrogramConfig.preset("vowels")
+    >>> mel_to_linear(torch.ones(2, 64, 5), cfg).shape
+    torch.Size([2, 513, 5])
     """
     basis = _mel_basis(config).to(mel.device, mel.dtype)
     x = torch.clamp(torch.linalg.pinv(basis) @ mel, min=1e-8)
@@ -304,6 +425,23 @@ def deemphasis(audio: torch.Tensor, coef: float) -> torch.Tensor:
     convolution with its impulse response coef**k cut where it falls below 1e-12 of its start
     (so the result agrees with lfilter to float precision). Written here because importing
     scipy.signal takes about a second, more than the whole inversion of a short continuum.
+
+    Parameters
+    ----------
+    audio : torch.Tensor
+        Pre-emphasised signals, samples along the last axis.
+    coef : float
+        The pre-emphasis coefficient, with 0 < |coef| < 1.
+
+    Returns
+    -------
+    torch.Tensor
+        The filtered signals, the shape, dtype and device of ``audio``.
+
+    Raises
+    ------
+    StimgenError
+        When ``coef`` does not lie strictly between -1 and 1, or is 0.
 
     Examples
     --------
@@ -325,9 +463,33 @@ def spectrogram_to_audio(
 ) -> np.ndarray:
     """Invert model images back to audio at ``config.sample_rate``.
 
-    ``spec`` is (n_mels, n_frames) or (batch, n_mels, n_frames) in [0, 1]. The whole batch is
-    inverted together by fast Griffin-Lim (``config.n_iter`` iterations unless ``n_iter``), on
-    ``device`` ("cpu" or "cuda"). Returns float32 (n_samples,) or (batch, n_samples).
+    The whole batch is inverted together by fast Griffin-Lim (``config.n_iter`` iterations unless
+    ``n_iter``), on ``device`` ("cpu" or "cuda").
+
+    Parameters
+    ----------
+    spec : np.ndarray
+        Model images, (n_mels, n_frames) or (batch, n_mels, n_frames), in [0, 1]; values outside
+        are clipped to it.
+    config : SpectrogramConfig
+        The settings the images were made with.
+    n_iter : int or None
+        Griffin-Lim iterations; None uses ``config.n_iter``.
+    seed : int
+        Seed of Griffin-Lim's random initial phase, so that the result is reproducible.
+    device : str
+        The torch device the inversion runs on.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (n_samples,) or (batch, n_samples), at ``config.sample_rate``.
+
+    Raises
+    ------
+    StimgenError
+        When ``spec`` is not of shape ``config.shape`` (or a batch of them), or holds NaN or
+        infinite values.
 
     Examples
     --------

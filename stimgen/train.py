@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import json
+import math
+import numbers
 import os
 import shutil
 import signal
 import time
+import typing
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,17 +106,99 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
     return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info, rep)
 
 
+#: TrainSettings fields that are shorthands for the model option of the same name, with their command-line option.
+SHORTHANDS = {"distance_weight": "--distance-weight", "recon_weight": "--recon-weight", "disc_bottom": "disc_bottom"}
+#: Fields of the model configs that TrainSettings sets under its own name (not model options).
+OWN_OPTIONS = {"lr": "--lr"}
+_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def option_types(model: str) -> dict[str, object]:
+    """The options ``model`` takes: its config's scalar fields (not its networks, not ``lr``), with their types.
+
+    Examples
+    --------
+    >>> option_types("vae")
+    {'kl_weight': <class 'float'>}
+    """
+    if model not in MODELS:
+        raise StimgenError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    config = MODELS[model][1]
+    hints = typing.get_type_hints(config)
+    scalar = {bool, int, float, type(None)}
+    return {f.name: hints[f.name] for f in dataclasses.fields(config)
+            if f.name not in OWN_OPTIONS and set(typing.get_args(hints[f.name]) or [hints[f.name]]) <= scalar}
+
+
+def model_options(settings: TrainSettings) -> dict:
+    """The options of ``settings.model``'s config that ``settings`` sets, by field name and converted to
+    the field's type: ``settings.model_options`` (strings such as ``"0.1"`` are read), and the shorthands
+    ``distance_weight``, ``recon_weight`` and ``disc_bottom`` where they differ from their defaults.
+    An option the model does not have is a :class:`StimgenError` that lists those it has.
+
+    Examples
+    --------
+    >>> model_options(TrainSettings(model="vae", model_options={"kl_weight": "0.1"}))
+    {'kl_weight': 0.1}
+    >>> model_options(TrainSettings(model="acai", model_options={"rg": "1"}))
+    Traceback (most recent call last):
+    ...
+    stimgen.errors.StimgenError: --set rg: the acai model has no option rg (did you mean reg?); its options: lam, reg
+    """
+    types = option_types(settings.model)
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
+    out: dict = {}
+    for name, flag in SHORTHANDS.items():
+        value = getattr(settings, name)
+        if value is not None and value != defaults[name]:
+            out[name] = _option_value(settings.model, types, flag, name, value)
+    for name, value in settings.model_options.items():
+        if name in out:
+            raise StimgenError(f"--set {name}: {SHORTHANDS[name]} sets {name} too; give one of them")
+        out[name] = _option_value(settings.model, types, f"--set {name}", name, value)
+    return out
+
+
+def _option_value(model: str, types: dict, flag: str, name: str, value: object) -> object:
+    """``value`` as the type of option ``name`` of ``model``, or a one-line error naming ``flag``."""
+    if name in OWN_OPTIONS:
+        raise StimgenError(f"{flag}: {name} has its own option, {OWN_OPTIONS[name]}")
+    if name not in types:
+        near = difflib.get_close_matches(name, list(types), n=1)
+        owners = [other for other in MODELS if other != model and name in option_types(other)]
+        hint = f" (an option of {' and '.join(owners)})" if owners else f" (did you mean {near[0]}?)" if near else ""
+        listed = f"its options: {', '.join(types)}" if types else "it has no options of its own"
+        raise StimgenError(f"{flag}: the {model} model has no option {name}{hint}; {listed}")
+    kinds = typing.get_args(types[name]) or (types[name],)
+    optional = type(None) in kinds
+    kind = next(k for k in kinds if k is not type(None))
+    text = value.strip() if isinstance(value, str) else value
+    if optional and (text is None or isinstance(text, str) and text.lower() in ("none", "null")):
+        return None
+    converted = None
+    try:
+        if kind is bool:
+            converted = text if isinstance(text, bool) else _BOOLS.get(text.lower()) if isinstance(text, str) else None
+        elif isinstance(text, bool) or not isinstance(text, (str, numbers.Real)):
+            converted = None  # True is no number here, nor is a list
+        elif kind is int:
+            converted = int(text) if isinstance(text, (str, numbers.Integral)) or float(text).is_integer() else None
+        elif math.isfinite(float(text)):
+            converted = float(text)
+    except (ValueError, OverflowError):
+        converted = None
+    if converted is None:
+        words = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+        raise StimgenError(f"{flag}={value}: {name} takes {words}{' or none' if optional else ''}")
+    return converted
+
+
 def make_model(settings: TrainSettings, input_shape: tuple[int, ...]) -> StimModel:
-    """A fresh model of ``settings.model`` for inputs of ``input_shape``."""
+    """A fresh model of ``settings.model`` for inputs of ``input_shape``, with the options
+    :func:`model_options` reads from ``settings``."""
     net = NetworkConfig(input_shape=input_shape, latent_dim=settings.latent_dim, width=settings.width,
                         max_channels=settings.max_channels, output="sigmoid" if len(input_shape) == 3 else "linear")
-    kwargs: dict = {"generator": net, "lr": settings.lr}
-    if settings.model == "gaia" and settings.distance_weight is not None:
-        kwargs["distance_weight"] = settings.distance_weight
-    if settings.model == "gaia" and settings.recon_weight:
-        kwargs["recon_weight"] = settings.recon_weight
-    if settings.model == "gaia" and settings.disc_bottom:
-        kwargs["disc_bottom"] = settings.disc_bottom
+    kwargs: dict = {"generator": net, "lr": settings.lr, **model_options(settings)}
     return build_model(settings.model, MODELS[settings.model][1](**kwargs))
 
 
@@ -174,6 +260,7 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
                disable=not progress or rank != 0, dynamic_ncols=True)
 
     def save(step: int) -> None:
+        """Write the checkpoint after ``step`` steps (rank 0 only, and only with a run folder)."""
         if rank == 0 and checkpoint is not None:
             save_checkpoint(checkpoint, model, optimizers, generators, {"order": order},
                             {"step": step, "position": position, "settings": dataclasses.asdict(settings),
@@ -272,6 +359,8 @@ class _Writer:
             self.tb = None
 
     def log(self, row: dict) -> None:
+        """Append ``row`` (``step`` and the averaged metrics) to metrics.csv, with a header in a new
+        file, and to TensorBoard where it is installed."""
         new = not self.path.exists()
         with open(self.path, "a", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(row))
@@ -284,6 +373,7 @@ class _Writer:
                     self.tb.add_scalar(k, v, row["step"])
 
     def close(self) -> None:
+        """Close the TensorBoard writer, if there is one."""
         if self.tb:
             self.tb.close()
 
@@ -323,6 +413,43 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
           force: bool = False, progress: bool = True) -> Path:
     """Train a model on a built-in set or a folder and write the model folder ``out``.
 
+    ``out`` is the run folder: it holds the checkpoint, ``metrics.csv`` and ``previews/`` during
+    training, and ends as a model folder (``config.json``, ``model.safetensors``, ``latents.csv``)
+    that :func:`stimgen.models.bundle.load_model` reads. Under ``torchrun`` every process calls
+    this; only rank 0 writes.
+
+    Parameters
+    ----------
+    data : str or os.PathLike
+        A built-in set's name (``"vowels"``, ``"birdsong"``, ``"digits"``) or a folder data set.
+    out : str or os.PathLike
+        The run folder to write; an empty folder may exist already.
+    settings : TrainSettings
+        Every training setting (model, steps, batch size, learning rate, sizes, seed, ...); saved
+        in the model's config.json.
+    resume : bool
+        Continue from the checkpoint in ``out``, with the settings the run started with; only
+        ``settings.steps`` (to train longer) and ``settings.device`` are taken from ``settings``.
+    force : bool
+        Start over in an existing run folder of stimgen's own.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    StimgenError
+        For a model option the model does not have or a bad value; an output folder that exists
+        (without ``force``) or cannot be written; data that cannot be read or made into items; too
+        few training items for a batch; with ``resume``, no readable checkpoint or other data than
+        the run was trained on; and a loss that is not finite (the training diverged).
+    Interrupted
+        When Ctrl-C stopped the training, after a checkpoint was saved (continue with ``resume``).
+
     Examples
     --------
     >>> train("digits", "runs/digits-gaia", TrainSettings(steps=2000, size=32))   # doctest: +SKIP
@@ -331,6 +458,8 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
     rank, world = _init_distributed()
     try:
         saved_data = None
+        options = model_options(settings)  # a bad option fails here, before the data are read; saved as read
+        settings = dataclasses.replace(settings, model_options={name: options[name] for name in settings.model_options})
         if resume:
             settings, saved_data = _resumed_settings(out, settings)
         elif rank == 0:

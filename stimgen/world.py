@@ -78,10 +78,12 @@ class WorldConfig(FrameSettings):
 
     @property
     def frame_period_ms(self) -> float:
+        """WORLD's frame period: one hop, in milliseconds."""
         return 1000.0 * self.hop_length / self.sample_rate
 
     @property
     def fft_size(self) -> int:
+        """WORLD's FFT size for this F0 floor and rate (CheapTrick's rule: three periods of the floor)."""
         return int(2 ** (1 + np.floor(np.log2(3.0 * self.sample_rate / self.f0_floor + 1))))
 
     @property
@@ -100,6 +102,7 @@ class Voice:
 
     @property
     def voiced(self) -> np.ndarray:
+        """Which frames are voiced (F0 > 0), (frames,) bool."""
         return self.f0 > 0
 
 

@@ -93,3 +93,11 @@ def test_the_commands_offer_the_apis_choices_and_defaults():
     code = "import sys, stimgen.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_networks_built_by_hand_have_the_sizes_stimgen_train_uses():
+    from stimgen.models.networks import NetworkConfig
+    from stimgen.options import TrainSettings
+
+    net, settings = NetworkConfig(input_shape=(1, 32, 32)), TrainSettings()
+    assert (net.latent_dim, net.width, net.max_channels) == (settings.latent_dim, settings.width, settings.max_channels)

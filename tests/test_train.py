@@ -1,11 +1,13 @@
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.multiprocessing as mp
+from conftest import assert_one_error_line
 from conftest import stimgen_cli as stimgen
 from PIL import Image
 from safetensors.torch import load_file, save_file
@@ -13,7 +15,7 @@ from safetensors.torch import load_file, save_file
 from stimgen.errors import StimgenError
 from stimgen.models import AE
 from stimgen.models.bundle import load_model
-from stimgen.train import Interrupted, TrainSettings, fit, make_model
+from stimgen.train import Interrupted, TrainSettings, fit, make_model, model_options, option_types
 
 SHAPE = (1, 16, 16)
 
@@ -116,12 +118,13 @@ def test_train_command_writes_a_loadable_model_and_resumes(tmp_path):
         Image.fromarray((rng.random((20, 20)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
     common = ["--data", str(folder), "--size", "16", "--batch-size", "8", "--width", "4", "--latent-dim", "4",
               "--out", str(tmp_path / "run"), "--checkpoint-every", "2", "--preview-every", "2"]
-    first = stimgen("train", "--steps", "2", *common)
+    first = stimgen("train", "--steps", "2", "--set", "gamma=0.6", *common)
     assert first.returncode == 0, first.stderr
     more = stimgen("train", "--steps", "4", "--resume", *common)
     assert more.returncode == 0, more.stderr
     model = load_model(tmp_path / "run")
     assert model.input_shape == (1, 16, 16) and model.info["training"]["steps"] == 4
+    assert model.info["training"]["model_options"] == {"gamma": 0.6} and model.config.gamma == 0.6  # kept on resume
     assert model.info["data"]["kind"] == "image" and len(model.info["data"]["data_sha256"]) == 64
     latents = pd.read_csv(tmp_path / "run" / "latents.csv")
     assert len(latents) == 24 and {"file", "split", "z0", "z3"} <= set(latents.columns)
@@ -144,3 +147,55 @@ def test_bad_training_data(tmp_path):
     assert result.returncode == 2 and "different sizes" in result.stderr
     with pytest.raises(StimgenError, match="only 4 training items"):
         fit(fresh(settings()), data(4), settings(), None, progress=False)
+
+
+def test_set_reaches_each_models_config():
+    vae = make_model(settings("vae", model_options={"kl_weight": "0.5"}), SHAPE)
+    assert vae.config.kl_weight == 0.5 and vae.config.lr == 1e-3
+    assert make_model(settings("acai", model_options={"lam": 0.25, "reg": "0.1"}), SHAPE).config.lam == 0.25
+    gaia = make_model(settings(model_options=[("disc_bottom", "4"), ("interp_std", "1e-1")]), SHAPE)
+    assert (gaia.config.disc_bottom, gaia.config.interp_std) == (4, 0.1)
+    assert model_options(settings(model_options={"disc_bottom": "none"})) == {"disc_bottom": None}
+    for model in ("gaia", "ae", "vae", "acai"):  # docs/models.md lists every option
+        text = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
+        assert all(f"`{name}`" in text for name in option_types(model)), model
+
+
+def test_legacy_gaia_fields_still_reach_the_config():
+    gaia = make_model(settings(distance_weight=0.0, recon_weight=0.7, disc_bottom=4), SHAPE)
+    assert (gaia.config.distance_weight, gaia.config.recon_weight, gaia.config.disc_bottom) == (0.0, 0.7, 4)
+    assert make_model(settings(), SHAPE).config.distance_weight == 2e-5  # unset: the config's default
+    assert make_model(settings("ae", disc_bottom=None), SHAPE).config.lr == 1e-3
+    with pytest.raises(StimgenError, match=r"^--recon-weight: the ae model has no option recon_weight \(an option of"):
+        make_model(settings("ae", recon_weight=1.0), SHAPE)
+    with pytest.raises(StimgenError, match="--recon-weight sets recon_weight too"):
+        model_options(settings(recon_weight=1.0, model_options={"recon_weight": 2}))
+
+
+@pytest.mark.parametrize("model, options, message", [
+    ("vae", {"kl_wieght": "0.1"}, "--set kl_wieght: the vae model has no option kl_wieght (did you mean kl_weight?); "
+                                  "its options: kl_weight"),
+    ("acai", {"lamda": "1"}, "--set lamda: the acai model has no option lamda (did you mean lam?); "
+                             "its options: lam, reg"),
+    ("gaia", {"kl_weight": "1"}, "--set kl_weight: the gaia model has no option kl_weight (an option of vae); "
+                                 "its options: disc_bottom, slope, gamma, distance_weight, recon_weight, interp_mean, "
+                                 "interp_std"),
+    ("ae", {"gamma": "1"}, "--set gamma: the ae model has no option gamma (an option of gaia); "
+                           "it has no options of its own"),
+    ("vae", {"lr": "1"}, "--set lr: lr has its own option, --lr"),
+    ("vae", {"kl_weight": "abc"}, "--set kl_weight=abc: kl_weight takes a number"),
+    ("vae", {"kl_weight": "inf"}, "--set kl_weight=inf: kl_weight takes a number"),
+    ("gaia", {"disc_bottom": "4.5"}, "--set disc_bottom=4.5: disc_bottom takes a whole number or none"),
+])
+def test_a_wrong_model_option_is_one_clear_error(model, options, message):
+    with pytest.raises(StimgenError) as caught:
+        make_model(settings(model, model_options=options), SHAPE)
+    assert str(caught.value) == message
+
+
+def test_set_without_equals_is_one_line_before_training(tmp_path):
+    common = ["train", "--data", "digits", "--out", tmp_path / "r"]
+    assert_one_error_line(stimgen(*common, "--set", "nonsense"), "--set nonsense: give KEY=VALUE")
+    result = stimgen(*common, "--model", "vae", "--set", "kl_wieght=1")
+    assert_one_error_line(result, "did you mean kl_weight?")
+    assert not (tmp_path / "r").exists()

@@ -127,10 +127,41 @@ def build(name: str, out: str | os.PathLike, n: int | None = None, seed: int = 0
           force: bool = False, progress: bool = False) -> FolderDataset:
     """Write a built-in set to ``out``: its files, ``labels.csv``, ``meta.json`` and ``preview.png``.
 
+    The set is built into the cache folder first if it is not there yet, then copied.
+
+    Parameters
+    ----------
+    name : str
+        ``"vowels"``, ``"birdsong"`` or ``"digits"``.
+    out : str or os.PathLike
+        The folder to write.
+    n : int or None
+        Number of items; None gives the set's default (the 1,520 table vowels, 2,000 birdsong
+        syllables, all 5,000 digits).
+    seed : int
+        The seed the set is generated from; the same seed gives the same set.
+    size : int
+        Side of the digit images in pixels (digits only).
+    force : bool
+        Replace ``out`` if it exists.
+    progress : bool
+        Show progress bars while the set is generated.
+
+    Returns
+    -------
+    FolderDataset
+        The folder data set ``out``.
+
+    Raises
+    ------
+    StimgenError
+        For an unknown ``name``, ``n`` below 1, or an ``out`` that exists (without ``force``) or
+        cannot be written.
+
     Examples
     --------
     >>> ds = build("vowels", "data/vowels", n=100, seed=1)      # doctest: +SKIP
-    >>> len(ds), ds.labels.columns[:3].tolist()
+    >>> len(ds), ds.labels.columns[:3].tolist()                  # doctest: +SKIP
     (100, ['file', 'type', 'sex'])
     """
     out = check_output(out, force)  # before the set is generated, not after
@@ -142,7 +173,36 @@ def build(name: str, out: str | os.PathLike, n: int | None = None, seed: int = 0
 
 def open_dataset(name_or_path: str | os.PathLike, n: int | None = None, seed: int = 0, size: int = 32,
                  progress: bool = False) -> FolderDataset:
-    """A built-in set by name (from the cache) or a folder data set by path."""
+    """A built-in set by name (from the cache) or a folder data set by path.
+
+    A built-in set is built into the cache folder (``$STIMGEN_CACHE``, else the user cache
+    directory) on first use and read from there afterwards.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        ``"vowels"``, ``"birdsong"`` or ``"digits"``, or the path of a folder data set (any other
+        value is taken as a path).
+    n, seed, size, progress
+        Built-in sets only, as in :func:`build`: number of items, seed, side of the digit images in
+        pixels, progress bars while the set is generated.
+
+    Returns
+    -------
+    FolderDataset
+
+    Raises
+    ------
+    StimgenError
+        For ``n`` below 1, and for a folder that is missing or empty, mixes audio and images, or has
+        a ``labels.csv`` without a ``file`` column or naming files that are not there.
+
+    Examples
+    --------
+    >>> ds = open_dataset("vowels")                              # doctest: +SKIP
+    >>> ds.kind                                                  # doctest: +SKIP
+    'audio'
+    """
     if str(name_or_path) in BUILTINS:
         return open_folder(builtin_path(str(name_or_path), n=n, seed=seed, size=size, progress=progress))
     return open_folder(name_or_path)

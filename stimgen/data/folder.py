@@ -51,6 +51,7 @@ class FolderDataset:
         return len(self.files)
 
     def path(self, i: int) -> Path:
+        """The full path of file ``i``."""
         return self.root / self.files[i]
 
     def spectrograms(self, config: SpectrogramConfig, progress: bool = False) -> np.ndarray:

@@ -24,6 +24,11 @@ from stimgen.models.networks import NetworkConfig, build
 
 @dataclass(frozen=True)
 class ACAIConfig:
+    """ACAI settings: the autoencoder's network ``generator`` (the critic is its encoder with one
+    output), Adam's learning rate ``lr``, ``lam``, the weight of the critic's term in the
+    autoencoder's loss, and ``reg``, how far the blend the critic must score 0 moves from an input
+    towards its reconstruction (the paper's gamma)."""
+
     generator: NetworkConfig
     lr: float = 1e-4
     lam: float = 0.5
@@ -38,6 +43,7 @@ class Critic(nn.Module):
         self.net, _ = build(dataclasses.replace(config, latent_dim=1, bottleneck="dense"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The critic's estimate (batch,) of the interpolation coefficient alpha of each input."""
         return self.net(x).squeeze(1)
 
 
@@ -60,10 +66,28 @@ class ACAI(StimModel):
         self.critic = Critic(config.generator)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam at ``lr`` for the autoencoder and for the critic, as ``{"G": ..., "critic": ...}``."""
         return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr),
                 "critic": torch.optim.Adam(self.critic.parameters(), lr=self.config.lr)}
 
     def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        """One Adam step each for the autoencoder and the critic on batch ``x`` (see the module's docstring).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs, (batch, *input_shape).
+        optimizers : dict
+            The optimizers of :meth:`configure_optimizers`.
+        rng : torch.Generator
+            Generator of the interpolation coefficients (drawn on the CPU, then moved to the batch's device).
+
+        Returns
+        -------
+        dict of str to float
+            ``L_rec`` (reconstruction error), ``L_reg`` (the critic's mean squared output on the
+            mixes) and ``L_critic`` (the critic's loss), each averaged across processes.
+        """
         c = self.config
         z = self.G.encoder(x)
         x_rec = self.G.decoder(z)

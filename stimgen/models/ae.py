@@ -15,6 +15,8 @@ from stimgen.models.networks import NetworkConfig
 
 @dataclass(frozen=True)
 class AEConfig:
+    """AE settings: the autoencoder's network ``generator`` and Adam's learning rate ``lr``."""
+
     generator: NetworkConfig
     lr: float = 1e-4
 
@@ -37,9 +39,26 @@ class AE(StimModel):
         self.G = Autoencoder(config.generator)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam at ``lr`` on the autoencoder's parameters, as ``{"G": optimizer}``."""
         return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr)}
 
     def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        """One Adam step on the L1 reconstruction error of batch ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs, (batch, *input_shape).
+        optimizers : dict
+            The optimizers of :meth:`configure_optimizers`.
+        rng : torch.Generator
+            Unused: the step draws no random numbers.
+
+        Returns
+        -------
+        dict of str to float
+            ``L_rec``, the mean absolute reconstruction error, averaged across processes.
+        """
         loss = l1(x, self.G(x))
         optimizers["G"].zero_grad(set_to_none=True)
         loss.backward()

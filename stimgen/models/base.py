@@ -23,6 +23,7 @@ class Autoencoder(nn.Module):
         self.encoder, self.decoder = build(config)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction ``decoder(encoder(x))`` of a batch ``x``, the same shape as ``x``."""
         return self.decoder(self.encoder(x))
 
 
@@ -54,6 +55,7 @@ class StimModel(nn.Module):
 
     @property
     def latent_dim(self) -> int:
+        """Number of units of a latent code: the length of each row of :meth:`encode`'s output."""
         return self.config.generator.latent_dim
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,12 +67,47 @@ class StimModel(nn.Module):
         return self.G.decoder(z)
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (batch, *input_shape) decoded from their own codes: ``decode(encode(x))``."""
         return self.decode(self.encode(x))
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The model's optimizers, one per network, by name.
+
+        Returns
+        -------
+        dict of str to torch.optim.Optimizer
+            ``"G"`` for the generator, and ``"D"`` (GAIA) or ``"critic"`` (ACAI) for the second network.
+
+        Raises
+        ------
+        NotImplementedError
+            In this base class; every model defines its own.
+        """
         raise NotImplementedError
 
     def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        """One training step on batch ``x``: the losses, their backward passes, the averaging of
+        gradients across processes and a step of each optimizer.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs, (batch, *input_shape).
+        optimizers : dict
+            The optimizers of :meth:`configure_optimizers`, by name.
+        rng : torch.Generator
+            Generator of the step's random numbers (drawn on the CPU, then moved to the batch's device).
+
+        Returns
+        -------
+        dict of str to float
+            The step's losses (and other terms) by name.
+
+        Raises
+        ------
+        NotImplementedError
+            In this base class; every model defines its own.
+        """
         raise NotImplementedError
 
 

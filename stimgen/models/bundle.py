@@ -54,6 +54,18 @@ SHIPPED = _shipped_folder()
 
 
 def model_config_to_dict(config) -> dict:
+    """A model's frozen config, its network configs included, as the dict of plain values that
+    config.json's ``model_config`` holds (:func:`model_config_from_dict` reads it back).
+
+    Parameters
+    ----------
+    config : AEConfig, VAEConfig, GAIAConfig or ACAIConfig
+        The model's config dataclass.
+
+    Returns
+    -------
+    dict
+    """
     return dataclasses.asdict(config)
 
 
@@ -74,6 +86,19 @@ def model_config_from_dict(kind: str, d: dict):
 
 
 def build_model(kind: str, config) -> StimModel:
+    """A new model, with freshly initialised weights, of kind ``kind`` built from ``config``.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`MODELS`: ``"gaia"``, ``"ae"``, ``"vae"`` or ``"acai"``.
+    config : AEConfig, VAEConfig, GAIAConfig or ACAIConfig
+        The config of that kind of model.
+
+    Returns
+    -------
+    StimModel
+    """
     return MODELS[kind][0](config)
 
 
@@ -114,6 +139,24 @@ def resolve(path_or_name: str | os.PathLike) -> Path:
 
 
 def read_config(folder: Path) -> dict:
+    """The parsed ``config.json`` of a model folder.
+
+    Parameters
+    ----------
+    folder : Path
+        The model folder.
+
+    Returns
+    -------
+    dict
+        The whole config.json; it has at least the keys ``model`` and ``model_config``.
+
+    Raises
+    ------
+    StimgenError
+        When config.json is missing, is not a file, cannot be read, is not valid JSON, or is not a
+        JSON object with ``model`` and ``model_config``.
+    """
     path = folder / CONFIG_FILE
     if not path.exists():
         raise StimgenError(f"not a model folder (no {CONFIG_FILE})", path=folder)
@@ -148,10 +191,35 @@ def load_model(path_or_name: str | os.PathLike, device: str = "cpu") -> StimMode
     ``config.json``. A missing, corrupt, truncated or mismatched file is a :class:`StimgenError`.
     The model's ``info`` attribute holds the whole config.json.
 
+    Parameters
+    ----------
+    path_or_name : str or os.PathLike
+        A model folder, or the name of a shipped model (``"vowels"``, ...; ``$STIMGEN_MODELS``
+        overrides where those are looked up). A bare name of a shipped model means that model even
+        where a folder of the same name lies in the current folder (a warning says so); write
+        ``"./vowels"`` for the folder.
+    device : str
+        The torch device the model is moved to (``"cpu"``, ``"cuda"``, ...).
+
+    Returns
+    -------
+    StimModel
+        The model, in evaluation mode on ``device``. Its ``info`` holds the whole config.json, with
+        ``model_sha256`` (the weights' sha256) and ``path`` (the model folder).
+
+    Raises
+    ------
+    StimgenError
+        When no folder or shipped model has that name; when config.json is missing, unreadable,
+        not valid JSON or not a stimgen model config, or holds bad model settings or a ``data``
+        section that does not describe the items the weights take; when ``model.safetensors`` is
+        missing, does not match the hash in config.json, is not a readable safetensors file, or
+        does not match the architecture in config.json.
+
     Examples
     --------
     >>> model = load_model("vowels")                           # doctest: +SKIP
-    >>> z = model.encode(torch.rand(4, *model.input_shape))
+    >>> z = model.encode(torch.rand(4, *model.input_shape))    # doctest: +SKIP
     """
     folder = resolve(path_or_name)
     info = read_config(folder)

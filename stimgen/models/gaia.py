@@ -91,6 +91,7 @@ def pairwise_distance_loss(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     mean; loss = mean over all pairs of (log2(1 + d_x) - log2(1 + d_z))^2.
     """
     def normalised(a: torch.Tensor) -> torch.Tensor:
+        """Squared Euclidean distances between the batch's items (each flattened), divided by their mean."""
         flat = a.reshape(a.shape[0], -1).float()
         d = torch.cdist(flat, flat).square()
         return d / d.mean().clamp_min(1e-12)
@@ -119,10 +120,37 @@ class GAIA(StimModel):
         self.D = Autoencoder(config.discriminator)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam (eps 1e-8) at ``lr`` for G and for D, as ``{"G": ..., "D": ...}``; :meth:`train_step`
+        sets their learning rates anew at every step."""
         return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr, eps=1e-8),
                 "D": torch.optim.Adam(self.D.parameters(), lr=self.config.lr, eps=1e-8)}
 
     def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        """One step of Algorithm 1 on batch ``x``: the losses, the balancing terms, and an Adam step
+        each for G (at ``lr * (1 - delta_D)``) and D (at ``lr * delta_D``).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs, (batch, *input_shape), of at least 2 items (interpolations pair them).
+        optimizers : dict
+            The optimizers of :meth:`configure_optimizers`.
+        rng : torch.Generator
+            Generator of the interpolation weights (drawn on the CPU, then moved to the batch's device).
+
+        Returns
+        -------
+        dict of str to float
+            ``L_x``, ``L_gen`` and ``L_int`` (D's reconstruction errors of real data, of G's
+            reconstructions and of the decoded interpolations, averaged across processes),
+            ``L_dist``, the balancing terms ``delta_D``, ``W_int`` and ``W_fake``, and the two
+            networks' losses ``loss_G`` and ``loss_D``.
+
+        Raises
+        ------
+        FloatingPointError
+            When the learning-rate balance is not finite (the losses diverged).
+        """
         c = self.config
         # pass through the networks (Algorithm 1, lines 5-11)
         z = self.G.encoder(x)

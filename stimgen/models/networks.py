@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from stimgen.errors import StimgenError
+from stimgen.options import LATENT_DIM, MAX_CHANNELS, WIDTH
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ class NetworkConfig:
     """
 
     input_shape: tuple[int, ...]
-    latent_dim: int = 128
-    width: int = 32
+    latent_dim: int = LATENT_DIM
+    width: int = WIDTH
     depth: int = 6
-    max_channels: int = 256
+    max_channels: int = MAX_CHANNELS
     bottom: int = 4
     bottleneck: str = "dense"
     output: str = "sigmoid"
@@ -75,13 +76,31 @@ class NetworkConfig:
 
     @property
     def is_conv(self) -> bool:
+        """Whether the network is convolutional (a 3-element ``input_shape``) rather than an MLP."""
         return len(self.input_shape) == 3
 
     def to_dict(self) -> dict:
+        """The settings as a dict of their fields, as config.json holds them."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "NetworkConfig":
+        """The config described by ``d``, a dict as :meth:`to_dict` gives (``input_shape`` may be a list).
+
+        Parameters
+        ----------
+        d : dict
+            The fields of a :class:`NetworkConfig`; ``input_shape`` is required, the others have defaults.
+
+        Returns
+        -------
+        NetworkConfig
+
+        Raises
+        ------
+        StimgenError
+            For settings that describe no network (see the class's checks).
+        """
         return cls(**{**d, "input_shape": tuple(d["input_shape"])})
 
 
@@ -102,6 +121,10 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class MLPEncoder(nn.Module):
+    """MLP encoder: ``depth`` linear layers with leaky ReLUs (slope 0.2) between them, from
+    ``input_shape[0]`` features through ``width`` units to ``latent_dim`` units (``width`` units with
+    ``bottleneck="conv"``)."""
+
     def __init__(self, config: NetworkConfig):
         super().__init__()
         out = config.latent_dim if config.bottleneck == "dense" else config.width
@@ -109,10 +132,14 @@ class MLPEncoder(nn.Module):
         _init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes (batch, latent_dim), or (batch, width) with ``bottleneck="conv"``, of inputs (batch, features)."""
         return self.net(x)
 
 
 class MLPDecoder(nn.Module):
+    """MLP decoder, the encoder's mirror: ``depth`` linear layers with leaky ReLUs between them, from
+    the code back to ``input_shape[0]`` features, then a sigmoid where ``output="sigmoid"``."""
+
     def __init__(self, config: NetworkConfig):
         super().__init__()
         inp = config.latent_dim if config.bottleneck == "dense" else config.width
@@ -121,6 +148,7 @@ class MLPDecoder(nn.Module):
         _init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Outputs (batch, features) decoded from codes (batch, latent_dim)."""
         x = self.net(z)
         return torch.sigmoid(x) if self.sigmoid else x
 
@@ -141,6 +169,7 @@ class ResBlock(nn.Module):
         self.act = nn.LeakyReLU(0.2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` plus the residual branch, the same shape as ``x`` (batch, channels, height, width)."""
         return x + self.conv2(self.act(self.norm2(self.conv1(self.act(self.norm1(x))))))
 
 
@@ -151,6 +180,10 @@ def _levels(config: NetworkConfig) -> list[int]:
 
 
 class ConvEncoder(nn.Module):
+    """Convolutional encoder: a 3x3 convolution to ``width`` channels, then at each halving group
+    norm, a leaky ReLU, a strided 4x4 convolution and a residual block, down to ``bottom`` pixels;
+    with ``bottleneck="dense"`` a linear layer maps the bottom feature map to ``latent_dim`` units."""
+
     def __init__(self, config: NetworkConfig):
         super().__init__()
         channels = _levels(config)
@@ -165,11 +198,18 @@ class ConvEncoder(nn.Module):
         _init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes (batch, latent_dim) of images (batch, channels, height, width), or with
+        ``bottleneck="conv"`` the bottom feature maps (batch, channels, height, width) themselves."""
         f = self.features(x)
         return self.to_latent(f.flatten(1)) if self.to_latent is not None else f
 
 
 class ConvDecoder(nn.Module):
+    """Convolutional decoder, the encoder's mirror: with ``bottleneck="dense"`` a linear layer from
+    the code to the bottom feature map; then at each doubling a residual block, nearest-neighbour
+    upsampling and a 3x3 convolution; last group norm, a leaky ReLU, a 3x3 convolution to the
+    image's channels and a sigmoid where ``output="sigmoid"``."""
+
     def __init__(self, config: NetworkConfig):
         super().__init__()
         channels = _levels(config)[::-1]
@@ -187,6 +227,8 @@ class ConvDecoder(nn.Module):
         _init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Images (batch, channels, height, width) decoded from codes (batch, latent_dim), or from
+        bottom feature maps with ``bottleneck="conv"``."""
         f = self.from_latent(z).view(-1, *self.bottom_shape) if self.from_latent is not None else z
         x = self.net(f)
         return torch.sigmoid(x) if self.sigmoid else x

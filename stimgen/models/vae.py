@@ -18,6 +18,9 @@ from stimgen.models.networks import NetworkConfig, build
 
 @dataclass(frozen=True)
 class VAEConfig:
+    """VAE settings: the network ``generator`` (its ``latent_dim`` is the number of means), Adam's
+    learning rate ``lr`` and ``kl_weight``, the weight of the KL term in the loss."""
+
     generator: NetworkConfig
     lr: float = 1e-4
     kl_weight: float = 1e-3
@@ -33,10 +36,13 @@ class _VAENet(nn.Module):
         self.latent_dim = config.latent_dim
 
     def moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Means and log-variances, each (batch, latent_dim), of inputs ``x``; the log-variances are
+        clamped to [-10, 10]."""
         h = self.encoder_net(x)
         return h[:, : self.latent_dim], h[:, self.latent_dim :].clamp(-10, 10)
 
     def encoder(self, x: torch.Tensor) -> torch.Tensor:
+        """Means (batch, latent_dim) of inputs ``x``: the codes that ``encode`` returns."""
         return self.moments(x)[0]
 
 
@@ -58,9 +64,28 @@ class VAE(StimModel):
         self.G = _VAENet(config.generator)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam at ``lr`` on the encoder's and decoder's parameters, as ``{"G": optimizer}``."""
         return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr)}
 
     def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+        """One Adam step on the L1 reconstruction error of a sample from each code plus ``kl_weight``
+        times the KL divergence to a standard normal.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of inputs, (batch, *input_shape).
+        optimizers : dict
+            The optimizers of :meth:`configure_optimizers`.
+        rng : torch.Generator
+            Generator of the sampling noise (drawn on the CPU, then moved to the batch's device).
+
+        Returns
+        -------
+        dict of str to float
+            ``L_rec`` (the reconstruction error) and ``KL`` (the KL divergence per element), each
+            averaged across processes.
+        """
         mean, logvar = self.G.moments(x)
         noise = torch.randn(mean.shape, generator=rng).to(mean)
         z = mean + noise * torch.exp(0.5 * logvar)

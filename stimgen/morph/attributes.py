@@ -59,6 +59,8 @@ class AttributeVectors:
         return self.vectors[self.index(attribute)]
 
     def to_dict(self) -> dict:
+        """The JSON object :meth:`save` writes: stimgen version, model hash, data, method, columns,
+        ``n``, one vector per name, the intercept and the R² per latent dimension."""
         return {"stimgen_version": stimgen.__version__, "model_sha256": self.model_sha256, "data": self.data,
                 "method": self.method, "columns": list(self.columns), "n": self.n,
                 "vectors": {name: [float(v) for v in vec] for name, vec in zip(self.names, self.vectors)},
@@ -71,6 +73,22 @@ class AttributeVectors:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "AttributeVectors":
+        """Vectors from a JSON file as :meth:`save` writes it.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The vectors file.
+
+        Returns
+        -------
+        AttributeVectors
+
+        Raises
+        ------
+        StimgenError
+            Naming the file, when it does not exist or is not a stimgen attribute-vectors file.
+        """
         path = Path(path)
         if not path.is_file():
             raise StimgenError("no such vectors file", path=path)
@@ -103,6 +121,33 @@ def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], meth
 
     ``labels`` has one row per code; ``columns`` name its attributes (case-insensitive). Rows with
     a missing value in any of them are left out.
+
+    Parameters
+    ----------
+    z : np.ndarray
+        Latent codes (N, D).
+    labels : pd.DataFrame
+        N rows of labels, one per code.
+    columns : list of str
+        The attribute columns of ``labels``: numeric ones as they are, others one-hot, with the
+        first level in sorted order as the reference.
+    method : str
+        ``"ols"`` or ``"mean-diff"`` (see the module's docstring).
+
+    Returns
+    -------
+    AttributeVectors
+        One direction per unit of each numeric attribute and per categorical level other than the
+        reference (named ``column=level``), with the OLS intercept, the R² per latent dimension and
+        the number of rows used; ``model_sha256`` and ``data`` are left empty
+        (:func:`fit_model_attributes` fills them).
+
+    Raises
+    ------
+    StimgenError
+        For an unknown ``method``, codes that are not (N, D) with one row per label row, columns
+        that are missing, named twice or take a single value, no complete row, too few rows for the
+        terms, or columns that are combinations of each other.
 
     Examples
     --------
@@ -293,6 +338,46 @@ def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, att
     edit F0 itself exactly, through the vocoder and without the model or vectors (see
     :func:`vocoder_f0_edit`). ``onset``: where the window of a sound longer than the model's
     starts (seconds; None: centred on its one unit, see :func:`stimgen.segment.choose_excerpt`).
+
+    Parameters
+    ----------
+    model : StimModel
+        A loaded model (:func:`stimgen.load_model`).
+    source : str or os.PathLike
+        The file to edit.
+    vectors : AttributeVectors or None
+        Vectors fitted on this model (:func:`fit_model_attributes`); None only for F0 edits of
+        WORLD models.
+    attribute : str
+        The attribute to change, a name in ``vectors`` (case-insensitive; ``column=level`` for
+        categorical levels).
+    values : sequence of float
+        The changes wanted, in the attribute's units (Hz for F0, F1, F2), one stimulus each.
+    seed : int
+        Seed of the phase reconstruction of audio.
+    vectors_path : str or os.PathLike or None
+        The file the vectors came from, named in errors and recorded in the settings.
+    calibrate : bool
+        Choose the steps by measuring the attribute where it can be measured.
+    f0 : str or float or None
+        WORLD models only: ``"a"`` or a number of Hz.
+    onset : float or None
+        Where the window of a long sound starts, in seconds.
+
+    Returns
+    -------
+    StimulusSet
+        The stimuli of kind ``"edit"``, with a table row each: ``name`` (``edit_00``, ...), ``step``,
+        ``attribute``, ``requested_change``, ``latent_offset`` and ``input_file``, and the unedited
+        reconstruction as ``baseline``.
+
+    Raises
+    ------
+    StimgenError
+        For no values or values that are not finite, more stimuli than a set may hold, an ``f0`` the
+        model cannot use, a file that cannot be read, missing vectors, vectors fitted on another
+        model, an attribute the vectors do not have, or (with calibration) a change the model does
+        not reach along the vector or a feature that cannot be measured along it.
 
     Examples
     --------

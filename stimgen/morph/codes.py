@@ -21,6 +21,26 @@ def encode_files(model, files: list[str | os.PathLike], onset: float | list[floa
     ``offset_s``; ``onset`` as in :func:`stimgen.morph.continuum.continuum`) and the code
     ``z0 .. z{D-1}``.
 
+    Parameters
+    ----------
+    model : StimModel
+        A loaded model (:func:`stimgen.load_model`).
+    files : list of str or os.PathLike
+        The files to encode (sound files for an audio model, images for an image model).
+    onset : float or list or None
+        Where the window starts in sounds longer than the model's (seconds; one number for every
+        file, or one per file); None centres it on the file's one unit.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per file, in the order given; ``file`` is the path as given, in POSIX form.
+
+    Raises
+    ------
+    StimgenError
+        For an empty ``files``, or files that cannot be read.
+
     Examples
     --------
     >>> from stimgen import load_model
@@ -90,6 +110,31 @@ def decode_latents(model, latents: str | os.PathLike, seed: int = 0, f0: float |
 
     Codes that ``stimgen encode`` wrote carry the model's hash beside them; codes of another
     model are refused.
+
+    Parameters
+    ----------
+    model : StimModel
+        A loaded model (:func:`stimgen.load_model`).
+    latents : str or os.PathLike
+        A CSV with the columns ``z0 .. z{latent_dim-1}`` (other columns are kept aside; a ``file``
+        column becomes ``source_file``).
+    seed : int
+        Seed of the phase reconstruction of audio, recorded in the set's settings.
+    f0 : float or None
+        WORLD models only: the F0 in Hz to voice every code with; None uses the model's default.
+
+    Returns
+    -------
+    StimulusSet
+        The stimuli of kind ``"decode"``, with a table row each: ``name`` (``decoded_000``, ...),
+        ``step`` and, where the CSV has a ``file`` column, ``source_file``.
+
+    Raises
+    ------
+    StimgenError
+        When the codes' provenance names another model or is unreadable, or the CSV lacks code
+        columns, has code columns the model does not have, has no rows, or has empty or
+        non-numeric codes.
 
     Examples
     --------

@@ -92,40 +92,56 @@ def continuum(
 
     Parameters
     ----------
-    model
+    model : StimModel
         A loaded model (:func:`stimgen.load_model`).
-    a, b
+    a, b : str or os.PathLike
         The endpoint files (sound files for an audio model, images for an image model).
-    steps
+    steps : int
         Number of stimuli, endpoints included (at least 2).
-    spacing
+    spacing : str
         ``"equal"``: neighbours equally far apart in ``metric``; ``"linear"``: equal latent steps.
-    path
+    path : str
         ``"linear"`` or ``"slerp"`` interpolation between the two codes.
-    metric
+    metric : str or None
         ``"spectral"`` (log-mel distance, dB; audio default), ``"formants"`` (F1/F2 in Bark, Praat;
         audio) or ``"pixel"`` (RMS pixel difference; images).
-    endpoints
+    endpoints : str
         ``"reconstruct"``: every step, the endpoints included, is decoded by the model;
         ``"original"``: steps 0 and N - 1 are the input files themselves.
-    dense
+    dense : int or None
         Points of the dense path that equal spacing measures; by default 51 (which place the steps
         of 11-step vowel continua within 0.0003 of where 201 put them; see docs/morph.md), and 5
         per step beyond 11 steps. Unused with ``spacing="linear"``.
-    seed
+    seed : int
         Seed of the phase reconstruction of audio.
-    f0
+    f0 : str or float or None
         WORLD models only: ``"interpolate"`` (the default) moves F0 log-linearly from a's contour
         to b's in equal steps, ``"a"`` / ``"b"`` give every step that endpoint's contour, a number
         holds every step at that many Hz (see :func:`stimgen.world.mix_voices`).
-    onset
+    onset : float or list or None
         Sounds longer than the model's window: where the window starts in each file (seconds;
         one number for every file, or one per file); None lets stimgen centre it on the file's one
         unit (:func:`stimgen.segment.choose_excerpt`).
-    at, levels
+    at, levels : np.ndarray or None
         Latent positions of the steps given outright (``spacing`` is then unused) and the morph
         level recorded for each (default: equal steps from 0 to 1); :func:`stimgen.morph.respace.respace`
         uses them.
+
+    Returns
+    -------
+    StimulusSet
+        The stimuli of kind ``"continuum"``, with a table row each: ``name`` (``step_00``, ...),
+        ``step``, ``morph_level``, ``latent_t`` (the position between the codes of a and b) and
+        the endpoints' file names ``endpoint_a`` and ``endpoint_b``. Write it with
+        :func:`stimgen.export.export`.
+
+    Raises
+    ------
+    StimgenError
+        For fewer than 2 steps or more stimuli than a set may hold, an unknown ``spacing``,
+        ``path``, ``metric`` or ``endpoints``, a ``dense`` smaller than ``steps``, an ``f0`` the
+        model cannot use, endpoint files that cannot be read, endpoints that decode to the same
+        stimulus, or a metric that cannot be measured along the path.
 
     Examples
     --------

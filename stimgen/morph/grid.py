@@ -48,9 +48,33 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0,
          f0: str | float | None = None, onset: float | list[float | None] | None = None) -> StimulusSet:
     """Stimuli on a grid between 3 or 4 anchor files (see the module's docstring for the layout).
 
-    ``f0`` (WORLD models): ``"interpolate"`` (the default) mixes the anchors' F0 by the grid
-    weights (log scale), ``"a"`` ... ``"d"`` uses one anchor's contour, a number holds that F0.
-    ``onset``: the window of long sounds, as in :func:`stimgen.morph.continuum.continuum`.
+    Parameters
+    ----------
+    model : StimModel
+        A loaded model (:func:`stimgen.load_model`).
+    anchors : list of str or os.PathLike
+        3 or 4 files, A, B, C (and D), at the corners (u, v) = (0, 0), (1, 0), (0, 1) (and (1, 1)).
+    steps : int
+        Points along each side of the grid (at least 2).
+    seed : int
+        Seed of the phase reconstruction of audio, recorded in the set's settings.
+    f0 : str or float or None
+        WORLD models only: ``"interpolate"`` (the default) mixes the anchors' F0 by the grid
+        weights (log scale), ``"a"`` ... ``"d"`` uses one anchor's contour, a number holds that F0.
+    onset : float or list or None
+        The window of long sounds, as in :func:`stimgen.morph.continuum.continuum`.
+
+    Returns
+    -------
+    StimulusSet
+        The stimuli of kind ``"grid"``, with a table row each: ``name`` (``grid_r{row}_c{col}``),
+        ``row``, ``col``, ``grid_u``, ``grid_v`` and each anchor's weight ``weight_a``, ``weight_b``, ...
+
+    Raises
+    ------
+    StimgenError
+        For other than 3 or 4 anchors, fewer than 2 steps, more stimuli than a set may hold, an
+        ``f0`` the model cannot use, or anchor files that cannot be read.
 
     Examples
     --------

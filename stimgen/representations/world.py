@@ -136,6 +136,8 @@ class WorldVocoder(Sound):
 
 
 def checked_voice(voice) -> dict | None:
+    """A config.json ``voice`` section (``{"f0_hz": ..., "coded_ap_db": ...}``) checked, or None if
+    there is none; a malformed one is a :class:`StimgenError`."""
     if voice is None:
         return None
     if not (isinstance(voice, dict) and isinstance(voice.get("f0_hz"), (int, float)) and voice["f0_hz"] > 0
