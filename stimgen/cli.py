@@ -53,7 +53,7 @@ def data_build(name: str, out: str, n: int | None, seed: int, size: int, force: 
     Example: stimgen data build birdsong --n 500 --seed 1 --out data/birdsong
     """
     ds = data_api.build(name, out, n=n, seed=seed, size=size, force=force, progress=True)
-    click.echo(f"wrote {len(ds)} {ds.kind} files, labels.csv and preview.png to {ds.root}")
+    click.echo(f"wrote {len(ds)} {ds.medium} files, labels.csv and preview.png to {ds.root}")
 
 
 @data.command("show")

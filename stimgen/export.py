@@ -88,7 +88,7 @@ def export(
     seed = int(stimuli.settings.get("seed", 0))
     metric = stimuli.settings.get("metric") or rep.metrics[0]
     inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
-    with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.kind) as tmp:  # --out checked before rendering
+    with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.verb) as tmp:  # --out checked before rendering
         stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources, voices=stimuli.voices)
         files = [f"{STIMULI_DIR}/{name}.{rep.extension}" for name in stimuli.table["name"]]
         for file, stimulus in zip(files, stimuli_out):
@@ -161,7 +161,7 @@ def _write_sheet(path: Path, stimuli: StimulusSet, pictures: list[np.ndarray], d
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=12)
     unit = METRIC_UNITS[metric]
-    draw.text((pad, 8), f"{stimuli.kind} through model {stimuli.domain.name}: distance to the previous stimulus "
+    draw.text((pad, 8), f"{stimuli.verb} through model {stimuli.domain.name}: distance to the previous stimulus "
                         f"({metric}, {unit}, measured on the files)", fill="black", font=font)
     for i, (tile, name, (row, col)) in enumerate(zip(tiles, stimuli.table["name"], cells)):
         x = pad + col * (tw + pad)
@@ -190,7 +190,7 @@ def _provenance(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSett
     settings.update(rep.provenance(render))
     return {
         "stimgen_version": stimgen.__version__,
-        "kind": stimuli.kind,
+        "kind": stimuli.verb,
         "command": command or "stimgen Python API",
         "seed": int(stimuli.settings.get("seed", 0)),
         "model": {"name": domain.name, "sha256": domain.sha256, "kind": rep.medium, "representation": rep.name},

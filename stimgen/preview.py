@@ -48,16 +48,16 @@ def save_sheet(
     path: str | os.PathLike,
     items: Sequence[np.ndarray],
     titles: Sequence[str],
-    kind: str = "spectrogram",
+    style: str = "spectrogram",
     title: str = "",
     ncols: int = 8,
     extent: tuple[float, float, float, float] | None = None,
 ) -> None:
     """Save a grid of ``items`` with a title over each.
 
-    ``kind="spectrogram"``: (n_mels, n_frames) images in [0, 1], low frequencies at the bottom,
+    ``style="spectrogram"``: (n_mels, n_frames) images in [0, 1], low frequencies at the bottom,
     drawn with the magma colour map; ``extent`` (t0, t1, f0, f1) labels the first panel's axes
-    in seconds and kHz. ``kind="image"``: (H, W) or (H, W, 3) images in [0, 1].
+    in seconds and kHz. ``style="image"``: (H, W) or (H, W, 3) images in [0, 1].
     """
     n = len(items)
     ncols = max(1, min(ncols, n))
@@ -68,14 +68,14 @@ def save_sheet(
         ax.set_axis_off()
     for i, (item, label) in enumerate(zip(items, titles)):
         ax = axes.ravel()[i]
-        if kind == "spectrogram":
+        if style == "spectrogram":
             ax.imshow(item, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0,
                       interpolation="nearest")
         else:
             ax.imshow(item, cmap="gray" if item.ndim == 2 else None, vmin=0.0, vmax=1.0,
                       interpolation="nearest")
         ax.set_title(label, fontsize=7)
-    if kind == "spectrogram" and extent is not None:
+    if style == "spectrogram" and extent is not None:
         ax = axes[0, 0]
         ax.set_axis_on()
         shape = items[0].shape

@@ -93,13 +93,13 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
     if any(s < 8 or s & (s - 1) for s in side):
         raise StimgenError(f"items are {side[0]} x {side[1]} pixels; give a power-of-two --size (32, 64, 128)",
                            path=ds.root)
-    long = ds.longer_than(rep.duration) if ds.kind == "audio" else []
+    long = ds.longer_than(rep.duration) if ds.medium == "audio" else []
     if long:
         warnings.warn(StimgenWarning(f"{len(long)} of {len(ds)} files (e.g. {long[0]}) are longer than the model's "
                                      f"{rep.duration:.2f} s window and are cropped to their middle for training; cut "
                                      "them into units first with `stimgen data segment`", path=ds.root), stacklevel=2)
     x = rep.dataset_items(ds, progress=progress)
-    info = {"source": str(data), "kind": ds.kind, "count": len(ds), "data_sha256": ds.content_hash(),
+    info = {"source": str(data), "kind": ds.medium, "count": len(ds), "data_sha256": ds.content_hash(),
             "representation": rep.name, **rep.to_config()}
     if "units" in ds.meta:  # a folder from stimgen data segment: how long files are windowed, the F0 search
         info["units"] = ds.meta["units"]
@@ -220,7 +220,7 @@ def _distributed() -> tuple[int, int]:
 
 def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path | None = None,
         resume: bool = False, progress: bool = True, preview_items: np.ndarray | None = None,
-        preview_kind: str = "image", data_sha256: str | None = None) -> list[dict]:
+        sheet_style: str = "image", data_sha256: str | None = None) -> list[dict]:
     """Train ``model`` on ``x`` (N, *input_shape) for ``settings.steps`` steps; return the logged rows.
 
     With ``run_dir``, rank 0 writes metrics, previews and checkpoints there; ``data_sha256``, the
@@ -291,7 +291,7 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
                     writer.log(row)
                 totals, count, t0 = {}, 0, time.perf_counter()
             if writer and preview_items is not None and (done % settings.preview_every == 0 or done == settings.steps):
-                write_preview(model, preview_items, run_dir / "previews" / f"step_{done:06d}.png", preview_kind,
+                write_preview(model, preview_items, run_dir / "previews" / f"step_{done:06d}.png", sheet_style,
                               title=f"{model.name}, step {done}")
             if done % settings.checkpoint_every == 0 or done == settings.steps:
                 save(done)
@@ -382,7 +382,7 @@ class _Writer:
 
 
 @torch.no_grad()
-def write_preview(model: StimModel, items: np.ndarray, path: Path, kind: str, title: str = "",
+def write_preview(model: StimModel, items: np.ndarray, path: Path, style: str, title: str = "",
                   steps: int = 8) -> None:
     """Inputs, their reconstructions, and interpolation rows between consecutive items."""
     was_training = model.training
@@ -403,7 +403,7 @@ def write_preview(model: StimModel, items: np.ndarray, path: Path, kind: str, ti
             cells.append(item[0] if item.shape[0] == 1 else item.transpose(1, 2, 0))
             titles.append("input" if r == 0 else "reconstruction" if r == 1 else f"{weights[j]:.2f}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_sheet(path, cells, titles, kind, title=title, ncols=steps)
+    save_sheet(path, cells, titles, style, title=title, ncols=steps)
 
 
 # --- the whole job ----------------------------------------------------------------------------
@@ -484,7 +484,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             out.mkdir(parents=True, exist_ok=True)
             mark_owned(out, "train", files=RUN_FILES, folders=RUN_FOLDERS)
         fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
-            preview_items=preview, preview_kind=prepared.representation.preview_kind,
+            preview_items=preview, sheet_style=prepared.representation.sheet_style,
             data_sha256=prepared.info["data_sha256"])
         if rank == 0:
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),

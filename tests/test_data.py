@@ -19,7 +19,7 @@ def digest(root):
 
 def test_digits_build_writes_files_labels_meta_and_preview(tmp_path):
     ds = stimgen.data.build("digits", tmp_path / "d", n=30, seed=1, size=32)
-    assert len(ds) == 30 and ds.kind == "image"
+    assert len(ds) == 30 and ds.medium == "image"
     labels = pd.read_csv(tmp_path / "d" / "labels.csv")
     assert list(labels.columns) == ["file", "digit"] and len(labels) == 30
     assert all((tmp_path / "d" / f).exists() for f in labels["file"])
@@ -65,7 +65,7 @@ def make_recordings(root):
 def test_folder_of_recordings_any_rate_and_length(tmp_path):
     make_recordings(tmp_path / "rec")
     ds = stimgen.data.open_folder(tmp_path / "rec")
-    assert ds.kind == "audio" and ds.files == ["a.wav", "b.wav", "sub/c.wav"]
+    assert ds.medium == "audio" and ds.files == ["a.wav", "b.wav", "sub/c.wav"]
     assert ds.labels["note"].tolist()[0] == "low" and pd.isna(ds.labels["note"][1])
     config = SpectrogramConfig.preset("vowels")
     specs = ds.spectrograms(config)

@@ -40,7 +40,7 @@ class Builtin:
     """What a built-in set is and how to show it."""
 
     name: str
-    kind: str
+    medium: str
     label_column: str
     spectrogram_preset: str | None
     description: str
@@ -83,7 +83,7 @@ def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None
     files = []
     for i, (item, cls) in enumerate(tqdm(list(zip(items, classes)), desc=f"writing {builtin.name}",
                                          disable=not progress, unit="file")):
-        if builtin.kind == "audio":
+        if builtin.medium == "audio":
             files.append(f"{i:05d}_{cls}.wav")
             with warnings.catch_warnings():  # peaky calls are attenuated to fit; that is intended
                 warnings.simplefilter("ignore")
@@ -97,7 +97,7 @@ def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None
     meta = {
         "stimgen_version": stimgen.__version__,
         "description": builtin.description,
-        "kind": builtin.kind,
+        "kind": builtin.medium,
         "label_column": builtin.label_column,
         "count": len(files),
         "settings": settings,
@@ -200,7 +200,7 @@ def open_dataset(name_or_path: str | os.PathLike, n: int | None = None, seed: in
     Examples
     --------
     >>> ds = open_dataset("vowels")                              # doctest: +SKIP
-    >>> ds.kind                                                  # doctest: +SKIP
+    >>> ds.medium                                                  # doctest: +SKIP
     'audio'
     """
     if str(name_or_path) in BUILTINS:
@@ -219,7 +219,7 @@ def write_preview(ds: FolderDataset, k: int = 40) -> Path:
     name = ds.meta.get("settings", {}).get("dataset", ds.root.name)
     path = ds.root / PREVIEW_FILE
     subset = dataclasses.replace(ds, files=[ds.files[i] for i in picked])
-    if ds.kind == "audio":
+    if ds.medium == "audio":
         config = (SpectrogramConfig.from_dict(ds.meta["spectrogram"]) if "spectrogram" in ds.meta
                   else SpectrogramConfig())
         save_sheet(path, list(subset.spectrograms(config)), titles, "spectrogram",

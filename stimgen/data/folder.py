@@ -33,7 +33,8 @@ PREVIEW_FILE = "preview.png"
 
 @dataclass
 class FolderDataset:
-    """Files of one kind under ``root``, their labels, and what the folder says of itself.
+    """Files of one medium (``"audio"`` or ``"image"``) under ``root``, their labels, and what the
+    folder says of itself.
 
     Examples
     --------
@@ -42,7 +43,7 @@ class FolderDataset:
     """
 
     root: Path
-    kind: str
+    medium: str
     files: list[str]
     labels: pd.DataFrame
     meta: dict = field(default_factory=dict)
@@ -94,9 +95,9 @@ class FolderDataset:
         h.update(self.labels.to_csv(index=False).encode())
         return h.hexdigest()
 
-    def _require(self, kind: str) -> None:
-        if self.kind != kind:
-            raise StimgenError(f"holds {self.kind} files, not {kind}", path=self.root)
+    def _require(self, medium: str) -> None:
+        if self.medium != medium:
+            raise StimgenError(f"holds {self.medium} files, not {medium}", path=self.root)
 
 
 def open_folder(root: str | os.PathLike) -> FolderDataset:
@@ -186,10 +187,10 @@ def summarize(ds: FolderDataset) -> str:
     data/vowels: 1520 audio files
     ...
     """
-    lines = [f"{ds.root}: {len(ds)} {ds.kind} files"]
+    lines = [f"{ds.root}: {len(ds)} {ds.medium} files"]
     if "settings" in ds.meta:
         lines.append("built-in set: " + ", ".join(f"{k}={v}" for k, v in ds.meta["settings"].items()))
-    if ds.kind == "audio":
+    if ds.medium == "audio":
         infos = []
         for i in range(len(ds)):
             try:

@@ -69,15 +69,15 @@ def model_config_to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
-def model_config_from_dict(kind: str, d: dict):
+def model_config_from_dict(name: str, d: dict):
     """Rebuild a model's frozen config (and its network configs) from JSON."""
-    if kind not in MODELS:
-        raise StimgenError(f"unknown model kind {kind!r}; choose from {', '.join(MODELS)}")
-    cls = MODELS[kind][1]
+    if name not in MODELS:
+        raise StimgenError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    cls = MODELS[name][1]
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(d) - names
     if unknown:
-        raise StimgenError(f"unknown {kind} settings: {', '.join(sorted(unknown))}")
+        raise StimgenError(f"unknown {name} settings: {', '.join(sorted(unknown))}")
     values = dict(d)
     for key in ("generator", "discriminator"):
         if isinstance(values.get(key), dict):
@@ -85,21 +85,21 @@ def model_config_from_dict(kind: str, d: dict):
     return cls(**values)
 
 
-def build_model(kind: str, config) -> StimModel:
-    """A new model, with freshly initialised weights, of kind ``kind`` built from ``config``.
+def build_model(name: str, config) -> StimModel:
+    """A new model ``name`` (gaia, ae, vae, acai), with freshly initialised weights, built from ``config``.
 
     Parameters
     ----------
-    kind : str
+    name : str
         A key of :data:`MODELS`: ``"gaia"``, ``"ae"``, ``"vae"`` or ``"acai"``.
     config : AEConfig, VAEConfig, GAIAConfig or ACAIConfig
-        The config of that kind of model.
+        The config of that model.
 
     Returns
     -------
     StimModel
     """
-    return MODELS[kind][0](config)
+    return MODELS[name][0](config)
 
 
 def save_model(model: StimModel, out: Path, info: dict) -> str:

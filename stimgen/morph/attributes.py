@@ -269,8 +269,8 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
         ds = open_dataset(data, progress=progress)
         attribute_table(ds.labels, columns)  # bad columns are refused before the files are encoded
         rep = domain.representation
-        if ds.kind != rep.medium:
-            raise StimgenError(f"holds {MEDIA[ds.kind][2]}, but model {domain.name!r} makes {MEDIA[rep.medium][2]}",
+        if ds.medium != rep.medium:
+            raise StimgenError(f"holds {MEDIA[ds.medium][2]}, but model {domain.name!r} makes {MEDIA[rep.medium][2]}",
                                path=ds.root)
         x = rep.dataset_items(ds, progress=progress)
         z = np.concatenate([domain.encode(x[i : i + 256]) for i in range(0, len(x), 256)])

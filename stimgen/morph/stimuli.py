@@ -45,7 +45,7 @@ class StimulusSet:
     """
 
     domain: Domain
-    kind: str
+    verb: str
     x: np.ndarray
     z: np.ndarray
     table: pd.DataFrame

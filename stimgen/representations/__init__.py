@@ -57,8 +57,8 @@ def for_dataset(ds, size: int | None = None, name: str | None = None) -> Represe
     """Representation ``name`` (None: the default of the data set's medium, :data:`DEFAULTS`) to
     train on ``ds`` with, its items ``size`` x ``size`` pixels (None: the data set's own settings
     or size)."""
-    name = name or DEFAULTS[ds.kind]
-    if name not in REGISTRY or REGISTRY[name].medium != ds.kind:
-        raise StimgenError(f"representation {name!r} cannot hold {ds.kind} data; choose from "
-                           f"{', '.join(n for n, r in REGISTRY.items() if r.medium == ds.kind)}", path=ds.root)
+    name = name or DEFAULTS[ds.medium]
+    if name not in REGISTRY or REGISTRY[name].medium != ds.medium:
+        raise StimgenError(f"representation {name!r} cannot hold {ds.medium} data; choose from "
+                           f"{', '.join(n for n, r in REGISTRY.items() if r.medium == ds.medium)}", path=ds.root)
     return REGISTRY[name].for_dataset(ds, size)

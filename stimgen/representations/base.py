@@ -33,7 +33,7 @@ class Representation(ABC):
     (``"audio"`` or ``"image"``: the files it reads and writes), ``preload`` (the key of jsPsych's
     preload list for its files), ``extension`` (of the stimulus
     files it writes), ``metrics`` (the distances it offers, the default first), ``features`` (what
-    :meth:`read_back` and :meth:`measure` report), ``preview_kind`` (how
+    :meth:`read_back` and :meth:`measure` report), ``sheet_style`` (how
     :func:`stimgen.preview.save_sheet` draws items), ``sheet_scale`` (how much a contact sheet
     enlarges a picture) and ``pictures_beside`` (whether a picture of each stimulus is written
     beside it, as a sound's spectrogram is).
@@ -45,7 +45,7 @@ class Representation(ABC):
     extension: ClassVar[str]
     metrics: ClassVar[tuple[str, ...]]
     features: ClassVar[tuple[str, ...]]
-    preview_kind: ClassVar[str]
+    sheet_style: ClassVar[str]
     sheet_scale: ClassVar[int]
     pictures_beside: ClassVar[bool]
     #: Whether each stimulus has a voice (F0, aperiodicity) beside its item, set by ``--f0`` (WORLD).

@@ -32,7 +32,7 @@ class Pixels(Representation):
     extension = "png"
     metrics = ("pixel",)
     features = ("mean_intensity",)
-    preview_kind = "image"
+    sheet_style = "image"
     sheet_scale = 4
     pictures_beside = False
 

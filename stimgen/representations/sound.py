@@ -37,7 +37,7 @@ class Sound(Representation):
     extension = "wav"
     metrics = ("spectral", "formants")
     features = ("duration_s", "rms_dbfs", "peak_dbfs", "f0_hz", "hnr_db", "f1_hz", "f2_hz", "f1_bark", "f2_bark")
-    preview_kind = "spectrogram"
+    sheet_style = "spectrogram"
     sheet_scale = 2
     pictures_beside = True
     #: Whether each stimulus has a voice (F0, aperiodicity) beside its item, set by ``--f0``.
