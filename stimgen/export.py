@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 import stimgen
-from stimgen.image import save_image, to_uint8
+from stimgen.image import save_image
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.stimuli import StimulusSet
 from stimgen.options import METRIC_UNITS
@@ -144,32 +144,21 @@ def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:
 
 def _write_sheet(path: Path, stimuli: StimulusSet, pictures: list[np.ndarray], distances: np.ndarray,
                  metric: str) -> None:
-    """Every stimulus's picture, captioned with its name and the distance to the previous one; drawn
-    with Pillow, which is much faster to start than matplotlib."""
-    from PIL import Image, ImageDraw, ImageFont
+    """Every stimulus's picture, captioned with its name and the distance to the previous one
+    (:func:`stimgen.preview.draw_sheet`); a grid's stimuli at their places."""
+    from stimgen.preview import draw_sheet
 
-    tiles = [_enlarge(p, stimuli.domain.representation.sheet_scale) for p in pictures]
-    th, tw = tiles[0].shape[:2]
     if {"row", "col"} <= set(stimuli.table.columns):  # a grid: each stimulus at its place
         cells = list(zip(stimuli.table["row"], stimuli.table["col"]))
     else:
-        per_row = min(len(tiles), 6)
-        cells = [(i // per_row, i % per_row) for i in range(len(tiles))]
-    nrows, ncols = max(r for r, _ in cells) + 1, max(c for _, c in cells) + 1
-    pad, caption, header = 8, 34, 30
-    sheet = Image.new("RGB", (pad + ncols * (tw + pad), header + nrows * (th + caption + pad)), "white")
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=12)
+        per_row = min(len(pictures), 6)
+        cells = [(i // per_row, i % per_row) for i in range(len(pictures))]
     unit = METRIC_UNITS[metric]
-    draw.text((pad, 8), f"{stimuli.verb} through model {stimuli.domain.name}: distance to the previous stimulus "
-                        f"({metric}, {unit}, measured on the files)", fill="black", font=font)
-    for i, (tile, name, (row, col)) in enumerate(zip(tiles, stimuli.table["name"], cells)):
-        x = pad + col * (tw + pad)
-        y = header + row * (th + caption + pad)
-        label = name if i == 0 else f"{name}\nd = {distances[i - 1]:.3g} {unit}"
-        draw.multiline_text((x, y), label, fill="black", font=font, spacing=2)
-        sheet.paste(Image.fromarray(to_uint8(tile)), (x, y + caption))
-    sheet.save(path)
+    captions = [name if i == 0 else f"{name}\nd = {distances[i - 1]:.3g} {unit}"
+                for i, name in enumerate(stimuli.table["name"])]
+    title = (f"{stimuli.verb} through model {stimuli.domain.name}: distance to the previous stimulus "
+             f"({metric}, {unit}, measured on the files)")
+    draw_sheet(path, pictures, captions, cells, title, scale=stimuli.domain.representation.sheet_scale)
 
 
 def _json_value(v):

@@ -46,7 +46,7 @@ class Builtin:
     description: str
 
 
-BUILTINS = {  # keep in step with stimgen.data.BUILTIN_NAMES
+BUILTINS = {  # the light stimgen.data.BUILTIN_NAMES lists these names for --help (tests/test_data.py checks)
     "vowels": Builtin("vowels", "audio", "vowel", "vowels",
                       "Peterson & Barney (1952) vowels, 76 speakers x 10 vowels x 2, synthesised"),
     "birdsong": Builtin("birdsong", "audio", "family", "birdsong",

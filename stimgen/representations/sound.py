@@ -10,7 +10,6 @@ the item (F0 and aperiodicity, ``voiced = True``: WORLD) also analyses a file's 
 
 from __future__ import annotations
 
-import functools
 import os
 from abc import abstractmethod
 from pathlib import Path
@@ -20,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from stimgen.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample, save_wav
-from stimgen.cache import cached_array
 from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
+from stimgen.preview import spectrogram_rgb
 from stimgen.representations.base import RenderSettings, Representation
 from stimgen.segment import Excerpt, choose_excerpt
 from stimgen.world import Voice, WorldConfig, aperiodicity_bands
@@ -166,23 +165,3 @@ def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus") -
     except StimgenError as exc:
         raise StimgenError(f"{exc.problem} (try --level {np.floor(settings.level_dbfs - 6):g})", path=name) from None
     return y
-
-
-@functools.lru_cache(maxsize=1)
-def _magma() -> np.ndarray:
-    """matplotlib's magma colour map as a 256 x 3 table, kept in the cache folder after its first use:
-    importing matplotlib takes longer than drawing every spectrogram of a continuum."""
-
-    def compute() -> np.ndarray:
-        import matplotlib
-
-        return matplotlib.colormaps["magma"](np.arange(256))[:, :3]
-
-    return cached_array("colormaps/magma-256.npy", compute, (256, 3), np.float64)
-
-
-def spectrogram_rgb(spec: np.ndarray) -> np.ndarray:
-    """A spectrogram (n_mels, n_frames) in [0, 1] as magma-coloured RGB (n_mels, n_frames, 3), low
-    frequencies at the bottom (the colours of matplotlib's ``magma(spec)``)."""
-    index = np.clip((np.asarray(spec[::-1], dtype=np.float64) * 256).astype(int), 0, 255)
-    return _magma()[index]
