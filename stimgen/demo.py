@@ -1,9 +1,10 @@
 """``stimgen demo``: everything a vowel study needs, from the shipped vowel model, in one folder.
 
 It synthesises three endpoint vowels (a man's /i/, /ɑ/ and /ɛ/ at Peterson & Barney's mean
-formants, F0 120 Hz, 1 s), builds an 11-step /i/-/ɑ/ continuum with equal log-mel steps, fits
-attribute vectors (F1, F2, F0, sex) on the model's training codes, and moves /ɛ/ along the F1
-vector by -200 to +200 Hz (calibrated: the steps are chosen from the F1 Praat measures). Each set
+formants, F0 120 Hz, as long as the model's window), builds an 11-step /i/-/ɑ/ continuum with
+equal log-mel steps, fits attribute vectors (F1, F2, F0, sex) on the model's training codes, and
+moves /ɛ/ along the F1 vector by -200 to +200 Hz (calibrated: the steps are chosen from the F1
+Praat measures). Each set
 is written as an experiment-ready folder (see :mod:`stimgen.export`), and ``README.md`` sums up
 what was measured.
 """
@@ -20,7 +21,7 @@ from stimgen.data.vowels import mean_vowel
 from stimgen.export import MANIFEST_CSV, export
 from stimgen.morph.attributes import edit, fit_model_attributes
 from stimgen.morph.continuum import continuum
-from stimgen.morph.domain import RenderSettings
+from stimgen.morph.domain import Domain, RenderSettings
 from stimgen.outputs import atomic_dir
 
 ENDPOINTS = {"i": "iy", "a": "aa", "eh": "eh"}
@@ -42,7 +43,9 @@ def demo(out: str | os.PathLike, model: str = "vowels", seed: int = 0, render: R
     with atomic_dir(out, force=force, inputs=[m.info["path"]], verb="demo") as tmp:
         (tmp / "inputs").mkdir()
         for name, code in ENDPOINTS.items():
-            save_wav(tmp / "inputs" / f"{name}.wav", mean_vowel(code, "man", f0=120.0, duration=1.0, rng=seed), 16000)
+            # as long as the model's window, so that each file is taken whole (no window to choose)
+            vowel = mean_vowel(code, "man", f0=120.0, duration=Domain(m).representation.duration, rng=seed)
+            save_wav(tmp / "inputs" / f"{name}.wav", vowel, 16000)
         cont = continuum(m, tmp / "inputs" / "i.wav", tmp / "inputs" / "a.wav", steps=11, seed=seed)
         cont.settings.update(a="inputs/i.wav", b="inputs/a.wav")
         export(cont, tmp / "continuum_i_a", render=render, command=command)
