@@ -511,19 +511,17 @@ def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: st
     Example: stimgen respace i-a --fit i-a-fit/fit.json --steps 9 --out i-a-respaced
     """
     from stimgen.export import export
-    from stimgen.morph.respace import respace, respace_picture
+    from stimgen.morph.respace import respace
     from stimgen.outputs import check_output
-    from stimgen.psychometric import load_fit
 
     try:
         low, high = (float(v) for v in p_range.split(","))
     except ValueError:
         raise StimgenError(f"--p-range must be two numbers, LOW,HIGH; got {p_range!r}") from None
     check_output(out, force, [continuum_dir, fit_file])
-    stimuli, render = respace(continuum_dir, fit_file, steps=steps, scheme=scheme, p_range=(low, high),
-                              keep_endpoints=keep_endpoints, model=model)
-    fit, record = load_fit(fit_file)
-    path = export(stimuli, out, render, _command(), force, after=respace_picture(fit, record))
+    stimuli, render, picture = respace(continuum_dir, fit_file, steps=steps, scheme=scheme, p_range=(low, high),
+                                       keep_endpoints=keep_endpoints, model=model)
+    path = export(stimuli, out, render, _command(), force, after=picture)
     click.echo(f"wrote {len(stimuli)} re-spaced stimuli, manifest.csv and respace.png to {path}")
 
 

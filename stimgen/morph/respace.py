@@ -10,7 +10,8 @@ and the new steps on the fitted curve.
 
 Examples
 --------
->>> stimuli, render = respace("i-a", "fit/fit.json", steps=9)      # doctest: +SKIP
+>>> stimuli, render, picture = respace("i-a", "fit/fit.json", steps=9)      # doctest: +SKIP
+>>> export(stimuli, "i-a-respaced", render, after=picture)                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
             keep_endpoints: bool = False, model: str | None = None):
     """A new continuum between the endpoints of ``continuum_dir``, placed by the fit in ``fit_file``.
 
-    Returns the :class:`~stimgen.morph.stimuli.StimulusSet` and the old continuum's render
-    settings (export it with them). Raises :class:`StimgenError` for a fit of another continuum,
-    a fit with no boundary inside the continuum (flat, falling, or its PSE outside [0, 1]), and
-    endpoint files or a model that are no longer there.
+    Returns the :class:`~stimgen.morph.stimuli.StimulusSet`, the old continuum's render settings
+    and the step that draws ``respace.png`` (export it with ``render`` and ``after=picture``).
+    Raises :class:`StimgenError` for a fit of another continuum, a fit with no boundary inside the
+    continuum (flat, falling, or its PSE outside [0, 1]), and endpoint files or a model that are
+    no longer there.
     """
     from stimgen import load_model
     from stimgen.morph.continuum import continuum
@@ -98,9 +100,10 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
         "p_range": [low, high], "keep_endpoints": keep_endpoints,
         "predicted_p": np.round(fit.probability(levels), 4).tolist(), "pse": fit.pse}
     stimuli.table["predicted_p"] = np.round(fit.probability(levels), 4)
-    render = settings.get("render", {})
-    return stimuli, RenderSettings(sr=int(render.get("sr", 48000)), level_dbfs=float(render.get("level_dbfs", -20.0)),
-                                   ramp_ms=float(render.get("ramp_ms", 10.0)))
+    written = settings.get("render", {})
+    render = RenderSettings(sr=int(written.get("sr", 48000)), level_dbfs=float(written.get("level_dbfs", -20.0)),
+                            ramp_ms=float(written.get("ramp_ms", 10.0)))
+    return stimuli, render, respace_picture(fit, record)
 
 
 def respace_picture(fit, record: dict):
