@@ -36,8 +36,11 @@ RECIPES = {
     # On 64 x 64 spectrograms a D that squeezed its code to 4 x 4 let G collapse to one output, with
     # or without a direct reconstruction term (docs/results/default-models.md); the audio recipes
     # use the default D code of a quarter of the input. The digits model was trained with 4 x 4.
+    # The vowel model trains on vowel-space with the between term (docs/models.md#between-weight),
+    # voiced by WORLD (docs/vocoder.md); the AE gets the same term.
     "digits": dict(size=32, width=16, latent_dim=32, batch_size=32, lr=1e-3, steps=2000, disc_bottom=4),
-    "vowels": dict(size=64, width=16, latent_dim=32, batch_size=16, lr=5e-4, steps=1200),
+    "vowels": dict(size=64, width=16, latent_dim=32, batch_size=16, lr=5e-4, steps=1200, data="vowel-space",
+                   representation="mel-world", model_options={"between_weight": 1.0}),
     "birdsong": dict(size=64, width=16, latent_dim=32, batch_size=16, lr=5e-4, steps=1200),
 }
 COMMON = dict(max_channels=128, seed=0, preview_every=250, checkpoint_every=250)
@@ -90,21 +93,22 @@ def main() -> None:
     recipe = dict(RECIPES[args.name])
     steps = args.steps or recipe.pop("steps")
     recipe.pop("steps", None)
+    data = recipe.pop("data", args.name)
     runs = Path(args.runs)
     results = {}
     for kind in ("gaia", "ae"):
         extra = {} if kind == "gaia" else {"disc_bottom": None}
         settings = TrainSettings(model=kind, steps=steps, **{**recipe, **extra}, **COMMON)
         out = runs / f"{args.name}-{kind}"
-        train(args.name, out, settings, force=True)
+        train(data, out, settings, force=True)
         results[kind] = {"run": str(out)}
-    prepared = prepare_data(args.name, recipe["size"])
+    prepared = prepare_data(data, recipe["size"], representation=recipe.get("representation"))
     train_idx, holdout_idx = split(len(prepared.x), COMMON.get("holdout", 0.1), COMMON["seed"])
     audio = prepared.info["kind"] == "audio"
     models = {kind: load_model(runs / f"{args.name}-{kind}") for kind in ("gaia", "ae")}
     for kind, model in models.items():
         results[kind].update(evaluate(model, prepared.x, train_idx, holdout_idx, audio, seed=1))
-    results["settings"] = {"steps": steps, **recipe, **COMMON}
+    results["settings"] = {"data": data, "steps": steps, **recipe, **COMMON}
 
     shown = prepared.x[holdout_idx[np.random.default_rng(2).choice(len(holdout_idx), 6, replace=False)]]
     cells = rows(models["gaia"], shown) + rows(models["ae"], shown)

@@ -9,7 +9,10 @@ their leading and trailing silence trimmed. Systems, each run through ``stimgen.
 and ``stimgen.export.export`` as ``stimgen continuum`` runs them (11 steps, equal spacing in the
 representation's own spectral metric):
 - **mel GAIA + Griffin-Lim**: the shipped vowel GAIA, representation ``mel`` (F0 comes out of the model);
-- **mel GAIA + WORLD**: the same weights, representation ``mel-world``;
+- **mel GAIA + WORLD**: the same weights, representation ``mel-world`` (the shipped system);
+- **mel AE + WORLD**: the AE trained by the shipped GAIA's recipe (``--mel-ae``, if given or in runs/);
+- **mel GAIA, no between term + WORLD**: the GAIA shipped before the between term (``--mel-gaia-before``,
+  if given or in runs/): trained on ``vowels`` without ``between_weight``;
 - **WORLD GAIA**, **WORLD AE**: trained on the ``world`` representation by the same recipe;
 - **WORLD envelopes, linear** (STRAIGHT-style): the two endpoints' WORLD envelopes interpolated
   linearly, no model: the classic morph, as a baseline.
@@ -165,6 +168,8 @@ def main() -> None:
     parser.add_argument("--world-gaia", type=Path, default=REPO / "runs" / "vowels-world-gaia")
     parser.add_argument("--world-ae", type=Path, default=REPO / "runs" / "vowels-world-ae")
     parser.add_argument("--mel-gaia", type=Path, default=REPO / "data" / "models" / "vowels")
+    parser.add_argument("--mel-ae", type=Path, default=REPO / "runs" / "vowels-ae")
+    parser.add_argument("--mel-gaia-before", type=Path, default=REPO / "runs" / "vowels-gaia-before")
     parser.add_argument("--steps", type=int, default=11)
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help="Use only the first N pairs (a quick look).")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results")
@@ -183,9 +188,12 @@ def main() -> None:
         mel = model_copy(args.mel_gaia, "mel", tmp / "mel-gaia")
         systems = {"mel GAIA + Griffin-Lim": load_model(mel),
                    "mel GAIA + WORLD": load_model(model_copy(args.mel_gaia, "mel-world", tmp / "mel-world-gaia"))}
-        for name, folder in (("WORLD GAIA", args.world_gaia), ("WORLD AE", args.world_ae)):
+        for name, folder in (("mel AE + WORLD", args.mel_ae),
+                             ("mel GAIA, no between term + WORLD", args.mel_gaia_before),
+                             ("WORLD GAIA", args.world_gaia), ("WORLD AE", args.world_ae)):
             if (folder / "model.safetensors").is_file():
-                systems[name] = load_model(folder)
+                systems[name] = load_model(model_copy(folder, "mel-world", tmp / name.replace(" ", "-"))
+                                           if name.startswith("mel") else folder)
             else:
                 print(f"{folder} holds no trained model: {name} left out", flush=True)
         world_model = systems.get("WORLD GAIA") or systems.get("WORLD AE")
@@ -224,7 +232,8 @@ def main() -> None:
                               f"rho F1 {r['f1_rho']:+.2f} F2 {r['f2_rho']:+.2f}  "
                               f"CV Bark {r['cv_bark']:.2f}", flush=True)
         models = {name: model_figures(Path(systems[name].info["path"])) for name in systems
-                  if name in ("mel GAIA + Griffin-Lim", "WORLD GAIA", "WORLD AE")}
+                  if name in ("mel GAIA + Griffin-Lim", "mel AE + WORLD", "mel GAIA, no between term + WORLD",
+                              "WORLD GAIA", "WORLD AE")}
     wall = time.perf_counter() - t0
     results, tracks, ceilings = pd.DataFrame(rows), pd.concat(tracks), pd.DataFrame(ceilings)
     csv_dir = args.out / "vocoder"

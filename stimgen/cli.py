@@ -106,7 +106,8 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 
 
 @cli.command("train")
-@click.option("--data", required=True, help="A built-in set (vowels, birdsong, digits) or a folder of your files.")
+@click.option("--data", required=True,
+              help="A built-in set (vowels, vowel-space, birdsong, digits) or a folder of your files.")
 @click.option("--model", "model", default=TrainSettings.model, show_default=True,
               type=click.Choice(options.MODEL_NAMES))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder; becomes the model folder.")

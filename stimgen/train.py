@@ -40,6 +40,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from stimgen.data import BUILTIN_NAMES, open_dataset
+from stimgen.data.folder import BETWEEN_COLUMNS, Betweens
 from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.models.base import StimModel
 from stimgen.models.bundle import (
@@ -73,6 +74,7 @@ class TrainingData:
     labels: pd.DataFrame
     info: dict
     representation: Representation
+    betweens: Betweens | None = None  # items that lie between two others (labels.csv's between_* columns)
 
 
 class Interrupted(Exception):
@@ -103,7 +105,7 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
             "representation": rep.name, **rep.to_config()}
     if "units" in ds.meta:  # a folder from stimgen data segment: how long files are windowed, the F0 search
         info["units"] = ds.meta["units"]
-    return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info, rep)
+    return TrainingData(np.ascontiguousarray(x, dtype=np.float32), ds.labels, info, rep, ds.betweens())
 
 
 #: TrainSettings fields that are shorthands for the model option of the same name, with their command-line option.
@@ -220,8 +222,11 @@ def _distributed() -> tuple[int, int]:
 
 def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path | None = None,
         resume: bool = False, progress: bool = True, preview_items: np.ndarray | None = None,
-        sheet_style: str = "image", data_sha256: str | None = None) -> list[dict]:
+        sheet_style: str = "image", data_sha256: str | None = None, betweens: Betweens | None = None) -> list[dict]:
     """Train ``model`` on ``x`` (N, *input_shape) for ``settings.steps`` steps; return the logged rows.
+
+    A model with a ``between_weight`` gets, at every step, half a batch of ``betweens`` (items of
+    ``x`` that lie between two others of ``x``) beside its batch.
 
     With ``run_dir``, rank 0 writes metrics, previews and checkpoints there; ``data_sha256``, the
     hash of the data ``x`` came from, is recorded in each checkpoint. The caller seeds torch before
@@ -238,6 +243,10 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     generators = {"data": torch.Generator().manual_seed(settings.seed),
                   "step": torch.Generator().manual_seed(settings.seed + 1)}
     data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    wants_betweens = getattr(model.config, "between_weight", 0.0) > 0
+    if wants_betweens:
+        check_betweens(betweens)
+        generators["between"] = torch.Generator().manual_seed(settings.seed + 2)
     n = data.shape[0]
     check_batch(n, settings.batch_size)
     if settings.batch_size % world:
@@ -272,8 +281,14 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
                 order, position = torch.randperm(n, generator=generators["data"]), 0
             batch = order[position : position + settings.batch_size][rank::world]
             position += settings.batch_size
+            extra = {}
+            if wants_betweens:
+                picked = torch.randint(len(betweens), (max(2, settings.batch_size // 2),),
+                                     generator=generators["between"])[rank::world].numpy()
+                extra["between"] = (*(data[ix[picked]].to(device) for ix in (betweens.a, betweens.b, betweens.item)),
+                                    torch.from_numpy(betweens.at[picked]).float().to(device))
             with autocast:
-                metrics = model.train_step(data[batch].to(device), optimizers, generators["step"])
+                metrics = model.train_step(data[batch].to(device), optimizers, generators["step"], **extra)
             if not all(np.isfinite(v) for v in metrics.values()):
                 raise StimgenError(f"training diverged at step {step + 1} (a loss is not finite); lower --lr")
             for k, v in metrics.items():
@@ -322,6 +337,16 @@ def check_batch(n: int, batch_size: int, held_out: int = 0, path: str | os.PathL
         held = f" ({held_out} more held out)" if held_out else ""
         raise StimgenError(f"only {n} training item{'s' if n != 1 else ''}{held} for a batch of {batch_size}; "
                            f"{advice}", path=path)
+
+
+def check_betweens(betweens: Betweens | None, path: str | os.PathLike | None = None) -> Betweens:
+    """Refuse to train with ``between_weight`` on data with no training item that lies between two
+    other training items; return ``betweens``."""
+    if betweens is None or not len(betweens):
+        raise StimgenError("between_weight needs items that lie between two others (labels.csv columns "
+                           f"{', '.join(BETWEEN_COLUMNS)}), e.g. --data vowel-space; this data has "
+                           f"{'none' if betweens is None else 'none among the training items'}", path=path)
+    return betweens
 
 
 def _device(requested: str, rank: int) -> str:
@@ -475,6 +500,10 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         check_batch(len(train_idx), settings.batch_size, len(holdout_idx), path=data)  # before the run folder exists
         torch.manual_seed(settings.seed)
         model = make_model(settings, tuple(prepared.x.shape[1:]))
+        betweens = None
+        if getattr(model.config, "between_weight", 0.0) > 0:  # before the run folder exists
+            betweens = check_betweens(prepared.betweens and prepared.betweens.within(train_idx, len(prepared.x)),
+                                      path=data)
         shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
         preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
         if rank == 0 and not resume:
@@ -485,7 +514,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             mark_owned(out, "train", files=RUN_FILES, folders=RUN_FOLDERS)
         fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
             preview_items=preview, sheet_style=prepared.representation.sheet_style,
-            data_sha256=prepared.info["data_sha256"])
+            data_sha256=prepared.info["data_sha256"], betweens=betweens)
         if rank == 0:
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),
                     "split": {"holdout": holdout_idx.tolist()}, "world_size": world}

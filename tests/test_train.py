@@ -178,10 +178,10 @@ def test_legacy_gaia_fields_still_reach_the_config():
     ("acai", {"lamda": "1"}, "--set lamda: the acai model has no option lamda (did you mean lam?); "
                              "its options: lam, reg"),
     ("gaia", {"kl_weight": "1"}, "--set kl_weight: the gaia model has no option kl_weight (an option of vae); "
-                                 "its options: disc_bottom, slope, gamma, distance_weight, recon_weight, interp_mean, "
-                                 "interp_std"),
+                                 "its options: disc_bottom, slope, gamma, distance_weight, recon_weight, "
+                                 "between_weight, interp_mean, interp_std"),
     ("ae", {"gamma": "1"}, "--set gamma: the ae model has no option gamma (an option of gaia); "
-                           "it has no options of its own"),
+                           "its options: between_weight"),
     ("vae", {"lr": "1"}, "--set lr: lr has its own option, --lr"),
     ("vae", {"kl_weight": "abc"}, "--set kl_weight=abc: kl_weight takes a number"),
     ("vae", {"kl_weight": "inf"}, "--set kl_weight=inf: kl_weight takes a number"),

@@ -217,3 +217,38 @@ def test_generate_progress_bar(capsys):
 def test_generate_rejects_bad_arguments(kwargs):
     with pytest.raises(StimgenError):
         vowels.generate(**{"n": 2, **kwargs})
+
+
+def test_between_rows_lie_between_two_vowels_of_one_speaker(table):
+    table = table.astype({c: float for c in ("f0", "f1", "f2", "f3")})
+    table["jittered"] = False
+    extra = vowels._between_rows(table, 300, np.random.default_rng(0))
+    assert len(extra) == 300 and not extra["jittered"].any()
+    assert extra["between_at"].between(0, 1).all() and extra["between_at"].std() > 0.2
+    bark = lambda f: 26.81 * f / (1960.0 + f) - 0.53  # noqa: E731 (Traunmueller, written out as a check)
+    for row in extra.itertuples():
+        a, b = table.iloc[int(row.between_a)], table.iloc[int(row.between_b)]
+        assert a.speaker == b.speaker == row.speaker and a.vowel != b.vowel
+        assert {row.vowel, row.other_vowel} == {a.vowel, b.vowel}
+        assert row.vowel == (a.vowel if row.between_at < 0.5 else b.vowel)  # the nearer one
+        for f in ("f1", "f2", "f3"):  # at between_at of the way from a to b, in Bark
+            w = row.between_at
+            assert bark(getattr(row, f)) == pytest.approx((1 - w) * bark(a[f]) + w * bark(b[f]))
+        assert min(a.f0, b.f0) - 1e-6 <= row.f0 <= max(a.f0, b.f0) + 1e-6
+
+
+def test_generate_with_between_tokens_appends_them_with_their_own_noise():
+    audio, labels = vowels.generate(40, seed=2, between=3)
+    assert len(audio) == len(labels) == 43
+    assert (labels["between_a"][:40] == -1).all() and labels["between_at"][:40].isna().all()
+    assert (labels["between_a"][40:] >= 0).all() and (labels["between_b"][40:] < 40).all()
+    assert (labels["other_vowel"][:40] == "").all() and (labels["other_vowel"][40:] != "").all()
+    plain_audio, plain = vowels.generate(40, seed=2)
+    assert "between_at" not in plain.columns
+    assert all(np.array_equal(a, b) for a, b in zip(plain_audio, audio[:40]))
+    # the measured formants follow the mixed targets
+    assert np.allclose(labels["f2_measured"][40:], labels["f2"][40:], rtol=0.1)
+    with pytest.raises(StimgenError, match="between"):
+        vowels.generate(3, between=-1)
+    with pytest.raises(StimgenError, match="two vowels of one speaker"):
+        vowels.generate(1, between=1)

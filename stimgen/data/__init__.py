@@ -1,4 +1,4 @@
-"""Data sets: built-in (vowels, birdsong, digits) and folders of the user's own files.
+"""Data sets: built-in (vowels, vowel-space, birdsong, digits) and folders of the user's own files.
 
 The functions are imported on first use, so that ``import stimgen.data`` (and the command
 line's start-up) stays light.
@@ -13,7 +13,7 @@ Examples
 import importlib
 
 #: The built-in sets, by name.
-BUILTIN_NAMES = ("birdsong", "digits", "vowels")
+BUILTIN_NAMES = ("birdsong", "digits", "vowel-space", "vowels")
 
 _LAZY = {
     "BUILTINS": "builtin", "build": "builtin", "builtin_path": "builtin", "cache_dir": "builtin",

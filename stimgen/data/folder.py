@@ -4,6 +4,12 @@ This is the path real users take with their own recordings, and the built-in set
 the same way. A folder holds audio files (any rate, any length, any of the formats soundfile
 reads) or images (PNG, JPEG, ...), in it or in subfolders; ``labels.csv`` has a ``file`` column
 (the path relative to the folder, forward slashes) and one column per label.
+
+A row may also say that its file lies between two others of the folder: ``between_a`` and
+``between_b`` name them, ``between_at`` (0-1) is how far from ``between_a`` towards
+``between_b`` it lies (empty cells for the other rows). A model trained with ``between_weight``
+learns from these that decoding the codes of a and b mixed at that weight gives this file
+(see docs/models.md); the ``vowel-space`` set has 1,520 such rows.
 """
 
 from __future__ import annotations
@@ -29,6 +35,31 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 LABELS_FILE = "labels.csv"
 META_FILE = "meta.json"
 PREVIEW_FILE = "preview.png"
+#: The label columns of a file that lies between two others (see the module's text).
+BETWEEN_COLUMNS = ("between_a", "between_b", "between_at")
+
+
+@dataclass(frozen=True)
+class Betweens:
+    """Items that lie between two others: item ``item[k]`` lies ``at[k]`` of the way from item
+    ``a[k]`` to item ``b[k]`` (positions in the data set)."""
+
+    item: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    at: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.item)
+
+    def within(self, keep: np.ndarray, n: int) -> Betweens:
+        """The rows whose three items are all among positions ``keep`` of a set of ``n`` items,
+        renumbered to positions in ``keep`` (e.g. the training items of a split)."""
+        where = np.full(n, -1)
+        where[keep] = np.arange(len(keep))
+        item, a, b = where[self.item], where[self.a], where[self.b]
+        ok = (item >= 0) & (a >= 0) & (b >= 0)
+        return Betweens(item[ok], a[ok], b[ok], self.at[ok])
 
 
 @dataclass
@@ -85,6 +116,28 @@ class FolderDataset:
                 f"images have {len(shapes)} different sizes ({', '.join(map(str, sorted(shapes)[:3]))}, ...); "
                 "give a size to resize them to", path=self.root)
         return np.stack(images)
+
+    def betweens(self) -> Betweens | None:
+        """The rows of ``labels.csv`` that say their file lies between two others (None when the
+        table has no such columns); a row that names a file not in the folder, names only one, or
+        gives no weight in [0, 1] is an error naming it."""
+        if not set(BETWEEN_COLUMNS) <= set(self.labels.columns):
+            return None
+        position = {name: i for i, name in enumerate(self.files)}
+        rows = []
+        for i, (a, b, at) in enumerate(self.labels[list(BETWEEN_COLUMNS)].itertuples(index=False)):
+            given = [isinstance(v, str) and v != "" for v in (a, b)]
+            if not any(given) and pd.isna(at):
+                continue
+            where = f"{LABELS_FILE}, row of {self.files[i]}"
+            if not all(given) or a not in position or b not in position:
+                raise StimgenError(f"between_a and between_b must both name files of the folder, got {a!r} and {b!r}",
+                                   path=self.root / where)
+            if not (isinstance(at, (int, float)) and 0.0 <= at <= 1.0):
+                raise StimgenError(f"between_at must be a number from 0 to 1, got {at!r}", path=self.root / where)
+            rows.append((i, position[a], position[b], float(at)))
+        item, a, b, at = (np.array(c) for c in zip(*rows)) if rows else [np.zeros(0, int)] * 3 + [np.zeros(0)]
+        return Betweens(item.astype(int), a.astype(int), b.astype(int), at.astype(float))
 
     def content_hash(self) -> str:
         """sha256 over every file's bytes and the labels: names the data a model was trained on."""

@@ -20,8 +20,9 @@ from scipy import signal
 from tqdm import tqdm
 
 from stimgen.audio import apply_ramps, resample
+from stimgen.data.folder import BETWEEN_COLUMNS
 from stimgen.errors import StimgenError
-from stimgen.phonetics import formants_for_voice
+from stimgen.phonetics import bark_to_hz, formants_for_voice, hz_to_bark
 
 N_TABLE = 1520
 MIN_DURATION = 0.1  # s: room for the on/off ramps and for Praat's analysis window
@@ -199,6 +200,7 @@ def generate(
     sr: int = 16000,
     duration: float = 0.4,
     progress: bool = False,
+    between: int = 0,
 ) -> tuple[list[np.ndarray], pd.DataFrame]:
     """Synthesised Peterson & Barney vowels with their labels.
 
@@ -219,6 +221,11 @@ def generate(
         Length of every token (s), at least 0.1.
     progress
         Show a progress bar.
+    between
+        Tokens added after the others, each between two tokens of the set of one speaker with
+        different vowels (see :func:`_between_rows`): the paths between the categories that a
+        continuum crosses, and what a model trained with ``between_weight`` learns its
+        interpolations from.
 
     Returns
     -------
@@ -227,12 +234,18 @@ def generate(
         (man, woman, child), ``sex``, ``speaker``, ``vowel``, ``ipa``; ``f0``, ``f1``, ``f2``,
         ``f3``, the targets synthesised (Hz); ``f1_measured``, ``f2_measured``, measured back
         with Praat (ceiling from :func:`~stimgen.phonetics.max_formant_for`, over the central
-        half of the token); ``jittered``, True for the extra tokens.
+        half of the token); ``jittered``, True for the extra tokens; with ``between``, also
+        ``other_vowel``, ``between_a``, ``between_b`` and ``between_at``: a between token lies
+        ``between_at`` (0-1) of the way from token ``between_a`` to token ``between_b`` (their
+        positions in the set), its ``vowel`` is the nearer one's, ``other_vowel`` the farther
+        one's; the other tokens have -1, -1, NaN and an empty other_vowel.
     """
     if n is not None and not (_is_integer(n) and n >= 1):
         raise StimgenError(f"n must be a whole number of tokens, at least 1, got {n!r}")
     if not (_is_integer(seed) and seed >= 0):
         raise StimgenError(f"seed must be a whole number >= 0, got {seed!r}")
+    if not (_is_integer(between) and between >= 0):
+        raise StimgenError(f"between must be a whole number of tokens, at least 0, got {between!r}")
     _check_rate_and_duration(sr, duration)
 
     table = peterson_barney()
@@ -245,9 +258,15 @@ def generate(
     elif n is not None:
         extra = _jittered_rows(table, n - N_TABLE, np.random.default_rng([seed, 2]))
         table = pd.concat([table, extra])
-    # the stream of each token: its table row, or N_TABLE + its position among the extra tokens
-    streams = np.where(table["jittered"], np.arange(len(table)), table.index)
+    if between:
+        table = pd.concat([table.assign(other_vowel="", between_a=-1, between_b=-1, between_at=np.nan),
+                           _between_rows(table, between, np.random.default_rng([seed, 3]))])
+    # the stream of each token: its table row, or its position in the set for an extra token
+    extra = table["jittered"].to_numpy() | (table["between_a"].to_numpy() >= 0 if between else False)
+    streams = np.where(extra, np.arange(len(table)), table.index)
     labels = table.reset_index(drop=True)
+    if between:
+        labels = labels.astype({"between_a": int, "between_b": int, "between_at": float})
 
     audio, measured = [], []
     for row, stream in tqdm(zip(labels.itertuples(), streams), total=len(labels),
@@ -258,8 +277,38 @@ def generate(
         audio.append(y)
         measured.append(formants_for_voice(y, sr, row.f0)[:2])
     labels[["f1_measured", "f2_measured"]] = np.array(measured).reshape(-1, 2)
-    return audio, labels[["type", "sex", "speaker", "vowel", "ipa", "f0", "f1", "f2", "f3",
-                          "f1_measured", "f2_measured", "jittered"]]
+    columns = ["type", "sex", "speaker", "vowel", "ipa", "f0", "f1", "f2", "f3", "f1_measured", "f2_measured",
+               "jittered"]
+    return audio, labels[columns + (["other_vowel", *BETWEEN_COLUMNS] if between else [])]
+
+
+def _between_rows(table: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``count`` tokens between two of ``table``'s rows of one speaker with different vowels.
+
+    Each takes a random row and another row of the same speaker with a different vowel, and a
+    weight ``between_at`` uniform in [0, 1]: F1-F3 are mixed linearly in Bark and F0 log-linearly,
+    so the tokens fill the paths between that speaker's vowels. ``between_a`` and ``between_b``
+    are the two rows' positions in ``table``; ``vowel`` and ``ipa`` name the nearer vowel,
+    ``other_vowel`` the farther one.
+    """
+    speakers, vowels = table["speaker"].to_numpy(), table["vowel"].to_numpy()
+    mates = [np.flatnonzero((speakers == speakers[i]) & (vowels != vowels[i])) for i in range(len(table))]
+    usable = np.flatnonzero([len(m) > 0 for m in mates])
+    if not len(usable):
+        raise StimgenError("between tokens need two vowels of one speaker among the tokens; give a larger n")
+    rows = []
+    for i, w in zip(rng.choice(usable, size=count), rng.uniform(0.0, 1.0, size=count)):
+        j = rng.choice(mates[i])
+        a, b = table.iloc[i], table.iloc[j]
+        near, far = (a, b) if w < 0.5 else (b, a)
+        row = near.copy()
+        row[["f1", "f2", "f3"]] = bark_to_hz((1 - w) * hz_to_bark(a[["f1", "f2", "f3"]].to_numpy(float))
+                                             + w * hz_to_bark(b[["f1", "f2", "f3"]].to_numpy(float)))
+        row["f0"] = math.exp((1 - w) * math.log(a["f0"]) + w * math.log(b["f0"]))
+        row["other_vowel"], row["jittered"] = far["vowel"], False
+        row["between_a"], row["between_b"], row["between_at"] = i, j, w
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _jittered_rows(table: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:

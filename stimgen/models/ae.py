@@ -1,6 +1,7 @@
 """AE: a plain autoencoder, the baseline every other model is compared with.
 
-It minimises the L1 reconstruction error |x - G(x)| (the error GAIA's losses use) with Adam.
+It minimises the L1 reconstruction error |x - G(x)| (the error GAIA's losses use) with Adam, and,
+with ``between_weight``, the same between term as GAIA (for a like-for-like comparison).
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from dataclasses import dataclass
 
 import torch
 
-from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, l1
+from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
 from stimgen.models.networks import NetworkConfig
 
 
 @dataclass(frozen=True)
 class AEConfig:
-    """AE settings: the autoencoder's network ``generator`` and Adam's learning rate ``lr``."""
+    """AE settings: the autoencoder's network ``generator``, Adam's learning rate ``lr``, and the
+    weight of the between term (:func:`~stimgen.models.base.between_loss`; 0: none)."""
 
     generator: NetworkConfig
     lr: float = 1e-4
+    between_weight: float = 0.0
 
 
 class AE(StimModel):
@@ -42,8 +45,9 @@ class AE(StimModel):
         """Adam at ``lr`` on the autoencoder's parameters, as ``{"G": optimizer}``."""
         return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr)}
 
-    def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
-        """One Adam step on the L1 reconstruction error of batch ``x``.
+    def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator,
+                   between: tuple[torch.Tensor, ...] | None = None) -> dict[str, float]:
+        """One Adam step on the L1 reconstruction error of batch ``x`` (and the between term).
 
         Parameters
         ----------
@@ -53,16 +57,24 @@ class AE(StimModel):
             The optimizers of :meth:`configure_optimizers`.
         rng : torch.Generator
             Unused: the step draws no random numbers.
+        between : tuple of torch.Tensor, optional
+            (x_a, x_b, x_between, at) for ``between_weight``: items that lie between two others.
 
         Returns
         -------
         dict of str to float
-            ``L_rec``, the mean absolute reconstruction error, averaged across processes.
+            ``L_rec``, the mean absolute reconstruction error, averaged across processes; with
+            ``between_weight``, also ``L_between``.
         """
-        loss = l1(x, self.G(x))
+        L_rec = l1(x, self.G(x))
+        loss, extra = L_rec, {}
+        if self.config.between_weight:
+            L_between = between_loss(self.G, between)
+            loss = loss + self.config.between_weight * L_between
+            extra["L_between"] = average_scalars(L_between)[0]
         optimizers["G"].zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self.G)
         optimizers["G"].step()
-        (rec,) = average_scalars(loss)
-        return {"L_rec": rec}
+        (rec,) = average_scalars(L_rec)
+        return {"L_rec": rec, **extra}

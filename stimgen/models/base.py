@@ -116,6 +116,19 @@ def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).abs().mean()
 
 
+def between_loss(ae: Autoencoder, between: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """How far the decoded mixtures of codes are from the items that lie between: ``between`` is
+    (x_a, x_b, x_between, at), and the loss is |x_between - decoder((1 - at) E(x_a) + at E(x_b))|.
+
+    Trained with it, a model's straight latent paths pass through what the data say lies between
+    their ends (for vowels: formants mixed in Bark; see docs/models.md).
+    """
+    x_a, x_b, x_between, at = between
+    z_a, z_b = ae.encoder(x_a), ae.encoder(x_b)
+    at = at.reshape(-1, *[1] * (z_a.dim() - 1)).to(z_a)
+    return l1(x_between, ae.decoder((1 - at) * z_a + at * z_b))
+
+
 def average_gradients(module: nn.Module) -> None:
     """All-reduce (mean) the gradients of ``module`` across processes; no-op when not distributed.
 

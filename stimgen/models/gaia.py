@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, l1
+from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
 from stimgen.models.networks import NetworkConfig
 
 
@@ -30,7 +30,9 @@ class GAIAConfig:
     """GAIA's settings. ``disc_bottom`` is the side of D's code for convolutional networks (default:
     a quarter of the input, two halvings, like MUNIT's content code). ``recon_weight`` adds a direct
     reconstruction term recon_weight * |x - G(x)| to the generator's loss: 0 (the paper's and the
-    authors' choice) unless set; see docs/models.md for why the shipped audio models use it.
+    authors' choice) unless set. ``between_weight`` adds between_weight * L_between
+    (:func:`~stimgen.models.base.between_loss`), for data that say which items lie between which
+    (not in the paper; the shipped vowel model uses it, see docs/models.md).
     ``discriminator`` defaults to the generator's convolutional network at
     half the width with no dense bottleneck (as in the authors' image model), or to the same MLP
     with no narrow latent layer."""
@@ -43,6 +45,7 @@ class GAIAConfig:
     gamma: float = 0.5
     distance_weight: float = 2e-5
     recon_weight: float = 0.0
+    between_weight: float = 0.0
     interp_mean: float = 0.5
     interp_std: float = 0.25
 
@@ -125,7 +128,8 @@ class GAIA(StimModel):
         return {"G": torch.optim.Adam(self.G.parameters(), lr=self.config.lr, eps=1e-8),
                 "D": torch.optim.Adam(self.D.parameters(), lr=self.config.lr, eps=1e-8)}
 
-    def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator) -> dict[str, float]:
+    def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator,
+                   between: tuple[torch.Tensor, ...] | None = None) -> dict[str, float]:
         """One step of Algorithm 1 on batch ``x``: the losses, the balancing terms, and an Adam step
         each for G (at ``lr * (1 - delta_D)``) and D (at ``lr * delta_D``).
 
@@ -137,6 +141,8 @@ class GAIA(StimModel):
             The optimizers of :meth:`configure_optimizers`.
         rng : torch.Generator
             Generator of the interpolation weights (drawn on the CPU, then moved to the batch's device).
+        between : tuple of torch.Tensor, optional
+            (x_a, x_b, x_between, at) for ``between_weight``: items that lie between two others.
 
         Returns
         -------
@@ -144,7 +150,7 @@ class GAIA(StimModel):
             ``L_x``, ``L_gen`` and ``L_int`` (D's reconstruction errors of real data, of G's
             reconstructions and of the decoded interpolations, averaged across processes),
             ``L_dist``, the balancing terms ``delta_D``, ``W_int`` and ``W_fake``, and the two
-            networks' losses ``loss_G`` and ``loss_D``.
+            networks' losses ``loss_G`` and ``loss_D``; with ``between_weight``, also ``L_between``.
 
         Raises
         ------
@@ -175,6 +181,11 @@ class GAIA(StimModel):
         g_loss = L_gen * (1 - w_int) + L_int * w_int + c.distance_weight * L_dist
         if c.recon_weight:
             g_loss = g_loss + c.recon_weight * l1(x, x_gen)
+        extra = {}
+        if c.between_weight:  # not the paper's: straight latent paths through what lies between (docs/models.md)
+            L_between = between_loss(self.G, between)
+            g_loss = g_loss + c.between_weight * L_between
+            extra["L_between"] = average_scalars(L_between)[0]
         d_loss = L_x - (L_gen + L_int) / 2 * w_fake
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
@@ -187,7 +198,8 @@ class GAIA(StimModel):
         optimizers["G"].step()
         optimizers["D"].step()
         return {"L_x": lx, "L_gen": lgen, "L_int": lint, "L_dist": float(L_dist.detach()), "delta_D": delta_D,
-                "W_int": w_int, "W_fake": w_fake, "loss_G": float(g_loss.detach()), "loss_D": float(d_loss.detach())}
+                "W_int": w_int, "W_fake": w_fake, "loss_G": float(g_loss.detach()), "loss_D": float(d_loss.detach()),
+                **extra}
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
