@@ -11,6 +11,8 @@ from stimgen.outputs import file_sha256
 from stimgen.train import prepare_data
 
 NAMES = ["vowels", "birdsong", "digits"]
+#: The built-in set each shipped model was trained on (experiments/train_default_models.py's recipes).
+SOURCES = {"vowels": "vowel-space", "birdsong": "birdsong", "digits": "digits"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -20,7 +22,7 @@ def test_shipped_models_load_by_name_and_are_small(name):
     assert total <= 15 * 2**20
     model = stimgen.load_model(name)
     config = json.loads((folder / "config.json").read_text())
-    assert model.info["model"] == "gaia" and config["data"]["source"] == name
+    assert model.info["model"] == "gaia" and config["data"]["source"] == SOURCES[name]
     assert config["model_sha256"] == file_sha256(folder / "model.safetensors")
     assert (config["data"]["kind"] == "audio") == ("spectrogram" in config["data"])
     latents = pd.read_csv(folder / "latents.csv")
@@ -40,3 +42,23 @@ def test_shipped_digits_model_encodes_its_data_as_recorded_and_reconstructs_it()
     assert np.allclose(z, latents.filter(like="z").to_numpy()[rows], atol=1e-3)
     blank = float((x - x.median()).abs().mean())  # the error of the best constant image
     assert float((rec - x).abs().mean()) < 0.6 * blank
+
+
+def test_shipped_vowel_model_moves_f2_between_i_and_a_instead_of_cross_fading(tmp_path):
+    # issue 10: the model shipped before jumped from /i/'s F2 to /a/'s within a step or two
+    # (2003, 1441, 1107, 850, 927, ... Hz); trained with the between term, F2 falls step by step
+    from scipy.stats import spearmanr
+
+    from stimgen.audio import save_wav
+    from stimgen.data.vowels import mean_vowel
+    from stimgen.export import export
+    from stimgen.morph import continuum
+
+    for code in ("iy", "aa"):
+        save_wav(tmp_path / f"{code}.wav", mean_vowel(code, "man", f0=120.0, duration=0.5), 16000)
+    model = stimgen.load_model("vowels")
+    assert model.info["training"]["model_options"] == {"between_weight": 1.0}
+    out = export(continuum(model, tmp_path / "iy.wav", tmp_path / "aa.wav", steps=9, f0=120.0), tmp_path / "i-a")
+    f2 = pd.read_csv(out / "manifest.csv")["f2_hz"].to_numpy()
+    assert f2[0] - f2[-1] > 700 and spearmanr(np.arange(len(f2)), f2).statistic <= -0.95, f2.round()
+    assert np.max(np.abs(np.diff(f2))) < 0.4 * (f2[0] - f2[-1]), f2.round()  # no jump of the old kind
