@@ -243,7 +243,7 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     generators = {"data": torch.Generator().manual_seed(settings.seed),
                   "step": torch.Generator().manual_seed(settings.seed + 1)}
     data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    wants_betweens = getattr(model.config, "between_weight", 0.0) > 0
+    wants_betweens = _wants_betweens(model)
     if wants_betweens:
         check_betweens(betweens)
         generators["between"] = torch.Generator().manual_seed(settings.seed + 2)
@@ -347,6 +347,11 @@ def check_betweens(betweens: Betweens | None, path: str | os.PathLike | None = N
                            f"{', '.join(BETWEEN_COLUMNS)}), e.g. --data vowel-space; this data has "
                            f"{'none' if betweens is None else 'none among the training items'}", path=path)
     return betweens
+
+
+def _wants_betweens(model: StimModel) -> bool:
+    """Whether ``model`` trains with the between term (a config with ``between_weight`` > 0)."""
+    return getattr(model.config, "between_weight", 0.0) > 0
 
 
 def _device(requested: str, rank: int) -> str:
@@ -501,9 +506,9 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         torch.manual_seed(settings.seed)
         model = make_model(settings, tuple(prepared.x.shape[1:]))
         betweens = None
-        if getattr(model.config, "between_weight", 0.0) > 0:  # before the run folder exists
-            betweens = check_betweens(prepared.betweens and prepared.betweens.within(train_idx, len(prepared.x)),
-                                      path=data)
+        if _wants_betweens(model):  # checked before the run folder exists
+            kept = None if prepared.betweens is None else prepared.betweens.within(train_idx, len(prepared.x))
+            betweens = check_betweens(kept, path=data)
         shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
         preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
         if rank == 0 and not resume:
