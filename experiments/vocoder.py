@@ -20,9 +20,14 @@ The WORLD systems are run with ``--f0 120`` and ``--f0 interpolate``.
 
 Everything is measured with Praat on the written WAVs: HNR of every step, and of each endpoint's
 own WORLD analysis-resynthesis (the ceiling; at 120 Hz for ``--f0 120``, at its own F0 otherwise);
-F0 of every step; Spearman's rho of F1 and F2 with the step, counted as monotonic where |rho| >=
-0.95 for a formant that differs by at least 1 Bark between the first and last step; the CV (sd /
-mean) of neighbour distances in (F1, F2) Bark and in the system's own spectral metric (dB).
+F0 of every step, over its middle 60 % as the manifests report it and over the whole file;
+Spearman's rho of F1 and F2 with the step, counted as monotonic where |rho| >= 0.95 for a formant
+that differs by at least 1 Bark between the first and last step; the CV (sd / mean) of neighbour
+distances in (F1, F2) Bark and in the system's own spectral metric (dB). F1 and F2 are measured
+with one ruler for every system: the formant ceiling of the endpoints' vocal tracts
+(``stimgen.phonetics.vocal_tract_ceiling`` of each recording) mixed by the step's morph level, as
+the WORLD systems' manifests report them; and, for comparison, with the ceiling that fits each
+step's own F0 (whole file), the rule before, which takes a woman voiced at 120 Hz for a man.
 With the model folders, also the models' held-out reconstruction error and midpoint-to-nearest-
 real distance (as experiments/train_default_models.py measures them).
 
@@ -126,6 +131,42 @@ def resynthesis_hnr(path: Path, f0: float | None) -> float:
     return measure_hnr(resample(synthesize(item, voice, cfg), cfg.sample_rate, 48000), 48000)
 
 
+def remeasure(m: pd.DataFrame, folder: Path, ceiling_a: float, ceiling_b: float) -> pd.DataFrame:
+    """The manifest with F1/F2 (Hz, Bark) of every written step measured at the endpoints' vocal-tract
+    ceilings mixed by the step's morph level (what a WORLD system's manifest already holds), and
+    beside them, as ``*_f0_rule``, at the ceiling that fits the step's own F0 over the whole file,
+    and that F0 (``f0_whole_hz``)."""
+    from stimgen.audio import load_audio
+    from stimgen.phonetics import formants_for_voice, hz_to_bark, measure_f0
+
+    m = m.copy()
+    rows = []
+    for file, level in zip(m["stim_file"], m["morph_level"]):
+        y, sr = load_audio(folder / file)
+        whole = measure_f0(y, sr, span=(0.0, 1.0))
+        ruler = formants_for_voice(y, sr, whole, (1 - level) * ceiling_a + level * ceiling_b)[:2]
+        before = formants_for_voice(y, sr, whole)[:2] if np.isfinite(whole) else np.full(2, np.nan)
+        rows.append([whole, *ruler, *before])
+    rows = np.array(rows)
+    m["f0_whole_hz"] = rows[:, 0]
+    for k, f in enumerate(("f1", "f2")):
+        m[f"{f}_hz"], m[f"{f}_hz_f0_rule"] = rows[:, 1 + k], rows[:, 3 + k]
+        m[f"{f}_bark"], m[f"{f}_bark_f0_rule"] = hz_to_bark(rows[:, 1 + k]), hz_to_bark(rows[:, 3 + k])
+    return m
+
+
+def monotonic(m: pd.DataFrame, suffix: str = "") -> tuple[bool, dict]:
+    """Whether every formant that moves by >= 1 Bark has |Spearman rho| >= 0.95, and the figures."""
+    row, ok = {}, []
+    for f in ("f1", "f2"):
+        hz, bark = m[f"{f}_hz{suffix}"], m[f"{f}_bark{suffix}"]
+        rho = spearman(hz.to_numpy())
+        moves = abs(bark.iloc[-1] - bark.iloc[0]) >= 1.0
+        row.update({f"{f}_rho": rho, f"{f}_moves": moves, f"{f}_a": hz.iloc[0], f"{f}_b": hz.iloc[-1]})
+        ok.append(abs(rho) >= 0.95 or not moves)
+    return all(ok), row
+
+
 def measure_continuum(m: pd.DataFrame) -> dict:
     from stimgen.distances import bark_distance
 
@@ -134,17 +175,12 @@ def measure_continuum(m: pd.DataFrame) -> dict:
     d_own = m["distance_prev"].to_numpy()[1:]
     row = {"hnr_median": m["hnr_db"].median(), "hnr_min": m["hnr_db"].min(),
            "f0_min": m["f0_hz"].min(), "f0_max": m["f0_hz"].max(),
+           "f0_whole_min": m["f0_whole_hz"].min(), "f0_whole_max": m["f0_whole_hz"].max(),
            "cv_bark": np.nanstd(d_bark) / np.nanmean(d_bark), "cv_own": np.std(d_own) / np.mean(d_own),
            "largest_bark_step_x_mean": np.nanmax(d_bark) / np.nanmean(d_bark)}
-    monotonic = []
-    for f in ("f1", "f2"):
-        rho = spearman(m[f"{f}_hz"].to_numpy())
-        moves = abs(m[f"{f}_bark"].iloc[-1] - m[f"{f}_bark"].iloc[0]) >= 1.0
-        row.update({f"{f}_rho": rho, f"{f}_moves": moves,
-                    f"{f}_a": m[f"{f}_hz"].iloc[0], f"{f}_b": m[f"{f}_hz"].iloc[-1]})
-        monotonic.append(abs(rho) >= 0.95 or not moves)
-    row["formants_monotonic"] = all(monotonic)
-    return row
+    row["formants_monotonic"], figures = monotonic(m)
+    row["formants_monotonic_f0_rule"] = monotonic(m, "_f0_rule")[0]
+    return {**row, **figures}
 
 
 def model_figures(folder: Path) -> dict:
@@ -179,6 +215,7 @@ def main() -> None:
     from stimgen.errors import StimgenError
     from stimgen.export import export
     from stimgen.morph import continuum
+    from stimgen.morph.domain import Domain
 
     t0 = time.perf_counter()
     rows, tracks, ceilings = [], [], []
@@ -199,11 +236,14 @@ def main() -> None:
         world_model = systems.get("WORLD GAIA") or systems.get("WORLD AE")
         if world_model is not None:
             systems["WORLD envelopes, linear"] = world_model
+        vocal_tract = Domain(systems["mel GAIA + WORLD"]).representation
         for voice, folder in voices.items():
+            tract = {code: vocal_tract.voice(folder / f"{code}.wav").formant_ceiling for code in ESPEAK}
             for code in ESPEAK:
                 ceilings.append({"voice": voice, "vowel": IPA[code], "resynthesis_hnr_own_f0": resynthesis_hnr(
                     folder / f"{code}.wav", None),
-                    "resynthesis_hnr_120": resynthesis_hnr(folder / f"{code}.wav", 120.0)})
+                    "resynthesis_hnr_120": resynthesis_hnr(folder / f"{code}.wav", 120.0),
+                    "vocal_tract_ceiling_hz": tract[code]})
             for a, b in PAIRS[: args.pairs]:
                 for system, model in systems.items():
                     policies = F0_POLICIES if model.info["data"].get("representation", "mel") != "mel" else (None,)
@@ -221,10 +261,11 @@ def main() -> None:
                             rows.append({"voice": voice, "pair": pair, "system": system, "f0": f0 or "model",
                                          "refused": str(exc)})
                             continue
-                        m = pd.read_csv(out / "manifest.csv")
+                        m = remeasure(pd.read_csv(out / "manifest.csv"), out, tract[a], tract[b])
                         rows.append({"voice": voice, "pair": pair, "system": system, "f0": f0 or "model",
                                      **measure_continuum(m)})
-                        tracks.append(m[["step", "f0_hz", "hnr_db", "f1_hz", "f2_hz", "f1_bark", "f2_bark"]].assign(
+                        tracks.append(m[["step", "f0_hz", "f0_whole_hz", "hnr_db", "f1_hz", "f2_hz", "f1_bark",
+                                         "f2_bark", "f1_hz_f0_rule", "f2_hz_f0_rule"]].assign(
                             voice=voice, pair=pair, system=system, f0=f0 or "model"))
                         r = rows[-1]
                         print(f"{voice:16s} {pair:4s} {system:24s} f0={r['f0']!s:11s} HNR {r['hnr_median']:5.1f} dB  "
@@ -255,7 +296,9 @@ def summary_table(results: pd.DataFrame, ceilings: pd.DataFrame) -> pd.DataFrame
         top = ceiling.loc[voice, "resynthesis_hnr_120" if f0 == 120.0 else "resynthesis_hnr_own_f0"]
         out.append({"voice": voice, "system": system, "f0": f0, "hnr_median": r["hnr_median"].median(),
                     "hnr_ceiling": top, "f0_range": f"{r['f0_min'].min():.1f}-{r['f0_max'].max():.1f}",
+                    "f0_whole": f"{r['f0_whole_min'].min():.1f}-{r['f0_whole_max'].max():.1f}",
                     "monotonic": f"{int(r['formants_monotonic'].sum())}/{len(r)}",
+                    "monotonic_f0_rule": f"{int(r['formants_monotonic_f0_rule'].sum())}/{len(r)}",
                     "cv_bark": r["cv_bark"].median(), "cv_own": r["cv_own"].median()})
     return pd.DataFrame(out)
 
@@ -273,15 +316,23 @@ def write_markdown(path: Path, results: pd.DataFrame, ceilings: pd.DataFrame, mo
          "## Summary (medians over the six pairs)", "",
          "HNR: Praat's harmonics-to-noise ratio (cross-correlation), median over the steps of a continuum; ceiling: "
          "the endpoints' own WORLD analysis-resynthesis (at 120 Hz for `--f0 120`, at their own F0 otherwise). "
+         "F0 range: Praat's mean F0 of each step over its middle 60 % (the manifests' `f0_hz`), lowest to highest; "
+         "whole file: the same over the whole file, onset and offset included. "
          "Monotonic: pairs on which every formant that moves by at least 1 Bark between the first and last step has "
-         "|Spearman rho| >= 0.95. CV: sd / mean of the neighbour distances, in (F1, F2) Bark and in the "
-         "representation's own spectral metric (dB).", "",
-         "| voice | system | --f0 | HNR (dB) | ceiling (dB) | F0 range (Hz) | F1, F2 monotonic | CV Bark | CV own |",
-         "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |"]
+         "|Spearman rho| >= 0.95, F1/F2 measured at the formant ceiling of the endpoints' vocal tracts (mixed by "
+         "morph level; the WORLD manifests' `formant_ceiling_hz`); F0 rule: measured instead at the ceiling that fits "
+         "each step's own F0, the rule before. CV: sd / mean of the neighbour distances, in (F1, F2) Bark (vocal-tract "
+         "ceiling) and in the representation's own spectral metric (dB).", "",
+         "| voice | system | --f0 | HNR (dB) | ceiling (dB) | F0 range (Hz) | F0, whole file | F1, F2 monotonic "
+         "| same, F0 rule | CV Bark | CV own |",
+         "| --- | --- | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
     for r in summary.itertuples():
         f0 = f"{r.f0:g}" if isinstance(r.f0, float) else r.f0
         L.append(f"| {r.voice} | {r.system} | {f0} | {r.hnr_median:.1f} | {r.hnr_ceiling:.1f} | {r.f0_range} | "
-                 f"{r.monotonic} | {r.cv_bark:.2f} | {r.cv_own:.2f} |")
+                 f"{r.f0_whole} | {r.monotonic} | {r.monotonic_f0_rule} | {r.cv_bark:.2f} | {r.cv_own:.2f} |")
+    tract = ceilings.groupby("voice")["vocal_tract_ceiling_hz"]
+    L += ["", "Vocal-tract formant ceilings of the endpoint recordings (Hz): " + "; ".join(
+        f"{voice} {t.min():.0f}-{t.max():.0f}" for voice, t in tract)]
     L += ["", "## Every continuum", "",
           "| voice | pair | system | --f0 | HNR (dB) | F0 (Hz) | F1 rho | F2 rho | F1 (Hz) | F2 (Hz) | CV Bark "
           "| largest step / mean |",

@@ -94,7 +94,7 @@ def export(
         for file, stimulus in zip(files, stimuli_out):
             rep.write(tmp / file, stimulus, render)
         # everything below is measured on the files as written, each read back once
-        read = [rep.read_back(tmp / file) for file in files]
+        read = [rep.read_back(tmp / file, voice) for file, voice in zip(files, stimuli.voices or [None] * len(files))]
         features = [f for f, _ in read]
         written = np.stack([item for _, item in read])
         distances = rep.written_distances(features, written, metric)
@@ -130,7 +130,7 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
     scratch = tmp / f"unedited.{rep.extension}"
     voice = None if stimuli.baseline_voice is None else [stimuli.baseline_voice]
     rep.write(scratch, rep.render(stimuli.baseline[None], render, seed=seed, voices=voice)[0], render)
-    baseline = rep.read_back(scratch)[0][feature]
+    baseline = rep.read_back(scratch, stimuli.baseline_voice)[0][feature]
     scratch.unlink()
     manifest = manifest.copy()
     manifest.insert(manifest.columns.get_loc("requested_change") + 1, "measured_change", manifest[feature] - baseline)

@@ -1,10 +1,13 @@
 """What a stimulus measures: the features every manifest reports.
 
 Audio: duration, RMS and peak level, F0 (Praat, autocorrelation), the harmonics-to-noise ratio
-(Praat, cross-correlation; how clean a voice is) and F1/F2 (Praat, Burg, with the
-formant ceiling that fits the measured F0, :func:`~stimgen.phonetics.formants_for_voice`), also
-in Bark. F1/F2 mean something for voices only; for other sounds they are reported as Praat finds
-them. Images: mean intensity. Values Praat cannot find are NaN (empty cells in a CSV).
+(Praat, cross-correlation; how clean a voice is), both over the middle 60 % of the sound, and
+F1/F2 (Praat, Burg, median over the central half, :func:`~stimgen.phonetics.formants_for_voice`),
+also in Bark, with the formant ceiling that fits the vocal tract where it is known (a voiced
+stimulus's, from its recordings: :func:`~stimgen.phonetics.vocal_tract_ceiling`), else the one
+that fits the measured F0; the ceiling used is reported too. F1/F2 mean something for voices
+only; for other sounds they are reported as Praat finds them. Images: mean intensity. Values
+Praat cannot find are NaN (empty cells in a CSV).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from stimgen.audio import check_audio, peak_dbfs, rms_dbfs
-from stimgen.phonetics import formants_for_voice, hz_to_bark, measure_f0, measure_hnr
+from stimgen.phonetics import formants_for_voice, hz_to_bark, max_formant_for, measure_f0, measure_hnr
 
 #: Pitch search range (Hz) for sounds whose kind is not known: human voices.
 SPEECH_PITCH_RANGE = (60.0, 600.0)
@@ -20,9 +23,11 @@ SPEECH_PITCH_RANGE = (60.0, 600.0)
 PITCH_RANGES = {"vowels": SPEECH_PITCH_RANGE, "birdsong": (250.0, 2500.0)}
 
 
-def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SPEECH_PITCH_RANGE) -> dict[str, float]:
-    """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB) and median
-    F1/F2 (Hz and Bark) of a sound.
+def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SPEECH_PITCH_RANGE,
+                   formant_ceiling: float | None = None) -> dict[str, float]:
+    """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB), median
+    F1/F2 (Hz and Bark) of a sound, and the formant ceiling (Hz) they were measured with:
+    ``formant_ceiling`` if given, else :func:`~stimgen.phonetics.max_formant_for` the F0.
 
     Examples
     --------
@@ -33,12 +38,13 @@ def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SP
     """
     y = check_audio(y)
     f0 = measure_f0(y, sr, floor=pitch_range[0], ceiling=pitch_range[1])
-    f1 = f2 = float("nan")
+    f1 = f2 = ceiling = float("nan")
     if np.isfinite(f0):
-        f1, f2 = (float(v) for v in formants_for_voice(y, sr, f0)[:2])
+        ceiling = float(formant_ceiling) if formant_ceiling is not None else max_formant_for(f0)
+        f1, f2 = (float(v) for v in formants_for_voice(y, sr, f0, ceiling)[:2])
     hnr = measure_hnr(y, sr, floor=pitch_range[0]) if np.isfinite(f0) else float("nan")
     return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0, "hnr_db": hnr,
-            "f1_hz": f1, "f2_hz": f2, "f1_bark": _bark(f1), "f2_bark": _bark(f2)}
+            "f1_hz": f1, "f2_hz": f2, "f1_bark": _bark(f1), "f2_bark": _bark(f2), "formant_ceiling_hz": ceiling}
 
 
 def _bark(f: float) -> float:

@@ -22,6 +22,7 @@ def measure_formants(
     n_formants: float = 5.0,
     window: float = 0.025,
     span: tuple[float, float] = (0.25, 0.75),
+    count: int = 3,
 ) -> np.ndarray:
     """Median F1, F2, F3 (Hz) over the central part of a sound, by Praat's Burg method.
 
@@ -38,11 +39,13 @@ def measure_formants(
     span
         The part of the sound measured, as fractions of its duration: the median is taken over
         the analysis frames whose centres lie inside it.
+    count
+        How many formants to report, from F1 (1 to 5; F4 serves :func:`vocal_tract_ceiling`).
 
     Returns
     -------
     numpy.ndarray
-        Three floats, F1 to F3 in Hz; NaN for a formant Praat did not find in any frame.
+        ``count`` floats, F1 upwards in Hz; NaN for a formant Praat did not find in any frame.
 
     Examples
     --------
@@ -55,12 +58,9 @@ def measure_formants(
     _check_positive(window, "window")
     if not (_is_real(n_formants) and 1 <= n_formants <= 7 and float(n_formants * 2).is_integer()):
         raise StimgenError(f"n_formants must be a multiple of 0.5 from 1 to 7, got {n_formants!r}")
-    try:
-        start, stop = (float(s) for s in span)
-    except (TypeError, ValueError):
-        raise StimgenError(f"span must be two fractions (start, stop), got {span!r}") from None
-    if not 0.0 <= start < stop <= 1.0:
-        raise StimgenError(f"span must satisfy 0 <= start < stop <= 1, got {span!r}")
+    start, stop = _check_span(span)
+    if not (isinstance(count, numbers.Integral) and 1 <= count <= 5):
+        raise StimgenError(f"count must be a whole number of formants from 1 to 5, got {count!r}")
     duration = len(y) / sr
     if duration < 2 * window:
         raise StimgenError(
@@ -80,11 +80,46 @@ def measure_formants(
             f"span {span!r} of a {duration:.3f} s sound holds no analysis frame; "
             "widen the span or use a longer sound"
         )
-    values = np.array([[formant.get_value_at_time(k, t) for k in (1, 2, 3)] for t in times])
+    values = np.array([[formant.get_value_at_time(k, t) for k in range(1, count + 1)] for t in times])
     found = ~np.isnan(values)
     return np.array(
-        [np.median(values[found[:, k], k]) if found[:, k].any() else np.nan for k in range(3)]
+        [np.median(values[found[:, k], k]) if found[:, k].any() else np.nan for k in range(count)]
     )
+
+
+def vocal_tract_ceiling(y: np.ndarray, sr: int, f0: float) -> float:
+    """Praat's formant ceiling (Hz) that fits the vocal tract of a recorded voice of mean F0 ``f0``
+    (Hz), judged from its formants as well as from its F0.
+
+    Two estimates are made, and the larger is returned, as each errs only low where it fails:
+
+    - from the spacing of the formants. A uniform tube closed at the glottis has its formants at
+      (i - 1/2) dF, ``dF = c / 2L`` for a tract of length L. ``dF`` is estimated as Reby & McComb
+      (2003) estimate formant dispersion: the least-squares slope, through the origin, of F1-F4
+      (Burg, at Praat's neutral 5500 Hz ceiling, median over the central half) against i - 1/2;
+      the ceiling is ``5 dF``, below which such a tube has the five formants Praat looks for:
+      5000 Hz for a 17.5 cm (adult male) tract, about 6000 Hz for a woman's. Measured at 5500 Hz,
+      a child's tract shows too few formants and comes out too long.
+    - from F0, :func:`max_formant_for`, which takes a low-pitched woman for a man.
+
+    So a woman speaking at 130 Hz gets a woman's ceiling, and her vowels resynthesised at 120 Hz
+    are measured as hers, not as a man's. Where Praat finds fewer than three of F1-F4 only the F0
+    estimate is left.
+
+    Examples
+    --------
+    >>> from stimgen.audio import load_audio
+    >>> y, sr = load_audio("i.wav")   # doctest: +SKIP
+    >>> vocal_tract_ceiling(y, sr, measure_f0(y, sr))   # doctest: +SKIP
+    6412.7
+    """
+    from_f0 = max_formant_for(f0)
+    formants = measure_formants(y, sr, max_formant=5500.0, count=4)
+    found = np.isfinite(formants)
+    if found.sum() < 3:
+        return from_f0
+    half = np.arange(1, 5)[found] - 0.5
+    return max(from_f0, float(5.0 * np.sum(formants[found] * half) / np.sum(half**2)))
 
 
 def max_formant_for(f0: float) -> float:
@@ -110,12 +145,13 @@ def max_formant_for(f0: float) -> float:
     return float(np.interp(f0, _CEILING_F0, _CEILING_HZ))
 
 
-def formants_for_voice(y: np.ndarray, sr: int, f0: float) -> np.ndarray:
+def formants_for_voice(y: np.ndarray, sr: int, f0: float, ceiling: float | None = None) -> np.ndarray:
     """F1-F3 (Hz) measured with the Praat ceiling that fits a voice of mean ``f0``.
 
-    The ceiling is :func:`max_formant_for` ``(f0)``, capped at the Nyquist frequency; a capped
-    ceiling keeps the expected formant density, as Praat then looks for proportionally fewer
-    formants below it.
+    The ceiling is ``ceiling`` where it is given and finite (the vocal tract's, from
+    :func:`vocal_tract_ceiling`), else :func:`max_formant_for` ``(f0)``; either is capped at the
+    Nyquist frequency, and a capped ceiling keeps the expected formant density, as Praat then
+    looks for proportionally fewer formants below it.
 
     Examples
     --------
@@ -123,21 +159,25 @@ def formants_for_voice(y: np.ndarray, sr: int, f0: float) -> np.ndarray:
     >>> formants_for_voice(np.sin(2 * np.pi * 440 * t), 16000, 120.0).shape
     (3,)
     """
-    fitting = max_formant_for(f0)
-    ceiling = min(fitting, sr / 2)
-    n_formants = max(1.0, round(10 * ceiling / fitting) / 2)
-    return measure_formants(y, sr, max_formant=ceiling, n_formants=n_formants)
+    fitting = float(ceiling) if ceiling is not None and np.isfinite(ceiling) else max_formant_for(f0)
+    capped = min(fitting, sr / 2)
+    n_formants = max(1.0, round(10 * capped / fitting) / 2)
+    return measure_formants(y, sr, max_formant=capped, n_formants=n_formants)
 
 
 _CEILING_F0 = (140.0, 210.0, 270.0)
 _CEILING_HZ = (5000.0, 6000.0, 8000.0)
 
 
-def measure_f0(y: np.ndarray, sr: int, floor: float = 60.0, ceiling: float = 600.0) -> float:
-    """Mean F0 (Hz) over the voiced frames of a sound, by Praat's autocorrelation method.
+def measure_f0(y: np.ndarray, sr: int, floor: float = 60.0, ceiling: float = 600.0,
+               span: tuple[float, float] = (0.2, 0.8)) -> float:
+    """Mean F0 (Hz) over the voiced frames of a sound's middle, by Praat's autocorrelation method.
 
     ``floor`` and ``ceiling`` bound the pitch search (Hz); the sound must last at least three
-    periods of the floor. Returns NaN when Praat finds no voiced frame.
+    periods of the floor. ``span`` is the part averaged, as fractions of the duration (frames
+    whose centres lie inside it; Praat analyses the whole sound): by default the middle 60 %,
+    the part :func:`measure_hnr` measures, leaving out onsets and offsets, where a fading voice
+    invites Praat's octave errors. Returns NaN when Praat finds no voiced frame there.
 
     Examples
     --------
@@ -156,10 +196,12 @@ def measure_f0(y: np.ndarray, sr: int, floor: float = 60.0, ceiling: float = 600
             f"sound too short for pitch analysis with floor {floor} Hz: {duration:.3f} s, "
             f"needs at least {3 / floor:.3f} s"
         )
+    start, stop = _check_span(span)
     pitch = parselmouth.Sound(y, sampling_frequency=sr).to_pitch(
         pitch_floor=float(floor), pitch_ceiling=float(ceiling)
     )
-    f0 = pitch.selected_array["frequency"]
+    times = np.asarray(pitch.xs())
+    f0 = pitch.selected_array["frequency"][(times >= start * duration) & (times <= stop * duration)]
     voiced = f0[f0 > 0]
     return float(voiced.mean()) if voiced.size else float("nan")
 
@@ -233,6 +275,17 @@ def _check_sound(y, sr) -> tuple[np.ndarray, float]:
     if not np.all(np.isfinite(y)):
         raise StimgenError("sound holds NaN or infinite samples")
     return y, float(sr)
+
+
+def _check_span(span) -> tuple[float, float]:
+    """A part of a sound as fractions (start, stop) of its duration, or StimgenError."""
+    try:
+        start, stop = (float(s) for s in span)
+    except (TypeError, ValueError):
+        raise StimgenError(f"span must be two fractions (start, stop), got {span!r}") from None
+    if not 0.0 <= start < stop <= 1.0:
+        raise StimgenError(f"span must satisfy 0 <= start < stop <= 1, got {span!r}")
+    return start, stop
 
 
 def _check_positive(value, name: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +95,15 @@ class WorldConfig(FrameSettings):
 @dataclass(frozen=True)
 class Voice:
     """What WORLD needs besides the envelope: F0 per frame (Hz, 0 = unvoiced) and aperiodicity per
-    frame in WORLD's coded bands (dB, (n_frames, bands))."""
+    frame in WORLD's coded bands (dB, (n_frames, bands)). ``formant_ceiling`` is not WORLD's: it is
+    the Praat formant ceiling (Hz) that fits the vocal tract the voice's envelope came from
+    (:func:`stimgen.phonetics.vocal_tract_ceiling` of the recording), with which its stimuli's
+    F1/F2 are measured whatever F0 they are given; NaN where no recording says (the ceiling then
+    follows the measured F0)."""
 
     f0: np.ndarray
     coded_ap: np.ndarray
+    formant_ceiling: float = float("nan")
 
     @property
     def voiced(self) -> np.ndarray:
@@ -294,8 +299,9 @@ def parse_f0(value: str | float | None, inputs: int = 2) -> str | float | None:
 def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "interpolate") -> list[Voice]:
     """The voice of each stimulus made of ``voices`` in proportions ``weights`` (N, len(voices)).
 
-    Aperiodicity is mixed linearly (in WORLD's coded dB) and each frame is voiced where the voice of
-    the largest weight is. F0, by ``policy``: ``"interpolate"`` the weighted geometric mean of the
+    Aperiodicity and the formant ceilings are mixed linearly (aperiodicity in WORLD's coded dB; a
+    ceiling only where every voice has one) and each frame is voiced where the voice of the
+    largest weight is. F0, by ``policy``: ``"interpolate"`` the weighted geometric mean of the
     voiced contours (log-linear between two endpoints), a letter (``"a"``, ``"b"``, ...) that
     voice's contour for every stimulus, a number that many Hz in every voiced frame.
 
@@ -314,6 +320,7 @@ def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "
         raise StimgenError(f"need one weight per voice ({len(voices)}), got weights of shape {weights.shape}")
     f0s = np.stack([v.f0 for v in voices])
     aps = np.stack([v.coded_ap for v in voices])
+    ceilings = np.array([v.formant_ceiling for v in voices], dtype=np.float64)
     if isinstance(policy, str) and policy != "interpolate":
         held = fill_unvoiced(voices["abcd".index(policy)].f0)
     out = []
@@ -326,7 +333,8 @@ def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "
             f0 = held
         else:
             f0 = np.full(f0s.shape[1], float(policy))
-        out.append(Voice(np.where(voiced, f0, 0.0), np.tensordot(w, aps, axes=1)))
+        ceiling = float(w @ ceilings / w.sum()) if w.sum() > 0 else float("nan")
+        out.append(Voice(np.where(voiced, f0, 0.0), np.tensordot(w, aps, axes=1), ceiling))
     return out
 
 
@@ -342,4 +350,4 @@ def shifted(voice: Voice, hz: float) -> Voice:
     if f0.min() < 20.0 or f0.max() > 4000.0:
         raise StimgenError(f"an F0 change of {hz:+g} Hz takes this voice ({voice.f0[voice.voiced].min():.0f}-"
                            f"{voice.f0[voice.voiced].max():.0f} Hz) outside 20-4000 Hz")
-    return Voice(np.where(voice.voiced, voice.f0 + hz, 0.0), voice.coded_ap)
+    return replace(voice, f0=np.where(voice.voiced, voice.f0 + hz, 0.0))

@@ -5,7 +5,14 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from stimgen.errors import StimgenError
-from stimgen.phonetics import bark_to_hz, hz_to_bark, max_formant_for, measure_f0, measure_formants
+from stimgen.phonetics import (
+    bark_to_hz,
+    hz_to_bark,
+    max_formant_for,
+    measure_f0,
+    measure_formants,
+    vocal_tract_ceiling,
+)
 
 SR = 16000
 
@@ -147,3 +154,39 @@ def test_measure_formants_rejects_bad_input(y, sr, kwargs):
 def test_measure_f0_rejects_bad_input(y, sr, kwargs):
     with pytest.raises(StimgenError):
         measure_f0(y, sr, **kwargs)
+
+
+def tube(scale: float) -> list[float]:
+    """The first five formants of a uniform tube, a 17.5 cm tract at scale 1, 1/scale as long."""
+    return [scale * (i - 0.5) * 1000.0 for i in range(1, 6)]
+
+
+def test_the_vocal_tract_ceiling_follows_the_formants_not_the_f0():
+    # a man's tract and a tract 1.2 times shorter (a woman's), both at 100 Hz (where F0 says "a man")
+    man = vocal_tract_ceiling(pulses_through(tube(1.0)), SR, 100.0)
+    woman = vocal_tract_ceiling(pulses_through(tube(1.2)), SR, 100.0)
+    assert man == pytest.approx(5000.0, rel=0.06)
+    assert woman == pytest.approx(6000.0, rel=0.06) and woman / man == pytest.approx(1.2, abs=0.06)
+
+
+def test_the_vocal_tract_ceiling_keeps_the_f0_rule_where_that_is_higher():
+    # a child's tract shows too few formants below the 5500 Hz it is measured at; its F0 says more
+    child = pulses_through(tube(1.6), f0=300.0)
+    assert vocal_tract_ceiling(child, SR, 300.0) == max_formant_for(300.0)
+
+
+def test_measure_formants_reports_f4_on_request():
+    y = pulses_through(tube(1.0))
+    four = measure_formants(y, SR, 5000.0, count=4)
+    assert four.shape == (4,) and four[3] == pytest.approx(3500.0, rel=0.05)
+    np.testing.assert_allclose(four[:3], measure_formants(y, SR, 5000.0))
+    with pytest.raises(StimgenError, match="count must be"):
+        measure_formants(y, SR, 5000.0, count=6)
+
+
+def test_f0_is_the_mean_over_the_middle_unless_asked_for_the_whole():
+    # an offset at another pitch (as a fading voice may read to Praat) moves the whole-file mean only
+    t = np.arange(SR) / SR
+    y = np.where(t < 0.85, np.sin(2 * np.pi * 120 * t), np.sin(2 * np.pi * 200 * t))
+    assert measure_f0(y, SR) == pytest.approx(120.0, abs=1.0)
+    assert measure_f0(y, SR, span=(0.0, 1.0)) > 125.0

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from conftest import assert_one_error_line, stimgen_cli
 
-from stimgen.audio import save_wav
+from stimgen.audio import load_audio, save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
-from stimgen.phonetics import formants_for_voice, measure_f0, measure_hnr
+from stimgen.phonetics import formants_for_voice, max_formant_for, measure_f0, measure_hnr
 from stimgen.world import Voice, WorldConfig, analyse, mix_voices, parse_f0, shifted, synthesize
 
 
@@ -65,8 +65,34 @@ def test_voices_mix_f0_log_linearly_hold_it_or_take_one_endpoints():
     assert [v.f0[0] for v in mix_voices([a, b], w, 120.0)] == [120.0] * 3
     assert [v.f0[1] for v in mix_voices([a, b], w, "b")] == [400.0, 400.0, 0.0]  # b's contour, filled
     assert shifted(a, 20.0).f0.tolist() == [120.0, 120.0, 0.0]
+    assert np.isnan(mixed[0].formant_ceiling)                # no recording said what tract it is
     with pytest.raises(StimgenError, match="outside 20-4000 Hz"):
         shifted(a, -90.0)
+
+
+def test_voices_mix_their_vocal_tracts_by_weight_whatever_the_f0():
+    a = Voice(np.full(2, 100.0), np.zeros((2, 1)), formant_ceiling=5000.0)
+    b = Voice(np.full(2, 200.0), np.zeros((2, 1)), formant_ceiling=6000.0)
+    w = np.array([[1.0, 0.0], [0.75, 0.25], [0.0, 1.0]])
+    for policy in ("interpolate", "a", 120.0):
+        assert [v.formant_ceiling for v in mix_voices([a, b], w, policy)] == [5000.0, 5250.0, 6000.0]
+    assert shifted(b, -50.0).formant_ceiling == 6000.0
+
+
+def test_a_womans_vowels_voiced_at_120_hz_are_measured_with_her_vocal_tract(tmp_path):
+    # the ceiling that fits 120 Hz (5000 Hz, a man's) merges F2 and F3 of a woman's /i/ into one
+    # spurious F2 near 1900 Hz; her recording's tract says about 6400 Hz, and F2 reads as hers (2790)
+    for code in ("iy", "aa"):
+        save_wav(tmp_path / f"{code}.wav", mean_vowel(code, "woman", f0=210.0, duration=0.6, rng=1), 16000)
+    r = stimgen_cli("continuum", "--model", "vowels", "--a", tmp_path / "iy.wav", "--b", tmp_path / "aa.wav",
+                    "--steps", 3, "--f0", 120, "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    m = pd.read_csv(tmp_path / "c" / "manifest.csv")
+    assert np.all(np.abs(m["f0_hz"] - 120.0) < 2.0)
+    ceiling = m["formant_ceiling_hz"].to_numpy()
+    assert np.all(ceiling > max_formant_for(210.0) - 300) and ceiling[1] == pytest.approx(ceiling[[0, 2]].mean(), 1)
+    assert m["f2_hz"][0] > 2500 and formants_for_voice(load_audio(tmp_path / "c" / m["stim_file"][0])[0], 48000,
+                                                       120.0)[1] < 2200
 
 
 @pytest.mark.parametrize("value, inputs, expected", [("120", 2, 120.0), ("b", 2, "b"),

@@ -134,8 +134,9 @@ class Representation(ABC):
         """Write one finished stimulus (from :meth:`render`) to ``path``."""
 
     @abstractmethod
-    def read_back(self, path: Path) -> tuple[dict[str, float], np.ndarray]:
-        """A written stimulus's features and its item in the model's space, from one read of the file."""
+    def read_back(self, path: Path, voice=None) -> tuple[dict[str, float], np.ndarray]:
+        """A written stimulus's features and its item in the model's space, from one read of the file;
+        ``voice`` is the stimulus's voice where the representation keeps one."""
 
     @abstractmethod
     def measure(self, x: np.ndarray, seed: int = 0, voices: list | None = None) -> list[dict[str, float]]:

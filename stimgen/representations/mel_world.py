@@ -12,7 +12,7 @@ from stimgen.data.folder import FolderDataset
 from stimgen.representations.mel import MelSpectrogram
 from stimgen.representations.world import NEUTRAL_VOICE, WorldVocoder, checked_voice, f0_search
 from stimgen.spectrogram import SpectrogramConfig
-from stimgen.world import Voice, WorldConfig, analyse_file, mel_frequencies, synthesize_envelope
+from stimgen.world import Voice, WorldConfig, mel_frequencies, synthesize_envelope
 
 #: Mel-cepstral coefficients kept when a mel frame is smoothed into an envelope: enough for the
 #: formants, too few for the harmonics of voices above ~80 Hz that low mel bands resolve.
@@ -60,9 +60,6 @@ class MelWorld(MelSpectrogram):
         world.dataset_items(ds, progress=progress)
         self.default_voice = world.default_voice
         return super().dataset_items(ds, progress=progress)
-
-    def voice(self, path) -> Voice:
-        return analyse_file(path, self.world, self.excerpt(path))[1]
 
     def model_audio(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> np.ndarray:
         voices = voices or [self.neutral_voice()] * len(x)

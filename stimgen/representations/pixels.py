@@ -101,7 +101,7 @@ class Pixels(Representation):
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
         save_image(path, stimulus)
 
-    def read_back(self, path: Path) -> tuple[dict[str, float], np.ndarray]:
+    def read_back(self, path: Path, voice=None) -> tuple[dict[str, float], np.ndarray]:
         x = load_image(path, mode=self.mode)
         return image_features(x), self._item(x)
 

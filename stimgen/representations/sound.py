@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from abc import abstractmethod
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,10 +23,11 @@ from stimgen.audio import apply_ramps, fix_duration, load_audio, normalize_rms, 
 from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
+from stimgen.phonetics import vocal_tract_ceiling
 from stimgen.preview import spectrogram_rgb
 from stimgen.representations.base import RenderSettings, Representation
 from stimgen.segment import Excerpt, choose_excerpt
-from stimgen.world import Voice, WorldConfig, aperiodicity_bands
+from stimgen.world import Voice, WorldConfig, analyse_file, aperiodicity_bands
 
 
 class Sound(Representation):
@@ -35,7 +37,8 @@ class Sound(Representation):
     preload = "audio"
     extension = "wav"
     metrics = ("spectral", "formants")
-    features = ("duration_s", "rms_dbfs", "peak_dbfs", "f0_hz", "hnr_db", "f1_hz", "f2_hz", "f1_bark", "f2_bark")
+    features = ("duration_s", "rms_dbfs", "peak_dbfs", "f0_hz", "hnr_db", "f1_hz", "f2_hz", "f1_bark", "f2_bark",
+                "formant_ceiling_hz")
     sheet_style = "spectrogram"
     sheet_scale = 2
     pictures_beside = True
@@ -82,8 +85,21 @@ class Sound(Representation):
         return self.sound_to_item(self.excerpt(path).cut(y, sr), sr, path=path)
 
     def voice(self, path: str | os.PathLike) -> Voice:
-        """The voice (F0 contour, aperiodicity) of a sound file, frame by frame as the items'."""
-        raise StimgenError(f"the {self.name} representation keeps no voice beside its items")
+        """The voice (F0 contour, aperiodicity) of a sound file's window, frame by frame as the
+        items', and for speech the formant ceiling that fits its vocal tract
+        (:func:`~stimgen.phonetics.vocal_tract_ceiling`)."""
+        if not self.voiced:
+            raise StimgenError(f"the {self.name} representation keeps no voice beside its items")
+        excerpt = self.excerpt(path)
+        voice = analyse_file(path, self.world, excerpt)[1]
+        if self.units != "speech":
+            return voice
+        y, sr = load_audio(path)
+        f0 = voice.f0[voice.voiced]
+        if not f0.size:
+            return voice
+        mean_f0 = float(np.exp(np.log(f0).mean()))
+        return replace(voice, formant_ceiling=vocal_tract_ceiling(excerpt.cut(y, sr), sr, mean_f0))
 
     def voices(self, files: list[Path], weights: np.ndarray, f0: str | float | None) -> list[Voice] | None:
         """``f0``: None or ``"interpolate"`` moves F0 log-linearly between the files' contours by the
@@ -133,13 +149,13 @@ class Sound(Representation):
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
         save_wav(path, stimulus, settings.sr)
 
-    def read_back(self, path: Path) -> tuple[dict[str, float], np.ndarray]:
+    def read_back(self, path: Path, voice: Voice | None = None) -> tuple[dict[str, float], np.ndarray]:
         y, sr = load_audio(path, allow_silence=True)
-        return audio_features(y, sr, self.pitch_range), self.sound_to_item(y, sr, path=path)
+        return audio_features(y, sr, self.pitch_range, _ceiling(voice)), self.sound_to_item(y, sr, path=path)
 
     def measure(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> list[dict[str, float]]:
-        return [audio_features(y, self.sample_rate, self.pitch_range)
-                for y in self.model_audio(x, seed=seed, voices=voices)]
+        return [audio_features(y, self.sample_rate, self.pitch_range, _ceiling(voice))
+                for y, voice in zip(self.model_audio(x, seed=seed, voices=voices), voices or [None] * len(x))]
 
     # --- distances and pictures -------------------------------------------------------------------
     def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
@@ -155,6 +171,11 @@ class Sound(Representation):
 
     def picture(self, item: np.ndarray) -> np.ndarray:
         return spectrogram_rgb(item[0])
+
+
+def _ceiling(voice: Voice | None) -> float | None:
+    """The formant ceiling a stimulus of this voice is measured with (None: from its F0)."""
+    return None if voice is None or not np.isfinite(voice.formant_ceiling) else voice.formant_ceiling
 
 
 def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus") -> np.ndarray:

@@ -103,9 +103,6 @@ class WorldVocoder(Sound):
     def load(self, path: str | os.PathLike) -> np.ndarray:
         return analyse_file(path, self.world, self.excerpt(path))[0][None]
 
-    def voice(self, path: str | os.PathLike) -> Voice:
-        return analyse_file(path, self.world, self.excerpt(path))[1]
-
     def dataset_items(self, ds: FolderDataset, progress: bool = False) -> np.ndarray:
         """Every file analysed by WORLD (on every core; kept in the cache folder by the data's hash).
         The training set's median F0 and aperiodicity become the voice of stimuli from no file."""
