@@ -95,10 +95,7 @@ class Sound(Representation):
         if self.units != "speech":
             return voice
         y, sr = load_audio(path)
-        f0 = voice.f0[voice.voiced]
-        if not f0.size:
-            return voice
-        mean_f0 = float(np.exp(np.log(f0).mean()))
+        mean_f0 = float(np.exp(np.log(voice.f0[voice.voiced]).mean()))  # analyse_file refuses a file with no voice
         return replace(voice, formant_ceiling=vocal_tract_ceiling(excerpt.cut(y, sr), sr, mean_f0))
 
     def voices(self, files: list[Path], weights: np.ndarray, f0: str | float | None) -> list[Voice] | None:
