@@ -27,7 +27,7 @@ def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SP
                    formant_ceiling: float | None = None) -> dict[str, float]:
     """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB), median
     F1/F2 (Hz and Bark) of a sound, and the formant ceiling (Hz) they were measured with:
-    ``formant_ceiling`` if given, else :func:`~stimgen.phonetics.max_formant_for` the F0.
+    ``formant_ceiling`` if given and finite, else :func:`~stimgen.phonetics.max_formant_for` the F0.
 
     Examples
     --------
@@ -40,7 +40,8 @@ def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SP
     f0 = measure_f0(y, sr, floor=pitch_range[0], ceiling=pitch_range[1])
     f1 = f2 = ceiling = float("nan")
     if np.isfinite(f0):
-        ceiling = float(formant_ceiling) if formant_ceiling is not None else max_formant_for(f0)
+        known = formant_ceiling is not None and np.isfinite(formant_ceiling)
+        ceiling = float(formant_ceiling) if known else max_formant_for(f0)
         f1, f2 = (float(v) for v in formants_for_voice(y, sr, f0, ceiling)[:2])
     hnr = measure_hnr(y, sr, floor=pitch_range[0]) if np.isfinite(f0) else float("nan")
     return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0, "hnr_db": hnr,

@@ -148,10 +148,11 @@ class Sound(Representation):
 
     def read_back(self, path: Path, voice: Voice | None = None) -> tuple[dict[str, float], np.ndarray]:
         y, sr = load_audio(path, allow_silence=True)
-        return audio_features(y, sr, self.pitch_range, _ceiling(voice)), self.sound_to_item(y, sr, path=path)
+        features = audio_features(y, sr, self.pitch_range, getattr(voice, "formant_ceiling", None))
+        return features, self.sound_to_item(y, sr, path=path)
 
     def measure(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> list[dict[str, float]]:
-        return [audio_features(y, self.sample_rate, self.pitch_range, _ceiling(voice))
+        return [audio_features(y, self.sample_rate, self.pitch_range, getattr(voice, "formant_ceiling", None))
                 for y, voice in zip(self.model_audio(x, seed=seed, voices=voices), voices or [None] * len(x))]
 
     # --- distances and pictures -------------------------------------------------------------------
@@ -168,11 +169,6 @@ class Sound(Representation):
 
     def picture(self, item: np.ndarray) -> np.ndarray:
         return spectrogram_rgb(item[0])
-
-
-def _ceiling(voice: Voice | None) -> float | None:
-    """The formant ceiling a stimulus of this voice is measured with (None: from its F0)."""
-    return None if voice is None or not np.isfinite(voice.formant_ceiling) else voice.formant_ceiling
 
 
 def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus") -> np.ndarray:
