@@ -2,7 +2,8 @@
 
 :func:`make_pilot` writes a folder that runs as it is, in PsychoPy (``psychopy_identification.py``)
 or in a browser (``index.html`` with a bundled jsPsych 8, nothing fetched at run time), over a
-copy of a continuum's stimuli. :func:`read_responses` reads what either writes (or a plain CSV
+copy of a continuum's stimuli; the script, the page and the README are templates in
+``stimgen/assets/pilot/``. :func:`read_responses` reads what either writes (or a plain CSV
 with ``morph_level`` and ``response_b``) as one table of trials, each matched to its stimulus in
 the continuum's manifest. Fitting is :mod:`stimgen.psychometric`; re-spacing the continuum is
 :mod:`stimgen.morph.respace`.
@@ -26,14 +27,17 @@ import pandas as pd
 
 import stimgen
 from stimgen.errors import StimgenError
+from stimgen.options import PILOT_REPS, SEED
 
 PILOT_FILE = "pilot.json"
 MANIFEST = "manifest.csv"
 JSPSYCH_FILES = ("jspsych.min.js", "jspsych.css", "plugin-preload.min.js", "plugin-audio-button-response.min.js",
                  "plugin-html-button-response.min.js", "NOTICE.md")
+#: The line of the PsychoPy template (stimgen/assets/pilot/) that :func:`make_pilot` replaces with the settings.
+SETTINGS_LINE = "\nSETTINGS = {}  # filled by stimgen pilot\n"
 
 
-def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int = 10, seed: int = 0,
+def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int = PILOT_REPS, seed: int = SEED,
                labels: tuple[str, str] | None = None, force: bool = False, command: str | None = None) -> Path:
     """Write a two-alternative identification experiment over the continuum folder ``continuum``.
 
@@ -85,16 +89,16 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
                     "sample_rate": int(provenance["settings"]["render"]["sr"])}
         (tmp / "trials.js").write_text("// written by stimgen pilot: the trials in the order they run\n"
                                        f"const STIMGEN = {json.dumps({**settings, 'trials': trials}, indent=1)};\n")
-        (tmp / "index.html").write_text(_INDEX_HTML)
-        (tmp / "psychopy_identification.py").write_text(_PSYCHOPY.replace("__SETTINGS__", repr(settings)))
+        (tmp / "index.html").write_text(_template("index.html"))
+        (tmp / "psychopy_identification.py").write_text(_psychopy(settings))
         from stimgen.outputs import file_sha256
 
         pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                  "continuum": str(continuum.resolve()), "manifest_sha256": file_sha256(continuum / MANIFEST),
                  "model": provenance.get("model"), **settings}
         (tmp / PILOT_FILE).write_text(json.dumps(pilot, indent=2) + "\n")
-        (tmp / "README.md").write_text(_README.format(labels=labels, reps=reps, n=len(manifest),
-                                                      trials=len(trials)))
+        (tmp / "README.md").write_text(_template("README.md").format(labels=labels, reps=reps, n=len(manifest),
+                                                                     trials=len(trials)))
     return out
 
 
@@ -197,148 +201,15 @@ def _match(trials: pd.DataFrame, file: Path, manifest: pd.DataFrame) -> pd.DataF
     return trials
 
 
-_README = """# Identification pilot
-
-{n} stimuli x {reps} presentations = {trials} trials, two answers: {labels[0]} (A) and {labels[1]} (B).
-
-- PsychoPy: open `psychopy_identification.py` in PsychoPy's Coder and run it; each run writes
-  `data/PARTICIPANT_....csv`.
-- Browser: serve this folder (`python -m http.server --bind 127.0.0.1 8000`) and open
-  http://127.0.0.1:8000/ ; at the end the page offers its data as CSV (save it in `data/`).
-  `index.html?simulate=1` runs it with a simulated listener.
-
-Then: `stimgen fit data/*.csv --out fit` and `stimgen respace CONTINUUM --fit fit/fit.json --out new`.
-"""
-
-_PSYCHOPY = '''"""Two-alternative identification over a stimgen continuum (written by stimgen pilot).
-
-Run it in PsychoPy (Coder: Run). One sound back-end rate for the whole session: every stimulus
-was written at the same rate. Data: data/PARTICIPANT_DATE.csv, one row per trial with the
-manifest's columns, the answer (response, response_b: 1 for B) and the reaction time.
-"""
-
-import os
-
-from psychopy import data
-
-SETTINGS = __SETTINGS__
-HERE = os.path.dirname(os.path.abspath(__file__))
+def _template(name: str) -> str:
+    """The text of ``stimgen/assets/pilot/<name>``: a program or page the pilot writes, as it is or filled in."""
+    return (resources.files("stimgen") / "assets" / "pilot" / name).read_text(encoding="utf-8")
 
 
-def trial_handler(reps=SETTINGS["reps"], seed=SETTINGS["seed"]):
-    """The trials: every row of manifest.csv, reps times, in a random order fixed by the seed."""
-    conditions = data.importConditions(os.path.join(HERE, "manifest.csv"))
-    return data.TrialHandler(trialList=conditions, nReps=reps, method="random", seed=seed)
-
-
-def experiment(participant, trials):
-    return data.ExperimentHandler(name="identification", extraInfo={"participant": participant},
-                                  dataFileName=os.path.join(HERE, "data", participant + "_" + data.getDateStr()),
-                                  savePickle=False, saveWideText=True)
-
-
-def run():
-    from psychopy import core, event, gui, prefs, visual
-
-    info = {"participant": ""}
-    if not gui.DlgFromDict(info, title="Identification").OK:
-        core.quit()
-    prefs.hardware["audioLib"] = ["ptb", "sounddevice"]
-    from psychopy import sound
-
-    trials = trial_handler()
-    exp = experiment(info["participant"] or "anonymous", trials)
-    exp.addLoop(trials)
-    win = visual.Window(fullscr=False, color="grey", units="height")
-    text = visual.TextStim(win, height=0.05)
-    a, b = SETTINGS["labels"]
-    for trial in trials:
-        text.text = "Which did you hear?  left arrow: %s    right arrow: %s" % (a, b)
-        text.draw()
-        win.flip()
-        snd = sound.Sound(os.path.join(HERE, trial["stim_file"]), sampleRate=SETTINGS["sample_rate"])
-        snd.play()
-        clock = core.Clock()
-        key, rt = event.waitKeys(keyList=["left", "right", "escape"], timeStamped=clock)[0]
-        if key == "escape":
-            break
-        exp.addData("response", a if key == "left" else b)
-        exp.addData("response_b", int(key == "right"))
-        exp.addData("rt", rt)
-        exp.nextEntry()
-        core.wait(0.5)
-    win.close()
-    core.quit()
-
-
-if __name__ == "__main__":
-    run()
-'''
-
-_INDEX_HTML = """<!DOCTYPE html>
-<html>
-<head>
-  <meta charset="utf-8">
-  <title>Identification</title>
-  <script src="jspsych/jspsych.min.js"></script>
-  <script src="jspsych/plugin-preload.min.js"></script>
-  <script src="jspsych/plugin-html-button-response.min.js"></script>
-  <script src="jspsych/plugin-audio-button-response.min.js"></script>
-  <link href="jspsych/jspsych.css" rel="stylesheet" type="text/css">
-  <script src="trials.js"></script>
-</head>
-<body></body>
-<script>
-// written by stimgen pilot: the trials come from trials.js, in the order they run
-const params = new URLSearchParams(window.location.search);
-const participant = params.get("participant") || "P" + Math.floor(Math.random() * 1e6);
-const jsPsych = initJsPsych({
-  on_finish: function () {
-    const csv = jsPsych.data.get().filter({task: "identify"}).csv();
-    const link = document.createElement("a");
-    link.href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv);
-    link.download = participant + ".csv";
-    link.textContent = "Save the data (" + participant + ".csv) and put it in the pilot's data folder";
-    const pre = document.createElement("pre");
-    pre.id = "stimgen-data";
-    pre.textContent = csv;
-    document.body.innerHTML = "";
-    document.body.appendChild(link);
-    document.body.appendChild(pre);
-  }
-});
-jsPsych.data.addProperties({participant: participant});
-const [labelA, labelB] = STIMGEN.labels;
-// a simulated listener (index.html?simulate=1): the page runs in jsPsych's simulation mode and
-// answers B with a logistic probability of the morph level (PSE and spread from ?pse= and
-// ?spread=), drawn from a seeded generator (?seed=)
-let seed = Number(params.get("seed") || 1);
-function random() { seed = (seed * 16807) % 2147483647; return seed / 2147483647; }
-const pse = Number(params.get("pse") || 0.5), spread = Number(params.get("spread") || 0.08);
-const timeline = [
-  {type: jsPsychPreload, audio: STIMGEN.trials.map(t => t.stim_file)},
-  {type: jsPsychHtmlButtonResponse, stimulus: "<p>Listen to each sound and say which it is.</p>",
-   choices: ["Start"]},
-];
-for (const t of STIMGEN.trials) {
-  const pB = 1 / (1 + Math.exp(-(t.morph_level - pse) / spread));
-  timeline.push({
-    type: jsPsychAudioButtonResponse, stimulus: t.stim_file, choices: [labelA, labelB],
-    prompt: "<p>Which did you hear?</p>", post_trial_gap: 500,
-    data: {task: "identify", stim_file: t.stim_file, step: t.step, morph_level: t.morph_level},
-    on_finish: function (data) {
-      data.response_label = data.response === 1 ? labelB : labelA;
-      data.response_b = data.response === 1 ? 1 : 0;
-    },
-    // data-only: jsPsych 8.3 starts a Web Audio source twice when it simulates an audio trial visually
-    simulation_options: {mode: "data-only", data: {response: random() < pB ? 1 : 0}},
-  });
-}
-if (params.get("simulate")) {
-  jsPsych.simulate(timeline, "visual");
-} else {
-  jsPsych.run(timeline);
-}
-</script>
-</html>
-"""
+def _psychopy(settings: dict) -> str:
+    """The PsychoPy script: its template with the line :data:`SETTINGS_LINE` set to ``settings``."""
+    script = _template("psychopy_identification.py")
+    if script.count(SETTINGS_LINE) != 1:
+        raise StimgenError(f"the pilot's PsychoPy template must hold the line {SETTINGS_LINE.strip()!r} exactly once",
+                           path="stimgen/assets/pilot/psychopy_identification.py")
+    return script.replace(SETTINGS_LINE, f"\nSETTINGS = {settings!r}\n")
