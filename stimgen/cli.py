@@ -21,6 +21,14 @@ from stimgen.outputs import exit_cleanly_on_sigterm
 FORCE_HELP = "Replace --out if it exists and stimgen wrote it (never your own files or the inputs)."
 
 
+def _representation_help() -> str:
+    """--representation's help: the representations of each medium and its default (stimgen.options)."""
+    media = {"audio": "sounds", "image": "images"}
+    parts = [f"{', '.join(n for n, m in options.REPRESENTATIONS.items() if m == medium)} for {media[medium]} "
+             f"(default {name})" for medium, name in options.DEFAULT_REPRESENTATIONS.items()]
+    return f"How the model sees the data: {'; '.join(parts)}."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(stimgen.__version__, prog_name="stimgen")
 def cli() -> None:
@@ -38,11 +46,12 @@ def data() -> None:
 @data.command("build")
 @click.argument("name", type=click.Choice(data_api.BUILTIN_NAMES))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
-@click.option("--n", type=int, default=None,
+@click.option("--n", type=int,
               help="How many items. Default: vowels 1,520 (the whole table; more adds jittered tokens), "
                    "birdsong 2,000, digits 5,000.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same files.")
-@click.option("--size", type=int, default=32, show_default=True, help="Image size in pixels (digits only).")
+@click.option("--seed", type=int, default=options.SEED, show_default=True, help="Random seed; same seed, same files.")
+@click.option("--size", type=int, default=options.DIGIT_SIZE, show_default=True,
+              help="Image size in pixels (digits only).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def data_build(name: str, out: str, n: int | None, seed: int, size: int, force: bool) -> None:
     """Write a built-in data set NAME: its files, labels.csv, meta.json and preview.png.
@@ -69,20 +78,20 @@ def data_show(folder: str) -> None:
 @data.command("segment")
 @click.argument("recordings", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
-@click.option("--kind", default="birdsong", show_default=True, type=click.Choice(options.SEGMENT_KINDS),
+@click.option("--kind", default=options.SEGMENT_KIND, show_default=True, type=click.Choice(options.SEGMENT_KINDS),
               help="birdsong: syllables by dynamic thresholding of the spectral envelope; speech: Praat's voiced "
                    "stretches.")
-@click.option("--min-unit", type=float, default=None, help="Shorter units are dropped (ms). [birdsong 20, speech 50]")
-@click.option("--max-unit", type=float, default=None,
+@click.option("--min-unit", type=float, help="Shorter units are dropped (ms). [birdsong 20, speech 50]")
+@click.option("--max-unit", type=float,
               help="birdsong: the threshold rises until no unit is longer (ms). [400]")
-@click.option("--min-silence", type=float, default=None, help="Shorter gaps are closed (ms). [birdsong 5, speech 50]")
-@click.option("--fmin", type=float, default=None, help="birdsong: lowest frequency of the envelope's band (Hz). [500]")
-@click.option("--fmax", type=float, default=None, help="birdsong: highest frequency of the band (Hz). [12000]")
-@click.option("--start-db", type=float, default=None, help="birdsong: first threshold above the noise floor (dB). [6]")
-@click.option("--range-db", type=float, default=None,
+@click.option("--min-silence", type=float, help="Shorter gaps are closed (ms). [birdsong 5, speech 50]")
+@click.option("--fmin", type=float, help="birdsong: lowest frequency of the envelope's band (Hz). [500]")
+@click.option("--fmax", type=float, help="birdsong: highest frequency of the band (Hz). [12000]")
+@click.option("--start-db", type=float, help="birdsong: first threshold above the noise floor (dB). [6]")
+@click.option("--range-db", type=float,
               help="Units (speech: frames) more than this far below the loudest are noise (dB). "
                    "[birdsong 40, speech 30]")
-@click.option("--pad", type=float, default=None,
+@click.option("--pad", type=float,
               help="Recording kept on each side of a unit (ms). [birdsong 5, speech 20]")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, max_unit: float | None,
@@ -118,10 +127,10 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--latent-dim", default=TrainSettings.latent_dim, show_default=True, help="Latent units.")
 @click.option("--width", default=TrainSettings.width, show_default=True,
               help="Channels of the first layer (doubling per halving).")
-@click.option("--size", type=int, default=None, help="Image or spectrogram side in pixels (32, 64, 128).")
-@click.option("--representation", default=None,
-              help="How the model sees the data: mel or world for sounds (default mel), pixels for images.")
-@click.option("--distance-weight", type=float, default=None, help="GAIA's pairwise-distance loss weight.")
+@click.option("--size", type=int, help="Image or spectrogram side in pixels (32, 64, 128).")
+@click.option("--representation", type=click.Choice(list(options.REPRESENTATIONS)),
+              help=_representation_help())
+@click.option("--distance-weight", type=float, help="GAIA's pairwise-distance loss weight.")
 @click.option("--recon-weight", default=TrainSettings.recon_weight, show_default=True,
               help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
 @click.option("--set", "model_options", multiple=True, metavar="KEY=VALUE",
@@ -227,7 +236,7 @@ def _onsets(onset: tuple[float, ...]) -> list[float] | None:
 
 def _output_options(f):
     f = click.option("--force", is_flag=True, help=FORCE_HELP)(f)
-    f = click.option("--seed", default=0, show_default=True, help="Seed of the phase reconstruction.")(f)
+    f = click.option("--seed", default=options.SEED, show_default=True, help="Seed of the phase reconstruction.")(f)
     f = click.option("--out", required=True, type=click.Path(), help="Folder to write (must not exist).")(f)
     return f
 
@@ -263,16 +272,16 @@ MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
 @cli.command("continuum")
 @click.option("--a", "a", required=True, type=click.Path(), help="First endpoint (sound or image file).")
 @click.option("--b", "b", required=True, type=click.Path(), help="Last endpoint.")
-@click.option("--steps", default=11, show_default=True, help="Stimuli, endpoints included.")
-@click.option("--model", default=None, help=MODEL_HELP)
-@click.option("--spacing", default="equal", show_default=True, type=click.Choice(options.SPACINGS),
+@click.option("--steps", default=options.CONTINUUM_STEPS, show_default=True, help="Stimuli, endpoints included.")
+@click.option("--model", help=MODEL_HELP)
+@click.option("--spacing", default=options.SPACING, show_default=True, type=click.Choice(options.SPACINGS),
               help="equal: equal distances between neighbours in --metric; linear: equal latent steps.")
-@click.option("--path", "path", default="linear", show_default=True, type=click.Choice(options.PATHS),
+@click.option("--path", "path", default=options.PATH, show_default=True, type=click.Choice(options.PATHS),
               help="Interpolation between the two codes.")
-@click.option("--metric", default=None, type=click.Choice(list(options.METRIC_UNITS)),
+@click.option("--metric", type=click.Choice(list(options.METRIC_UNITS)),
               help="Distance for --spacing equal: spectral (log-mel, dB; sound default), formants (F1/F2 in "
                    "Bark, Praat), pixel (images).")
-@click.option("--endpoints", default="reconstruct", show_default=True, type=click.Choice(options.ENDPOINTS),
+@click.option("--endpoints", default=options.ENDPOINT, show_default=True, type=click.Choice(options.ENDPOINTS),
               help="reconstruct: every step passes through the model; original: the input files are steps 0 and N-1.")
 @_f0_option("interpolate,a,b", "interpolate (default) moves it log-linearly from --a's contour to --b's, a or b "
                                "uses that endpoint's contour")
@@ -306,9 +315,10 @@ def attributes() -> None:
 @attributes.command("fit")
 @click.option("--model", required=True, help="A model folder or a shipped model (vowels, birdsong, digits).")
 @click.option("--columns", required=True, help="Comma-separated label columns, e.g. F1,F2,F0,sex.")
-@click.option("--data", default=None,
+@click.option("--data",
               help="A built-in set or a folder with labels.csv. Default: the model's own training items.")
-@click.option("--method", default="ols", show_default=True, type=click.Choice(options.ATTRIBUTE_METHODS))
+@click.option("--method", default=options.ATTRIBUTE_METHOD, show_default=True,
+              type=click.Choice(options.ATTRIBUTE_METHODS))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def attributes_fit(model: str, columns: str, data: str | None, method: str, out: str, force: bool) -> None:
@@ -334,16 +344,16 @@ def attributes_fit(model: str, columns: str, data: str | None, method: str, out:
 @cli.command("edit")
 @click.option("--model", required=True, help="The model the vectors were fitted on.")
 @click.option("--input", "input_", required=True, type=click.Path(), help="The file to edit.")
-@click.option("--vectors", default=None, type=click.Path(),
+@click.option("--vectors", type=click.Path(),
               help="vectors.json from stimgen attributes fit (not needed to edit F0 of a WORLD model).")
 @click.option("--attribute", required=True, help="Which vector, e.g. F1 (or sex=m for a categorical level).")
 @click.option("--values", required=True,
               help="Comma-separated changes in the attribute's units, e.g. -200,-100,0,100,200.")
-@click.option("--calibrate/--no-calibrate", default=True, show_default=True,
+@click.option("--calibrate/--no-calibrate", default=options.CALIBRATE, show_default=True,
               help="For F0, F1, F2 of sounds: choose the steps along the vector so that the change measured by "
                    "Praat matches the request. --no-calibrate: step by the vector's own linear estimate.")
 @_f0_option("a", "a (default) keeps the input's own contour; --attribute F0 moves it exactly by --values Hz")
-@click.option("--onset", type=float, default=None, metavar="SECONDS",
+@click.option("--onset", type=float, metavar="SECONDS",
               help="A sound longer than the model's window: the window starts here (s). Default: centred on its "
                    "one syllable or voiced stretch.")
 @_render_options
@@ -374,8 +384,8 @@ def edit_cmd(model: str, input_: str, vectors: str | None, attribute: str, value
 @cli.command("grid")
 @click.option("--anchors", required=True,
               help="3 or 4 comma-separated files: A,B,C[,D] at (0,0), (1,0), (0,1)[, (1,1)].")
-@click.option("--steps", default=5, show_default=True, help="Points per side.")
-@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--steps", default=options.GRID_STEPS, show_default=True, help="Points per side.")
+@click.option("--model", help=MODEL_HELP)
 @_f0_option("interpolate,a,b,c,d", "interpolate (default) mixes the anchors' contours by the grid weights, a-d uses "
                                    "one anchor's")
 @_onset_option
@@ -401,7 +411,7 @@ def grid_cmd(anchors: str, steps: int, model: str | None, f0: str | None, onset:
 
 @cli.command("encode")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="CSV to write (its provenance goes beside it, .json).")
 @_onset_option
@@ -449,9 +459,9 @@ def decode_cmd(latents: str, model: str, f0: str | None, sr: int, level: float, 
 @cli.command("pilot")
 @click.argument("continuum_dir", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
-@click.option("--reps", default=10, show_default=True, help="Presentations of every step.")
-@click.option("--labels", default=None, help="The two answers, A,B. Default: the endpoints' file names.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the trial order.")
+@click.option("--reps", default=options.PILOT_REPS, show_default=True, help="Presentations of every step.")
+@click.option("--labels", help="The two answers, A,B. Default: the endpoints' file names.")
+@click.option("--seed", default=options.SEED, show_default=True, help="Seed of the trial order.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed: int, force: bool) -> None:
     """Write a two-alternative identification experiment over a continuum: PsychoPy and browser (jsPsych).
@@ -468,11 +478,12 @@ def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed:
 @cli.command("fit")
 @click.argument("data", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
-@click.option("--sigmoid", default="logistic", show_default=True, type=click.Choice(options.SIGMOIDS))
-@click.option("--continuum", "continuum_dir", default=None, type=click.Path(),
+@click.option("--sigmoid", default=options.SIGMOID, show_default=True, type=click.Choice(options.SIGMOIDS))
+@click.option("--continuum", "continuum_dir", type=click.Path(),
               help="The continuum the data came from. Default: the pilot folder the data files lie in.")
-@click.option("--bootstrap", "n_boot", default=500, show_default=True, help="Bootstrap samples for the intervals.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--bootstrap", "n_boot", default=options.N_BOOT, show_default=True,
+              help="Bootstrap samples for the intervals.")
+@click.option("--seed", default=options.SEED, show_default=True, help="Seed of the bootstrap.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | None, n_boot: int, seed: int,
             force: bool) -> None:
@@ -495,14 +506,15 @@ def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | 
 @cli.command("respace")
 @click.argument("continuum_dir", type=click.Path())
 @click.option("--fit", "fit_file", required=True, type=click.Path(), help="fit.json from stimgen fit.")
-@click.option("--steps", type=int, default=None, help="Steps of the new continuum. Default: as many as the old.")
-@click.option("--scheme", default="equal-probability", show_default=True,
+@click.option("--steps", type=int, help="Steps of the new continuum. Default: as many as the old.")
+@click.option("--scheme", default=options.RESPACE_SCHEME, show_default=True,
               type=click.Choice(options.RESPACE_SCHEMES),
               help="equal-probability: equal steps of the fitted P(B); boundary: packed within 2 spreads of the PSE.")
-@click.option("--p-range", default="0.05,0.95", show_default=True, help="equal-probability: the first and last P(B).")
+@click.option("--p-range", default=",".join(f"{p:g}" for p in options.P_RANGE), show_default=True,
+              help="equal-probability: the first and last P(B).")
 @click.option("--keep-endpoints", is_flag=True,
               help="Keep the old endpoints (levels 0 and 1) as the first and last step.")
-@click.option("--model", default=None, help="The model, if not the shipped one the continuum names.")
+@click.option("--model", help="The model, if not the shipped one the continuum names.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
 def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: str, p_range: str, keep_endpoints: bool,
@@ -527,8 +539,9 @@ def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: st
 
 
 @cli.command("demo")
-@click.option("--out", default="stimgen-demo", show_default=True, type=click.Path(), help="Folder to write.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the synthesis and the phase reconstruction.")
+@click.option("--out", default=options.DEMO_OUT, show_default=True, type=click.Path(), help="Folder to write.")
+@click.option("--seed", default=options.SEED, show_default=True,
+              help="Seed of the synthesis and the phase reconstruction.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def demo_cmd(out: str, seed: int, force: bool) -> None:
     """An /i/-/a/ continuum, F1 attribute vectors and an F1 edit from the shipped vowel model, in one folder.

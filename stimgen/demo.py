@@ -22,13 +22,14 @@ from stimgen.export import MANIFEST_CSV, export
 from stimgen.morph.attributes import edit, fit_model_attributes
 from stimgen.morph.continuum import continuum
 from stimgen.morph.domain import Domain, RenderSettings
+from stimgen.options import SEED
 from stimgen.outputs import atomic_dir
 
 ENDPOINTS = {"i": "iy", "a": "aa", "eh": "eh"}
 EDIT_VALUES = (-200.0, -100.0, 0.0, 100.0, 200.0)
 
 
-def demo(out: str | os.PathLike, model: str = "vowels", seed: int = 0, render: RenderSettings = RenderSettings(),
+def demo(out: str | os.PathLike, model: str = "vowels", seed: int = SEED, render: RenderSettings = RenderSettings(),
          command: str | None = None, force: bool = False) -> Path:
     """Write the demo folder ``out``: inputs/, continuum_i_a/, vectors.json, edit_F1/ and README.md.
 

@@ -22,19 +22,44 @@ from stimgen.errors import StimgenError
 #: Models ``stimgen train`` builds (:data:`stimgen.models.bundle.MODELS` holds their classes).
 MODEL_NAMES = ("gaia", "ae", "vae", "acai")
 DEVICES = ("auto", "cpu", "cuda")
+#: Representations by name, with the medium each is for (:data:`stimgen.representations.REGISTRY`
+#: holds their classes), and the one a data set of each medium is trained on by default.
+REPRESENTATIONS = {"mel": "audio", "mel-world": "audio", "pixels": "image", "world": "audio"}
+DEFAULT_REPRESENTATIONS = {"audio": "mel", "image": "pixels"}
+#: The seed every random step starts from unless told otherwise (data, phase, trial order, bootstrap).
+SEED = 0
+#: Built-in data sets: the side of the digit images (pixels).
+DIGIT_SIZE = 32
 #: Continua: the latent path, how steps are spaced along it, what the end steps are.
 PATHS = ("linear", "slerp")
 SPACINGS = ("equal", "linear")
 ENDPOINTS = ("reconstruct", "original")
+CONTINUUM_STEPS = 11
+PATH = "linear"
+SPACING = "equal"
+ENDPOINT = "reconstruct"
+#: Grids: points per side.
+GRID_STEPS = 5
 #: Distances for equal spacing, with their units.
 METRIC_UNITS = {"spectral": "dB", "formants": "Bark", "pixel": "RMS"}
-#: Attribute vectors: how they are fitted.
+#: Attribute vectors: how they are fitted; whether edits of measurable attributes are calibrated.
 ATTRIBUTE_METHODS = ("ols", "mean-diff")
-#: Psychometric functions and re-spacing schemes.
+ATTRIBUTE_METHOD = "ols"
+CALIBRATE = True
+#: Pilots: presentations of every step.
+PILOT_REPS = 10
+#: Psychometric functions and re-spacing schemes; bootstrap samples; re-spacing's first and last P("B").
 SIGMOIDS = ("logistic", "gauss")
 RESPACE_SCHEMES = ("equal-probability", "boundary")
+SIGMOID = "logistic"
+N_BOOT = 500
+RESPACE_SCHEME = "equal-probability"
+P_RANGE = (0.05, 0.95)
 #: What ``stimgen data segment`` cuts recordings into.
 SEGMENT_KINDS = ("birdsong", "speech")
+SEGMENT_KIND = "birdsong"
+#: Where ``stimgen demo`` writes when not told.
+DEMO_OUT = "stimgen-demo"
 #: The networks' size, for ``stimgen train`` and for a NetworkConfig built by hand alike.
 LATENT_DIM = 64
 WIDTH = 16
@@ -79,7 +104,7 @@ class TrainSettings:
     max_channels: int = MAX_CHANNELS
     size: int | None = None
     representation: str | None = None
-    seed: int = 0
+    seed: int = SEED
     holdout: float = 0.1
     # GAIA's, kept for older callers and config.json files: shorthands for model_options of those names
     distance_weight: float | None = None

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from stimgen.errors import StimgenError
-from stimgen.options import SIGMOIDS
+from stimgen.options import N_BOOT, SEED, SIGMOID, SIGMOIDS
 
 #: The guess and lapse rates are bounded to [0, MAX_RATE].
 MAX_RATE = 0.1
@@ -83,7 +83,7 @@ class PsychometricFit:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
 
-def fit_psychometric(levels, responses, sigmoid: str = "logistic") -> PsychometricFit:
+def fit_psychometric(levels, responses, sigmoid: str = SIGMOID) -> PsychometricFit:
     """The maximum-likelihood function of binary ``responses`` (1: "B") at morph ``levels``.
 
     Parameters
@@ -112,7 +112,7 @@ def fit_psychometric(levels, responses, sigmoid: str = "logistic") -> Psychometr
     return _fit_table(x, n, k, sigmoid)
 
 
-def bootstrap(fit: PsychometricFit, levels, responses, n_boot: int = 500, seed: int = 0) -> PsychometricFit:
+def bootstrap(fit: PsychometricFit, levels, responses, n_boot: int = N_BOOT, seed: int = SEED) -> PsychometricFit:
     """``fit`` with 95 % percentile intervals of its PSE and slope from a parametric bootstrap:
     ``n_boot`` data sets simulated from ``fit`` at the same levels and trial counts, all refitted
     at once (one L-BFGS-B run over every data set's parameters: the problems are independent)."""
@@ -204,7 +204,7 @@ def _ppf(sigmoid: str, p: np.ndarray) -> np.ndarray:
     return special.logit(p) if sigmoid == "logistic" else special.ndtri(p)
 
 
-def fit_data(files: list, out, sigmoid: str = "logistic", manifest=None, n_boot: int = 500, seed: int = 0,
+def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: int = N_BOOT, seed: int = SEED,
              force: bool = False, command: str | None = None):
     """Fit the identification data ``files`` (see :func:`stimgen.pilot.read_responses`), pooled and
     per listener (``participant``), and write ``out``: ``fit.json`` and ``fit.png``.

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 import stimgen
 from stimgen.errors import StimgenError, StimgenWarning
-from stimgen.options import SEGMENT_KINDS
+from stimgen.options import SEGMENT_KIND, SEGMENT_KINDS
 
 KINDS = SEGMENT_KINDS
 #: What a unit of each kind is called in messages.
@@ -54,7 +54,7 @@ class SegmentSettings:
     (speech) may lie. ``pad``: silence kept on each side of a unit when it is written.
     """
 
-    kind: str = "birdsong"
+    kind: str = SEGMENT_KIND
     min_unit: float = 20.0
     max_unit: float = 400.0
     min_silence: float = 5.0

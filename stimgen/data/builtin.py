@@ -28,6 +28,7 @@ from stimgen.data import birdsong, digits, vowels
 from stimgen.data.folder import LABELS_FILE, META_FILE, PREVIEW_FILE, FolderDataset, open_folder
 from stimgen.errors import StimgenError
 from stimgen.image import save_image
+from stimgen.options import DIGIT_SIZE, SEED
 from stimgen.outputs import atomic_dir, check_output
 from stimgen.preview import pick_examples, save_sheet
 from stimgen.spectrogram import TRAINING_LEVEL_DBFS, SpectrogramConfig
@@ -118,7 +119,8 @@ def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None
     write_preview(open_folder(dest))
 
 
-def builtin_path(name: str, n: int | None = None, seed: int = 0, size: int = 32, progress: bool = False) -> Path:
+def builtin_path(name: str, n: int | None = None, seed: int = SEED, size: int = DIGIT_SIZE,
+                 progress: bool = False) -> Path:
     """The cached folder of a built-in set, built first if it is not there yet."""
     if name not in BUILTINS:
         raise StimgenError(f"unknown built-in data set {name!r}; choose from {', '.join(BUILTINS)}")
@@ -133,7 +135,7 @@ def builtin_path(name: str, n: int | None = None, seed: int = 0, size: int = 32,
     return path
 
 
-def build(name: str, out: str | os.PathLike, n: int | None = None, seed: int = 0, size: int = 32,
+def build(name: str, out: str | os.PathLike, n: int | None = None, seed: int = SEED, size: int = DIGIT_SIZE,
           force: bool = False, progress: bool = False) -> FolderDataset:
     """Write a built-in set to ``out``: its files, ``labels.csv``, ``meta.json`` and ``preview.png``.
 

@@ -24,7 +24,7 @@ import stimgen
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
-from stimgen.options import ATTRIBUTE_METHODS
+from stimgen.options import ATTRIBUTE_METHOD, ATTRIBUTE_METHODS, CALIBRATE, SEED
 from stimgen.outputs import atomic_file
 from stimgen.representations.base import MEDIA
 
@@ -116,7 +116,8 @@ class AttributeVectors:
                                f"{domain.model.latent_dim}", path=path)
 
 
-def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str], method: str = "ols") -> AttributeVectors:
+def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str],
+                   method: str = ATTRIBUTE_METHOD) -> AttributeVectors:
     """Fit one latent direction per attribute (or per categorical level) on codes ``z`` (N, D).
 
     ``labels`` has one row per code; ``columns`` name its attributes (case-insensitive). Rows with
@@ -243,7 +244,7 @@ def _mean_difference(z: np.ndarray, values: pd.Series, level: str | None) -> np.
 
 
 def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | None = None,
-                         method: str = "ols", progress: bool = False) -> AttributeVectors:
+                         method: str = ATTRIBUTE_METHOD, progress: bool = False) -> AttributeVectors:
     """Fit attribute vectors on ``model``'s codes of a data set.
 
     ``data=None`` uses the model's own training items (their codes and labels in the model
@@ -322,8 +323,8 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
     return np.interp(values, levels, centres), curve
 
 
-def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, attribute: str, values, seed: int = 0,
-         vectors_path: str | os.PathLike | None = None, calibrate: bool = True,
+def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, attribute: str, values, seed: int = SEED,
+         vectors_path: str | os.PathLike | None = None, calibrate: bool = CALIBRATE,
          f0: str | float | None = None, onset: float | None = None) -> StimulusSet:
     """``source`` moved along ``attribute``'s vector so that the attribute changes by each of ``values``.
 

@@ -12,6 +12,7 @@ import pandas as pd
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet
+from stimgen.options import SEED
 from stimgen.outputs import file_sha256
 
 
@@ -103,7 +104,7 @@ def check_latents_model(path: str | os.PathLike, domain: Domain) -> None:
                            f"({domain.sha256[:12]}); decode them with --model {name}", path=path)
 
 
-def decode_latents(model, latents: str | os.PathLike, seed: int = 0, f0: float | None = None) -> StimulusSet:
+def decode_latents(model, latents: str | os.PathLike, seed: int = SEED, f0: float | None = None) -> StimulusSet:
     """The stimuli of the codes in a latents CSV (as :func:`encode_files` writes).
 
     A WORLD model voices them with its training set's median F0 and aperiodicity, or at ``f0`` Hz.

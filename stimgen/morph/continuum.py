@@ -18,10 +18,10 @@ import pandas as pd
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
-from stimgen.options import ENDPOINTS, PATHS, SPACINGS
+from stimgen.options import CONTINUUM_STEPS, ENDPOINT, ENDPOINTS, PATH, PATHS, SEED, SPACING, SPACINGS
 
 
-def latent_path(za: np.ndarray, zb: np.ndarray, t: np.ndarray, path: str = "linear") -> np.ndarray:
+def latent_path(za: np.ndarray, zb: np.ndarray, t: np.ndarray, path: str = PATH) -> np.ndarray:
     """Codes at positions ``t`` in [0, 1] between ``za`` (t = 0) and ``zb`` (t = 1), (len(t), D).
 
     ``linear``: (1 - t) za + t zb. ``slerp``: along the great circle between the two directions,
@@ -76,13 +76,13 @@ def continuum(
     model,
     a: str | os.PathLike,
     b: str | os.PathLike,
-    steps: int = 11,
-    spacing: str = "equal",
-    path: str = "linear",
+    steps: int = CONTINUUM_STEPS,
+    spacing: str = SPACING,
+    path: str = PATH,
     metric: str | None = None,
-    endpoints: str = "reconstruct",
+    endpoints: str = ENDPOINT,
     dense: int | None = None,
-    seed: int = 0,
+    seed: int = SEED,
     f0: str | float | None = None,
     onset: float | list[float | None] | None = None,
     at: np.ndarray | None = None,

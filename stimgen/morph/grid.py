@@ -17,6 +17,7 @@ import pandas as pd
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
+from stimgen.options import GRID_STEPS, SEED
 
 
 def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +45,7 @@ def grid_weights(n_anchors: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return np.round(uv, 4), np.clip(weights, 0.0, 1.0)
 
 
-def grid(model, anchors: list[str | os.PathLike], steps: int = 5, seed: int = 0,
+def grid(model, anchors: list[str | os.PathLike], steps: int = GRID_STEPS, seed: int = SEED,
          f0: str | float | None = None, onset: float | list[float | None] | None = None) -> StimulusSet:
     """Stimuli on a grid between 3 or 4 anchor files (see the module's docstring for the layout).
 

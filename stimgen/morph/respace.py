@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from stimgen.errors import StimgenError
+from stimgen.options import P_RANGE, RESPACE_SCHEME
 from stimgen.options import RESPACE_SCHEMES as SCHEMES
 
 
 def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps: int | None = None,
-            scheme: str = "equal-probability", p_range: tuple[float, float] = (0.05, 0.95),
+            scheme: str = RESPACE_SCHEME, p_range: tuple[float, float] = P_RANGE,
             keep_endpoints: bool = False, model: str | None = None):
     """A new continuum between the endpoints of ``continuum_dir``, placed by the fit in ``fit_file``.
 
