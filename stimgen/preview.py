@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from stimgen.cache import cached_array
+from stimgen.errors import StimgenError
 
 
 def figure(**kwargs):
@@ -69,9 +70,11 @@ def save_sheet(
         if extent is not None:
             span = f"each {extent[0]:g}-{extent[1]:.2f} s, {extent[2]:g} Hz-{extent[3] / 1e3:g} kHz"
             title = f"{title}  ({span})" if title else span
-    else:
+    elif style == "image":
         pictures = [np.repeat(np.asarray(i)[..., None], 3, axis=2) if np.ndim(i) == 2 else np.asarray(i)
                     for i in items]
+    else:
+        raise StimgenError(f"style must be 'spectrogram' or 'image', got {style!r}")
     n = len(pictures)
     ncols = max(1, min(ncols, n))
     cells = [(i // ncols, i % ncols) for i in range(n)]

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,41 @@ from stimgen.options import N_BOOT, SEED, SIGMOID, SIGMOIDS
 
 #: The guess and lapse rates are bounded to [0, MAX_RATE].
 MAX_RATE = 0.1
+
+
+@dataclass(frozen=True)
+class Sigmoid:
+    """One choice of ``F``: its CDF, its density and the CDF's inverse, each of a standardised ``z``."""
+
+    cdf: Callable[[np.ndarray], np.ndarray]
+    pdf: Callable[[np.ndarray], np.ndarray]
+    ppf: Callable[[np.ndarray], np.ndarray]
+
+
+def _logistic_pdf(z):
+    e = special.expit(z)
+    return e * (1 - e)
+
+
+#: The sigmoids by name; the names are :data:`stimgen.options.SIGMOIDS` (tests/test_registries.py checks).
+SIGMOID_FUNCTIONS = {
+    "logistic": Sigmoid(special.expit, _logistic_pdf, special.logit),
+    "gauss": Sigmoid(special.ndtr, stats.norm.pdf, special.ndtri),
+}
+
+
+def sigmoid_functions(name: str) -> Sigmoid:
+    """The :class:`Sigmoid` called ``name``; an unknown name is refused, never computed as another.
+
+    Examples
+    --------
+    >>> float(sigmoid_functions("logistic").cdf(0.0))
+    0.5
+    """
+    try:
+        return SIGMOID_FUNCTIONS[name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name
+        raise StimgenError(f"sigmoid must be one of {', '.join(SIGMOIDS)}, got {name!r}") from None
 
 
 @dataclass(frozen=True)
@@ -54,7 +90,7 @@ class PsychometricFit:
     def probability(self, x) -> np.ndarray:
         """P("B") at morph levels ``x``."""
         z = (np.asarray(x, dtype=np.float64) - self.alpha) / self.beta
-        return self.gamma + (1.0 - self.gamma - self.lapse) * _cdf(self.sigmoid, z)
+        return self.gamma + (1.0 - self.gamma - self.lapse) * sigmoid_functions(self.sigmoid).cdf(z)
 
     def level(self, p) -> np.ndarray:
         """The morph levels where P("B") is ``p`` (the inverse; ``p`` strictly between the asymptotes)."""
@@ -63,7 +99,7 @@ class PsychometricFit:
         if np.any((inner <= 0) | (inner >= 1)):
             raise StimgenError(f"the fitted function stays between {self.gamma:.3f} and {1 - self.lapse:.3f}; "
                                f"it never reaches {p[(inner <= 0) | (inner >= 1)][0]:g}")
-        return self.alpha + self.beta * _ppf(self.sigmoid, inner)
+        return self.alpha + self.beta * sigmoid_functions(self.sigmoid).ppf(inner)
 
     @property
     def pse(self) -> float:
@@ -74,7 +110,7 @@ class PsychometricFit:
     def slope(self) -> float:
         """dP/dx at the PSE (per unit of morph level)."""
         z = (self.pse - self.alpha) / self.beta
-        return float((1.0 - self.gamma - self.lapse) * _pdf(self.sigmoid, z) / self.beta)
+        return float((1.0 - self.gamma - self.lapse) * sigmoid_functions(self.sigmoid).pdf(z) / self.beta)
 
     def to_dict(self) -> dict:
         """The fit as JSON-ready values, with its PSE and slope."""
@@ -167,12 +203,13 @@ def _fit_batch(x: np.ndarray, n: np.ndarray, k: np.ndarray, sigmoid: str,
     "B" answers out of ``n`` at levels ``x``, from ``start`` (B, 4); and each row's negative
     log-likelihood. One bounded L-BFGS-B run over all rows, with the analytic gradient."""
     rows = len(k)
+    F = sigmoid_functions(sigmoid)
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
         alpha, log_beta, gamma, lapse = (c[:, None] for c in flat.reshape(rows, 4).T)
         beta = np.exp(log_beta)
         z = (x - alpha) / beta
-        cdf, pdf = _cdf(sigmoid, z), _pdf(sigmoid, z)
+        cdf, pdf = F.cdf(z), F.pdf(z)
         p = np.clip(gamma + (1 - gamma - lapse) * cdf, 1e-12, 1 - 1e-12)
         nll = -(k * np.log(p) + (n - k) * np.log1p(-p)).sum(1)
         dp = -(k / p - (n - k) / (1 - p))            # d nll / d p
@@ -187,21 +224,6 @@ def _fit_batch(x: np.ndarray, n: np.ndarray, k: np.ndarray, sigmoid: str,
                                bounds=bounds, options={"maxiter": 2000})
     objective(result.x)
     return result.x.reshape(rows, 4), objective.nll
-
-
-def _cdf(sigmoid: str, z: np.ndarray) -> np.ndarray:
-    return special.expit(z) if sigmoid == "logistic" else special.ndtr(z)
-
-
-def _pdf(sigmoid: str, z):
-    if sigmoid == "logistic":
-        e = special.expit(z)
-        return e * (1 - e)
-    return stats.norm.pdf(z)
-
-
-def _ppf(sigmoid: str, p: np.ndarray) -> np.ndarray:
-    return special.logit(p) if sigmoid == "logistic" else special.ndtri(p)
 
 
 def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: int = N_BOOT, seed: int = SEED,

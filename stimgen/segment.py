@@ -41,6 +41,8 @@ from stimgen.options import SEGMENT_KIND, SEGMENT_KINDS
 KINDS = SEGMENT_KINDS
 #: What a unit of each kind is called in messages.
 UNIT_NAMES = {"birdsong": ("syllable", "syllables"), "speech": ("voiced stretch", "voiced stretches")}
+#: The spectrogram preset a folder of each kind's units records in its meta.json.
+SPECTROGRAM_PRESETS = {"birdsong": "birdsong", "speech": "vowels"}
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,7 @@ def find_units(y: np.ndarray, sr: int, settings: SegmentSettings | None = None) 
     y = check_audio(y, allow_silence=True).astype(np.float64)
     if not np.any(y):
         return np.zeros((0, 2))
-    if settings.kind == "speech":
-        return _speech_units(y, sr, settings)
-    return _song_units(y, sr, settings)
+    return UNIT_FINDERS[settings.kind](y, sr, settings)
 
 
 def _song_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
@@ -156,6 +156,10 @@ def _speech_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
     loud = level >= np.max(level[voiced]) - s.range_db if voiced.any() else voiced
     units = _regions(voiced & loud, times - step / 2, step, s)
     return _loud_enough(units, level, times, s.range_db)
+
+
+#: How units of each kind are found (the keys are :data:`KINDS`; tests/test_registries.py checks).
+UNIT_FINDERS = {"birdsong": _song_units, "speech": _speech_units}
 
 
 def _regions(mask: np.ndarray, starts: np.ndarray, frame: float, s: SegmentSettings) -> np.ndarray:
@@ -310,7 +314,7 @@ def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settin
     if not rows:
         raise StimgenError(f"no {settings.kind} unit found in any of {len(sources)} recordings; lower --start-db "
                            "or --min-unit, or check --kind", path=recordings)
-    preset = "birdsong" if settings.kind == "birdsong" else "vowels"
+    preset = SPECTROGRAM_PRESETS[settings.kind]
     with atomic_dir(out, force=force, inputs=[recordings], verb="data segment") as tmp:
         for row in rows:
             a, b, y, sr = row.pop("_cut")

@@ -295,10 +295,12 @@ def _draw_parameters(family: str, rng: np.random.Generator) -> dict:
         p["alpha_start"] = p["alpha_end"] = _uniform(rng, 0.2, 0.45)
         p["f0_start"] = _log_uniform(rng, 450.0, 1000.0)
         p["f0_end"] = p["f0_start"] * _uniform(rng, 0.75, 1.05)
-    else:  # "noisy"
+    elif family == "noisy":
         p["plateau"] = _uniform(rng, 0.05, 0.18)
         p["f0_start"] = p["f0_end"] = _log_uniform(rng, 400.0, 1200.0)
         p["alpha_noise"] = _uniform(rng, 0.1, 0.3)
+    else:  # a family of FAMILIES with no parameters here
+        raise StimgenError(f"birdsong family {family!r} has no parameters to draw")
     return p
 
 

@@ -65,8 +65,10 @@ def _settings(name: str, n: int | None, seed: int, size: int) -> dict:
         settings.update(sample_rate=16000, duration=0.4, level_dbfs=TRAINING_LEVEL_DBFS)
     elif name == "birdsong":
         settings.update(sample_rate=birdsong.DEFAULT_SR, level_dbfs=TRAINING_LEVEL_DBFS)
-    else:
+    elif name == "digits":
         settings.update(size=size)
+    else:  # a set of BUILTINS with no settings here
+        raise StimgenError(f"built-in data set {name!r} has no settings")
     return settings
 
 
@@ -82,7 +84,9 @@ def _generate(settings: dict, progress: bool) -> tuple[list[np.ndarray], pd.Data
     if name == "birdsong":
         return birdsong.generate(2000 if n is None else n, seed=seed, sr=settings["sample_rate"],
                                  progress=progress)
-    return digits.generate(n, seed=seed, size=settings["size"])
+    if name == "digits":
+        return digits.generate(n, seed=seed, size=settings["size"])
+    raise StimgenError(f"built-in data set {name!r} has no generator")
 
 
 def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None:

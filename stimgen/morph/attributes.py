@@ -190,9 +190,12 @@ def fit_attributes(z: np.ndarray, labels: pd.DataFrame, columns: list[str],
     residual = z - X @ beta
     total = np.sum((z - z.mean(0)) ** 2, axis=0)
     r2 = 1.0 - np.sum(residual**2, axis=0) / np.where(total > 0, total, np.nan)
-    vectors = beta[1:]
-    if method == "mean-diff":
+    if method == "ols":
+        vectors = beta[1:]
+    elif method == "mean-diff":
         vectors = np.stack([_mean_difference(z, table[c], level) for c, level in parts])
+    else:  # a method of options.ATTRIBUTE_METHODS with no rule here
+        raise StimgenError(f"method {method!r} has no rule for fitting vectors")
     return AttributeVectors(tuple(names), vectors, beta[0], r2, method, tuple(cols), int(len(X)))
 
 

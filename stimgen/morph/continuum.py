@@ -34,20 +34,30 @@ def latent_path(za: np.ndarray, zb: np.ndarray, t: np.ndarray, path: str = PATH)
            [0.5, 0.5],
            [1. , 1. ]])
     """
-    if path not in PATHS:
+    if not isinstance(path, str) or path not in LATENT_PATHS:
         raise StimgenError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
     za, zb = np.asarray(za, dtype=np.float64), np.asarray(zb, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)[:, None]
-    if path == "linear":
-        return (1.0 - t) * za + t * zb
+    return LATENT_PATHS[path](za, zb, np.asarray(t, dtype=np.float64)[:, None])
+
+
+def _linear(za: np.ndarray, zb: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return (1.0 - t) * za + t * zb
+
+
+def _slerp(za: np.ndarray, zb: np.ndarray, t: np.ndarray) -> np.ndarray:
     na, nb = np.linalg.norm(za), np.linalg.norm(zb)
     cos = float(np.clip(za @ zb / max(na * nb, 1e-12), -1.0, 1.0))
     omega = np.arccos(cos)
     if na < 1e-12 or nb < 1e-12 or np.sin(omega) < 1e-6:
-        return (1.0 - t) * za + t * zb
+        return _linear(za, zb, t)
     ua, ub = za / na, zb / nb
     direction = (np.sin((1.0 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
     return direction * ((1.0 - t) * na + t * nb)
+
+
+#: The latent paths by name (:data:`stimgen.options.PATHS`; tests/test_registries.py checks), each
+#: ``f(za, zb, t)`` with ``t`` a column (len(t), 1).
+LATENT_PATHS = {"linear": _linear, "slerp": _slerp}
 
 
 def equal_steps(t_dense: np.ndarray, distances: np.ndarray, steps: int) -> np.ndarray:
@@ -176,8 +186,10 @@ def continuum(
         x_dense = domain.decode(latent_path(za, zb, t_dense, path))
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed)
         t = equal_steps(t_dense, planned, steps)
-    else:
+    elif spacing == "linear":
         t = np.round(np.linspace(0.0, 1.0, steps), 4)
+    else:  # a spacing of options.SPACINGS with no rule here
+        raise StimgenError(f"spacing {spacing!r} has no rule for placing steps")
     z = latent_path(za, zb, t, path)
     x = domain.decode(z)
     level = np.linspace(0.0, 1.0, steps) if levels is None else np.asarray(levels, dtype=np.float64)
@@ -186,6 +198,8 @@ def continuum(
     if endpoints == "original":
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
+    elif endpoints != "reconstruct":  # an option of options.ENDPOINTS with no rule here
+        raise StimgenError(f"endpoints {endpoints!r} has no rule for the end steps")
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})

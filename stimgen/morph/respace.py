@@ -72,8 +72,10 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     if scheme == "equal-probability":
         lo, hi = max(low, p0 + 1e-3), min(high, p1 - 1e-3)  # within what the function reaches on [0, 1]
         levels = np.clip(fit.level(np.linspace(lo, hi, steps)), 0.0, 1.0)
-    else:
+    elif scheme == "boundary":
         levels = np.clip(np.linspace(fit.pse - 2 * fit.beta, fit.pse + 2 * fit.beta, steps), 0.0, 1.0)
+    else:  # a scheme of options.RESPACE_SCHEMES with no rule here
+        raise StimgenError(f"--scheme {scheme!r} has no rule for placing steps")
     if keep_endpoints:
         levels[0], levels[-1] = 0.0, 1.0
     order = np.argsort(manifest["morph_level"].to_numpy())
