@@ -68,18 +68,18 @@ def main() -> None:
         item = mel_rep.load(path)
         row = {"file": path.name, "family": ds.labels.iloc[int(i)].get("family", ""),
                "recording_hnr": measure_hnr(y, sr, floor), "recording_f0": measure_f0(y, sr, floor, ceil)}
-        gl = mel_rep.model_audio(item[None])[0]
+        gl = mel_rep.model_audio(mel_rep.plan(item[None]))[0]
         row.update(mel_gl_hnr=measure_hnr(gl, sr, floor), mel_gl_f0=measure_f0(gl, sr, floor, ceil))
         try:
-            voice = world_rep.voice(path)
+            voice = world_rep.vocoder.analyse(world_rep, path)
         except StimgenError:
             row.update(world_voiced=False)
         else:
             from stimgen.world import analyse_file, synthesize
 
-            envelope, _ = analyse_file(path, world_rep.world)
-            resynth = synthesize(envelope, voice, world_rep.world)
-            mw = world_rep.model_audio(item[None], voices=[voice])[0]
+            envelope, _ = analyse_file(path, world_rep.vocoder.config)
+            resynth = synthesize(envelope, voice, world_rep.vocoder.config)
+            mw = world_rep.model_audio(world_rep.plan(item[None], [path], np.ones((1, 1))))[0]
             row.update(world_voiced=True, voiced_frames=float(voice.voiced.mean()),
                        world_hnr=measure_hnr(resynth, sr, floor), world_f0=measure_f0(resynth, sr, floor, ceil),
                        mel_world_hnr=measure_hnr(mw, sr, floor), mel_world_f0=measure_f0(mw, sr, floor, ceil))

@@ -92,9 +92,8 @@ def model_copy(folder: Path, representation: str, out: Path) -> Path:
         from stimgen.data import open_dataset
         from stimgen.representations import MelWorld
 
-        rep = MelWorld.from_config(config["data"])
-        rep.dataset_items(open_dataset(config["data"]["source"]))
-        config["data"]["voice"] = rep.default_voice
+        rep = MelWorld.from_config(config["data"]).fit(open_dataset(config["data"]["source"]))
+        config["data"]["voice"] = rep.to_config()["voice"]
     (out / "config.json").write_text(json.dumps(config, indent=2))
     return out
 
@@ -110,10 +109,10 @@ def envelope_interpolation(model, a: Path, b: Path, steps: int, f0):
     t = np.linspace(0.0, 1.0, steps)
     x = (1 - t)[:, None, None, None] * rep.load(a)[None] + t[:, None, None, None] * rep.load(b)[None]
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps), "morph_level": t})
-    voices = rep.voices([a, b], np.stack([1 - t, t], axis=1), f0)
-    return StimulusSet(domain, "continuum", x.astype(np.float32), np.zeros((steps, 1)), table,
+    plan = rep.plan(x.astype(np.float32), [a, b], np.stack([1 - t, t], axis=1), f0)
+    return StimulusSet(domain, "continuum", plan, np.zeros((steps, 1)), table,
                        {"verb": "continuum", "baseline": "linear WORLD envelopes", "f0": f0, "seed": 0},
-                       inputs=[a, b], voices=voices)
+                       inputs=[a, b])
 
 
 def resynthesis_hnr(path: Path, f0: float | None) -> float:
@@ -238,7 +237,8 @@ def main() -> None:
             systems["WORLD envelopes, linear"] = world_model
         vocal_tract = Domain(systems["mel GAIA + WORLD"]).representation
         for voice, folder in voices.items():
-            tract = {code: vocal_tract.voice(folder / f"{code}.wav").formant_ceiling for code in ESPEAK}
+            tract = {code: vocal_tract.plan(vocal_tract.load(folder / f"{code}.wav")[None], [folder / f"{code}.wav"],
+                                            np.ones((1, 1))).state[0].formant_ceiling for code in ESPEAK}
             for code in ESPEAK:
                 ceilings.append({"voice": voice, "vowel": IPA[code], "resynthesis_hnr_own_f0": resynthesis_hnr(
                     folder / f"{code}.wav", None),

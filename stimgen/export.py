@@ -89,19 +89,19 @@ def export(
     metric = stimuli.settings.get("metric") or rep.metrics[0]
     inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
     with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.verb) as tmp:  # --out checked before rendering
-        stimuli_out = rep.render(stimuli.x, render, seed=seed, sources=stimuli.sources, voices=stimuli.voices)
+        stimuli_out = rep.render(stimuli.plan, render, seed=seed)
         files = [f"{STIMULI_DIR}/{name}.{rep.extension}" for name in stimuli.table["name"]]
         for file, stimulus in zip(files, stimuli_out):
             rep.write(tmp / file, stimulus, render)
         # everything below is measured on the files as written, each read back once
-        read = [rep.read_back(tmp / file, voice) for file, voice in zip(files, stimuli.voices or [None] * len(files))]
+        read = rep.read_back([tmp / file for file in files], stimuli.plan)
         features = [f for f, _ in read]
         written = np.stack([item for _, item in read])
         distances = rep.written_distances(features, written, metric)
         table = stimuli.table.drop(columns="name").reset_index(drop=True)
         manifest = pd.concat([pd.DataFrame({"stim_file": files}), table, pd.DataFrame(features)], axis=1)
         extra: dict = {}
-        if stimuli.baseline is not None:
+        if stimuli.plan.baseline is not None:
             manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
         manifest["distance_prev"] = np.concatenate([[np.nan], distances])
         pictures = [rep.picture(item) for item in written]
@@ -127,10 +127,9 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
     if feature is None:
         return manifest, {}
     rep = stimuli.domain.representation
-    scratch = tmp / f"unedited.{rep.extension}"
-    voice = None if stimuli.baseline_voice is None else [stimuli.baseline_voice]
-    rep.write(scratch, rep.render(stimuli.baseline[None], render, seed=seed, voices=voice)[0], render)
-    baseline = rep.read_back(scratch, stimuli.baseline_voice)[0][feature]
+    scratch, unedited = tmp / f"unedited.{rep.extension}", stimuli.plan.baseline
+    rep.write(scratch, rep.render(unedited, render, seed=seed)[0], render)
+    baseline = rep.read_back([scratch], unedited)[0][0][feature]
     scratch.unlink()
     manifest = manifest.copy()
     manifest.insert(manifest.columns.get_loc("requested_change") + 1, "measured_change", manifest[feature] - baseline)

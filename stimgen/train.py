@@ -100,6 +100,7 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
         warnings.warn(StimgenWarning(f"{len(long)} of {len(ds)} files (e.g. {long[0]}) are longer than the model's "
                                      f"{rep.duration:.2f} s window and are cropped to their middle for training; cut "
                                      "them into units first with `stimgen data segment`", path=ds.root), stacklevel=2)
+    rep = rep.fit(ds, progress=progress)  # what the training set teaches beyond the items (a vocoder's voice)
     x = rep.dataset_items(ds, progress=progress)
     info = {"source": str(data), "kind": ds.medium, "count": len(ds), "data_sha256": ds.content_hash(),
             "representation": rep.name, **rep.to_config()}

@@ -95,15 +95,10 @@ class WorldConfig(FrameSettings):
 @dataclass(frozen=True)
 class Voice:
     """What WORLD needs besides the envelope: F0 per frame (Hz, 0 = unvoiced) and aperiodicity per
-    frame in WORLD's coded bands (dB, (n_frames, bands)). ``formant_ceiling`` is not WORLD's: it is
-    the Praat formant ceiling (Hz) that fits the vocal tract the voice's envelope came from
-    (:func:`stimgen.phonetics.vocal_tract_ceiling` of the recording), with which its stimuli's
-    F1/F2 are measured whatever F0 they are given; NaN where no recording says (the ceiling then
-    follows the measured F0)."""
+    frame in WORLD's coded bands (dB, (n_frames, bands))."""
 
     f0: np.ndarray
     coded_ap: np.ndarray
-    formant_ceiling: float = float("nan")
 
     @property
     def voiced(self) -> np.ndarray:
@@ -159,10 +154,10 @@ def mel_frequencies(n: int, fmin: float, fmax: float) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _axes(config: WorldConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The envelope's mel-spaced frequencies and WORLD's linear FFT frequencies (Hz)."""
+def _axes(config: WorldConfig, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
+    """The envelope's mel-spaced frequencies and the linear frequencies of an ``n_fft`` FFT (Hz)."""
     bins = mel_frequencies(config.n_bins, config.fmin, config.fmax)
-    linear = np.arange(config.fft_size // 2 + 1) * config.sample_rate / config.fft_size
+    linear = np.arange(n_fft // 2 + 1) * config.sample_rate / n_fft
     return bins, linear
 
 
@@ -243,15 +238,16 @@ def analyse_file(path: str | os.PathLike, config: WorldConfig, excerpt=None) -> 
 
 def envelope_to_item(sp: np.ndarray, config: WorldConfig) -> np.ndarray:
     """A power envelope (frames, fft_size // 2 + 1) as the item (n_bins, n_frames) in [0, 1]."""
-    bins, linear = _axes(config)
+    bins, linear = _axes(config, config.fft_size)
     db = 10.0 * np.log10(np.maximum(sp, 1e-20))
     warped = np.stack([np.interp(bins, linear, frame) for frame in db])
     return np.clip((warped - config.ref_db - config.min_db) / -config.min_db, 0.0, 1.0).T.astype(np.float32)
 
 
-def item_to_envelope(item: np.ndarray, config: WorldConfig) -> np.ndarray:
-    """The inverse of :func:`envelope_to_item`: a power envelope (n_frames, fft_size // 2 + 1)."""
-    bins, linear = _axes(config)
+def item_to_envelope(item: np.ndarray, config: WorldConfig, n_fft: int | None = None) -> np.ndarray:
+    """The inverse of :func:`envelope_to_item`: a power envelope (n_frames, n_fft // 2 + 1) on the
+    axis of an ``n_fft`` FFT (None: WORLD's own, ``config.fft_size``)."""
+    bins, linear = _axes(config, n_fft or config.fft_size)
     db = np.asarray(item, dtype=np.float64).T * -config.min_db + config.min_db + config.ref_db
     return 10.0 ** (np.stack([np.interp(linear, bins, frame) for frame in db]) / 10.0)
 
@@ -299,9 +295,8 @@ def parse_f0(value: str | float | None, inputs: int = 2) -> str | float | None:
 def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "interpolate") -> list[Voice]:
     """The voice of each stimulus made of ``voices`` in proportions ``weights`` (N, len(voices)).
 
-    Aperiodicity and the formant ceilings are mixed linearly (aperiodicity in WORLD's coded dB; a
-    ceiling only where every voice has one) and each frame is voiced where the voice of the
-    largest weight is. F0, by ``policy``: ``"interpolate"`` the weighted geometric mean of the
+    Aperiodicity is mixed linearly (in WORLD's coded dB) and each frame is voiced where the voice
+    of the largest weight is. F0, by ``policy``: ``"interpolate"`` the weighted geometric mean of the
     voiced contours (log-linear between two endpoints), a letter (``"a"``, ``"b"``, ...) that
     voice's contour for every stimulus, a number that many Hz in every voiced frame.
 
@@ -320,7 +315,6 @@ def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "
         raise StimgenError(f"need one weight per voice ({len(voices)}), got weights of shape {weights.shape}")
     f0s = np.stack([v.f0 for v in voices])
     aps = np.stack([v.coded_ap for v in voices])
-    ceilings = np.array([v.formant_ceiling for v in voices], dtype=np.float64)
     if isinstance(policy, str) and policy != "interpolate":
         held = fill_unvoiced(voices["abcd".index(policy)].f0)
     out = []
@@ -333,8 +327,7 @@ def mix_voices(voices: list[Voice], weights: np.ndarray, policy: str | float = "
             f0 = held
         else:
             f0 = np.full(f0s.shape[1], float(policy))
-        ceiling = float(w @ ceilings / w.sum()) if w.sum() > 0 else float("nan")
-        out.append(Voice(np.where(voiced, f0, 0.0), np.tensordot(w, aps, axes=1), ceiling))
+        out.append(Voice(np.where(voiced, f0, 0.0), np.tensordot(w, aps, axes=1)))
     return out
 
 

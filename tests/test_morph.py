@@ -74,7 +74,7 @@ def test_equal_spacing_evens_out_the_neighbour_distances(vowels_model, endpoints
 
 def test_original_endpoints_are_the_input_files(vowels_model, endpoints):
     c = continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=4, endpoints="original")
-    assert c.sources == [endpoints / "i.wav", None, None, endpoints / "a.wav"]
+    assert c.plan.sources == (endpoints / "i.wav", None, None, endpoints / "a.wav")
     np.testing.assert_array_equal(c.x[0], Domain(vowels_model).load(endpoints / "i.wav"))
 
 

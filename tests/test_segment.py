@@ -150,7 +150,7 @@ def test_a_world_model_takes_the_same_window_for_the_envelope_and_the_voice(tmp_
         stimuli = continuum(load_model("vowels"), long_vowels / "i-then-silence.wav", long_vowels / "a-centred.wav",
                             steps=3, f0="a")
     assert stimuli.domain.representation.name == "mel-world"
-    voice = stimuli.voices[0]
+    voice = stimuli.plan.state[0].voice   # the WORLD voice the representation planned for step 0
     assert voice.voiced.mean() > 0.6   # the /i/'s voice, not the silence after it
     assert np.median(voice.f0[voice.voiced]) == pytest.approx(120.0, rel=0.05)
 

@@ -65,18 +65,33 @@ def test_voices_mix_f0_log_linearly_hold_it_or_take_one_endpoints():
     assert [v.f0[0] for v in mix_voices([a, b], w, 120.0)] == [120.0] * 3
     assert [v.f0[1] for v in mix_voices([a, b], w, "b")] == [400.0, 400.0, 0.0]  # b's contour, filled
     assert shifted(a, 20.0).f0.tolist() == [120.0, 120.0, 0.0]
-    assert np.isnan(mixed[0].formant_ceiling)                # no recording said what tract it is
     with pytest.raises(StimgenError, match="outside 20-4000 Hz"):
         shifted(a, -90.0)
 
 
-def test_voices_mix_their_vocal_tracts_by_weight_whatever_the_f0():
-    a = Voice(np.full(2, 100.0), np.zeros((2, 1)), formant_ceiling=5000.0)
-    b = Voice(np.full(2, 200.0), np.zeros((2, 1)), formant_ceiling=6000.0)
+def test_voices_mix_their_vocal_tracts_by_weight_whatever_the_f0(voices):
+    from stimgen.phonetics import vocal_tract_ceiling
+    from stimgen.representations import MelWorld
+    from stimgen.spectrogram import SpectrogramConfig
+
+    rep = MelWorld(SpectrogramConfig.preset("vowels"))
+    files = [voices / "i100.wav", voices / "a140.wav"]
+    tracts = []
+    for file in files:
+        voice = rep.vocoder.analyse(rep, file)
+        tracts.append(vocal_tract_ceiling(rep.excerpt(file).cut(*load_audio(file)), 16000, rep.vocoder.mean_f0(voice)))
     w = np.array([[1.0, 0.0], [0.75, 0.25], [0.0, 1.0]])
+    items = np.zeros((3, 1, 64, 64), dtype=np.float32)
     for policy in ("interpolate", "a", 120.0):
-        assert [v.formant_ceiling for v in mix_voices([a, b], w, policy)] == [5000.0, 5250.0, 6000.0]
-    assert shifted(b, -50.0).formant_ceiling == 6000.0
+        plan = rep.plan(items, files, w, policy)
+        assert [s.formant_ceiling for s in plan.state] == pytest.approx(list(w @ tracts))
+        assert plan.settings == {"f0": policy}
+    edit = rep.plan(items[:2], files[1:], np.ones((2, 1)), f0_shift=np.array([-20.0, 30.0]))
+    assert [s.formant_ceiling for s in edit.state] == [tracts[1]] * 2 and edit.settings == {}
+    assert edit.baseline.state[0].formant_ceiling == tracts[1]
+    shift = np.median(edit.state[1].voice.f0[edit.state[1].voice.voiced] - edit.baseline.state[0].voice.f0[
+        edit.baseline.state[0].voice.voiced])
+    assert shift == pytest.approx(30.0)
 
 
 def test_a_womans_vowels_voiced_at_120_hz_are_measured_with_her_vocal_tract(tmp_path):

@@ -26,7 +26,7 @@ from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.options import ATTRIBUTE_METHOD, ATTRIBUTE_METHODS, CALIBRATE, SEED
 from stimgen.outputs import atomic_file
-from stimgen.representations.base import MEDIA
+from stimgen.representations.base import MEDIA, RenderPlan
 
 METHODS = ATTRIBUTE_METHODS
 #: Attributes whose edits can be measured on the sound, and the feature that measures them.
@@ -289,7 +289,8 @@ def measured_feature(domain: Domain, attribute: str) -> str | None:
 
 
 def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, feature: str, values: np.ndarray,
-                       seed: int = 0, span: float = 8.0, points: int = 41, voice=None) -> tuple[np.ndarray, dict]:
+                       seed: int = 0, span: float = 8.0, points: int = 41,
+                       base: RenderPlan | None = None) -> tuple[np.ndarray, dict]:
     """Steps along ``direction`` that change ``feature`` by ``values``, as measured.
 
     The vector's own scale is a linear estimate; a decoder need not follow it. So the item is
@@ -297,15 +298,16 @@ def calibrated_offsets(domain: Domain, z0: np.ndarray, direction: np.ndarray, fe
     made into stimuli at the model's rate and measured by its representation (Praat); an isotonic
     regression of the change on the step (scikit-learn) gives a monotonic response curve, inverted at the
     requested values. A value outside the range the model reaches along the vector is refused.
-    ``voice`` is the voice every point is made with (WORLD models). Returns the steps and the
-    measured curve (for the provenance).
+    Every point is made as ``base``'s one stimulus is (its voice, for WORLD models; None: as the
+    representation makes items from no file). Returns the steps and the measured curve (for the
+    provenance).
     """
     from sklearn.isotonic import IsotonicRegression
 
     reach = span * float(np.max(np.abs(values)))
     steps = np.linspace(-reach, reach, points)
-    voices = None if voice is None else [voice] * points
-    features = domain.representation.measure(domain.decode(z0 + steps[:, None] * direction), seed=seed, voices=voices)
+    rep, x = domain.representation, domain.decode(z0 + steps[:, None] * direction)
+    features = rep.measure(rep.plan(x) if base is None else base.each(x), seed=seed)
     measured = np.array([f[feature] for f in features])
     ok = np.isfinite(measured)
     if ok.sum() < points // 2:
@@ -405,14 +407,11 @@ def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, att
     item = domain.load_files([source], onset)[0]
     k = vectors.index(attribute)
     direction, attribute = vectors.vectors[k], vectors.names[k]
-    if f0 is None and domain.representation.voiced:
-        f0 = "a"  # the input's own voice
-    voices = domain.representation.voices([source], np.ones((values.size, 1)), f0)
-    voice = None if voices is None else voices[0]
     z0 = domain.encode(item[None])[0]
+    base = domain.representation.plan(domain.decode(z0[None]), [source], np.ones((1, 1)), f0)  # the input's voice
     feature = measured_feature(domain, attribute)
     calibrated = bool(calibrate and feature is not None and np.any(values != 0))
-    offsets, curve = (calibrated_offsets(domain, z0, direction, feature, values, seed, voice=voice) if calibrated
+    offsets, curve = (calibrated_offsets(domain, z0, direction, feature, values, seed, base=base) if calibrated
                       else (values, None))
     z = z0 + offsets[:, None] * direction
     table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(len(values))], "step": np.arange(len(values)),
@@ -425,20 +424,16 @@ def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, att
         settings["calibration_curve"] = curve
     if vectors_path is not None:
         settings["vectors_file"] = str(vectors_path)
-    if voices is not None:
-        settings["f0"] = f0
-    return StimulusSet(domain, "edit", domain.decode(z), z, table, settings,
-                       inputs=[source] + ([Path(vectors_path)] if vectors_path else []),
-                       baseline=domain.decode(z0[None])[0], voices=voices, baseline_voice=voice)
+    settings.update(base.settings)
+    return StimulusSet(domain, "edit", dataclasses.replace(base.each(domain.decode(z)), baseline=base), z, table,
+                       settings, inputs=[source] + ([Path(vectors_path)] if vectors_path else []))
 
 
 def vocoder_f0_edit(domain: Domain, source: Path, values: np.ndarray, seed: int = 0) -> StimulusSet:
     """``source`` resynthesised by WORLD with its F0 moved by each of ``values`` Hz: its own envelope
     and aperiodicity, no model and no vectors, so the change is exact (the manifest measures it)."""
-    from stimgen.world import shifted
-
     rep = domain.representation
-    item, voice = rep.load(source), rep.voice(source)
+    item = rep.load(source)
     z = np.repeat(domain.encode(item[None]), values.size, axis=0)
     table = pd.DataFrame({"name": [f"edit_{k:02d}" for k in range(values.size)], "step": np.arange(values.size),
                           "attribute": "F0", "requested_change": values, "latent_offset": 0.0,
@@ -446,6 +441,5 @@ def vocoder_f0_edit(domain: Domain, source: Path, values: np.ndarray, seed: int 
     settings = {"verb": "edit", "input": str(source), "attribute": "F0", "values": values.tolist(),
                 "calibrated": False, "method": "vocoder: the input's own envelope and aperiodicity, its F0 moved",
                 "seed": int(seed)}
-    x = np.repeat(item[None], values.size, axis=0)
-    return StimulusSet(domain, "edit", x, z, table, settings, inputs=[source], baseline=item,
-                       voices=[shifted(voice, v) for v in values], baseline_voice=voice)
+    plan = rep.plan(np.repeat(item[None], values.size, axis=0), [source], np.ones((values.size, 1)), f0_shift=values)
+    return StimulusSet(domain, "edit", plan, z, table, settings, inputs=[source])

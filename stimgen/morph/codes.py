@@ -148,8 +148,6 @@ def decode_latents(model, latents: str | os.PathLike, seed: int = SEED, f0: floa
     table = pd.DataFrame({"name": [f"decoded_{k:03d}" for k in range(len(z))], "step": np.arange(len(z))})
     if "file" in other.columns:
         table["source_file"] = other["file"].astype(str).to_numpy()
-    settings = {"verb": "decode", "latents": str(latents), "seed": int(seed)}
-    voices = domain.representation.voices([], np.zeros((len(z), 0)), f0)
-    if voices is not None:
-        settings["f0"] = "model default" if f0 is None else f0
-    return StimulusSet(domain, "decode", domain.decode(z), z, table, settings, inputs=[Path(latents)], voices=voices)
+    plan = domain.representation.plan(domain.decode(z), f0=f0)
+    settings = {"verb": "decode", "latents": str(latents), "seed": int(seed), **plan.settings}
+    return StimulusSet(domain, "decode", plan, z, table, settings, inputs=[Path(latents)])

@@ -193,13 +193,13 @@ def continuum(
     z = latent_path(za, zb, t, path)
     x = domain.decode(z)
     level = np.linspace(0.0, 1.0, steps) if levels is None else np.asarray(levels, dtype=np.float64)
-    voices = domain.representation.voices([a, b], np.stack([1 - level, level], axis=1), f0)
     sources = None
     if endpoints == "original":
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
     elif endpoints != "reconstruct":  # an option of options.ENDPOINTS with no rule here
         raise StimgenError(f"endpoints {endpoints!r} has no rule for the end steps")
+    plan = domain.representation.plan(x, [a, b], np.stack([1 - level, level], axis=1), f0, sources)
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})
@@ -208,6 +208,5 @@ def continuum(
                 "metric": metric, "endpoints": endpoints, "seed": int(seed)}
     if planned is not None:
         settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))
-    if voices is not None:
-        settings["f0"] = "interpolate" if f0 is None else f0
-    return StimulusSet(domain, "continuum", x, z, table, settings, inputs=[a, b], sources=sources, voices=voices)
+    settings.update(plan.settings)
+    return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b])

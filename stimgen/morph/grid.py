@@ -94,8 +94,7 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = GRID_STEPS, seed:
                           "grid_u": uv[:, 0], "grid_v": uv[:, 1]})
     for i in range(len(anchors)):
         table[f"weight_{'abcd'[i]}"] = np.round(weights[:, i], 4)
-    settings = {"verb": "grid", "anchors": [str(a) for a in anchors], "steps": int(steps), "seed": int(seed)}
-    voices = domain.representation.voices(anchors, weights, f0)
-    if voices is not None:
-        settings["f0"] = "interpolate" if f0 is None else f0
-    return StimulusSet(domain, "grid", domain.decode(z), z, table, settings, inputs=anchors, voices=voices)
+    plan = domain.representation.plan(domain.decode(z), anchors, weights, f0)
+    settings = {"verb": "grid", "anchors": [str(a) for a in anchors], "steps": int(steps), "seed": int(seed),
+                **plan.settings}
+    return StimulusSet(domain, "grid", plan, z, table, settings, inputs=anchors)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
+from stimgen.representations.base import RenderPlan
 
 #: The most stimuli one set may hold. More is a design for several commands, and would fill the
 #: memory (each stimulus is decoded, inverted to sound and measured).
@@ -33,28 +34,28 @@ class StimulusSet:
     """Stimuli as model items, with one table row each and the settings that made them.
 
     ``domain`` is the model with its file conventions (:class:`~stimgen.morph.domain.Domain`).
-    ``x`` (N, C, H, W) are the model's items and ``z`` (N, latent_dim) their codes. ``table`` holds
-    a ``name`` per stimulus (its file name without extension) and the columns particular to the
-    verb (``step``, ``morph_level``, ``latent_t`` for a continuum, ...). ``sources[i]`` names a
-    file written as it is instead of item i (``--endpoints original``). ``baseline``, when given,
-    is an unedited item against which :func:`stimgen.export.export` measures the changes of an
-    edit. ``voices[i]`` is stimulus i's voice (F0, aperiodicity) where the representation keeps one
-    (WORLD), ``baseline_voice`` the baseline's. ``inputs`` are the files the set came from;
-    ``settings`` everything that made it.
+    ``plan`` is what the model's representation makes the stimuli from
+    (:meth:`~stimgen.representations.base.Representation.plan`: the items, and whatever else it
+    needs, opaque here; an edit's plan carries the unedited stimulus against which
+    :func:`stimgen.export.export` measures the changes). ``z`` (N, latent_dim) are the items'
+    codes. ``table`` holds a ``name`` per stimulus (its file name without extension) and the
+    columns particular to the verb (``step``, ``morph_level``, ``latent_t`` for a continuum, ...).
+    ``inputs`` are the files the set came from; ``settings`` everything that made it.
     Pass the set to :func:`stimgen.export.export` to write it.
     """
 
     domain: Domain
     verb: str
-    x: np.ndarray
+    plan: RenderPlan
     z: np.ndarray
     table: pd.DataFrame
     settings: dict
     inputs: list[Path] = field(default_factory=list)
-    sources: list[Path | None] | None = None
-    baseline: np.ndarray | None = None
-    voices: list | None = None
-    baseline_voice: object | None = None
+
+    @property
+    def x(self) -> np.ndarray:
+        """The model's items (N, C, H, W)."""
+        return self.plan.items
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.plan)

@@ -6,6 +6,9 @@ images). Everything that turns files into a model's items and items into stimuli
 representation (see :class:`~stimgen.representations.base.Representation`).
 
 Adding one is a new module with a subclass of ``Representation`` and a line in :data:`REGISTRY`.
+A sound representation holds a vocoder (:mod:`stimgen.representations.vocoder`): ``mel-world`` is
+``mel``'s items with the WORLD vocoder, and a model's ``data.vocoder`` may name any of
+:data:`~stimgen.representations.vocoders.VOCODERS`.
 
 Examples
 --------
@@ -19,20 +22,20 @@ from __future__ import annotations
 import os
 
 from stimgen.errors import StimgenError
-from stimgen.representations.base import RenderSettings, Representation
-from stimgen.representations.mel import MelSpectrogram
-from stimgen.representations.mel_world import MelWorld
+from stimgen.representations.base import RenderPlan, RenderSettings, Representation
+from stimgen.representations.envelope import WorldEnvelope
+from stimgen.representations.mel import MelSpectrogram, MelWorld
 from stimgen.representations.pixels import Pixels
-from stimgen.representations.world import WorldVocoder
+from stimgen.representations.vocoders import VOCODERS
 
 #: Every representation, by the name saved in config.json.
 REGISTRY: dict[str, type[Representation]] = {"mel": MelSpectrogram, "mel-world": MelWorld, "pixels": Pixels,
-                                             "world": WorldVocoder}
+                                             "world": WorldEnvelope}
 #: The representation a data set of each medium is trained on by default.
 DEFAULTS = {"audio": "mel", "image": "pixels"}
 
-__all__ = ["DEFAULTS", "REGISTRY", "MelSpectrogram", "MelWorld", "Pixels", "RenderSettings", "Representation",
-           "WorldVocoder", "for_dataset", "from_config"]
+__all__ = ["DEFAULTS", "REGISTRY", "VOCODERS", "MelSpectrogram", "MelWorld", "Pixels", "RenderPlan", "RenderSettings",
+           "Representation", "WorldEnvelope", "for_dataset", "from_config"]
 
 
 def from_config(data, path: str | os.PathLike | None = None) -> Representation:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,6 +25,39 @@ from stimgen.options import RenderSettings
 
 #: The files of each medium, and how to speak of one of them and of several.
 MEDIA = {"audio": (AUDIO_EXTENSIONS, "a sound", "sounds"), "image": (IMAGE_EXTENSIONS, "an image", "images")}
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """What a representation makes a set of stimuli from, prepared by :meth:`Representation.plan`.
+
+    ``items`` (N, C, H, W) are the model's items; ``state`` holds, per stimulus, whatever else the
+    representation needs to make and measure it (a sound's voice and formant ceiling; empty where
+    there is nothing), opaque to everything outside ``stimgen/representations/``; ``sources[i]``
+    names a file written as it is instead of item i (empty: every stimulus from its item);
+    ``settings`` is what the stimulus set's settings record of how the plan was made (the F0
+    policy); ``baseline``, for an edit, is the one-stimulus plan of the unedited stimulus.
+
+    Examples
+    --------
+    >>> plan = RenderPlan(np.zeros((1, 1, 2, 2)), state=("s",))
+    >>> len(plan.each(np.ones((3, 1, 2, 2)))), plan.each(np.ones((3, 1, 2, 2))).state
+    (3, ('s', 's', 's'))
+    """
+
+    items: np.ndarray
+    state: tuple = ()
+    sources: tuple = ()
+    settings: dict = field(default_factory=dict)
+    baseline: RenderPlan | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def each(self, items: np.ndarray) -> RenderPlan:
+        """``items``, each made as this plan's one stimulus is (its state and settings): variants of
+        one stimulus, such as the steps of an edit."""
+        return RenderPlan(items, self.state * len(items), settings=self.settings)
 
 
 class Representation(ABC):
@@ -48,8 +83,8 @@ class Representation(ABC):
     sheet_style: ClassVar[str]
     sheet_scale: ClassVar[int]
     pictures_beside: ClassVar[bool]
-    #: Whether each stimulus has a voice (F0, aperiodicity) beside its item, set by ``--f0`` (WORLD).
-    voiced: ClassVar[bool] = False
+    #: Whether the representation sets F0 apart from its items (a vocoder with a voice: ``--f0``).
+    voiced: bool = False
 
     # --- settings ---------------------------------------------------------------------------------
     @classmethod
@@ -107,40 +142,48 @@ class Representation(ABC):
     def dataset_items(self, ds: FolderDataset, progress: bool = False) -> np.ndarray:
         """Every file of a data set as the model's items, (N, C, H, W) float32."""
 
+    def fit(self, ds: FolderDataset, progress: bool = False) -> Representation:
+        """A copy that has learned what training set ``ds`` teaches beyond the items (a vocoder's
+        median voice), saved by :meth:`to_config`; the representation itself where there is
+        nothing to learn. Training calls it before :meth:`to_config`."""
+        return self
+
     def check_f0(self, f0: str | float | None) -> None:
-        """Refuse an ``f0`` where the representation keeps no voice beside its items (before any
+        """Refuse an ``f0`` where the representation sets no F0 apart from its items (before any
         file is read)."""
-        if f0 is not None and not self.voiced:
+        if f0 is not None:
             raise StimgenError(f"--f0 sets the voice of WORLD models; this model's representation ({self.name}) "
                                "makes F0 with the rest of the sound")
 
-    def voices(self, files: list[Path], weights: np.ndarray, f0: str | float | None) -> list | None:
-        """One voice per stimulus, mixed from the voices of ``files`` by ``weights`` (N, len(files)),
-        for representations that keep one beside the item (``voiced``; see
-        :func:`stimgen.world.mix_voices` for ``f0``). The others return None and refuse an ``f0``."""
-        self.check_f0(f0)
-        return None
-
     # --- items to stimuli -------------------------------------------------------------------------
+    def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
+             f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
+             f0_shift: np.ndarray | None = None) -> RenderPlan:
+        """What stimuli ``items`` (N, C, H, W) are made from: each made of the input ``files`` in
+        the proportions of its row of ``weights`` (N, len(files)), under the F0 policy ``f0``
+        (voiced representations; see :func:`stimgen.world.mix_voices`) with F0 moved by
+        ``f0_shift[i]`` Hz if given; where ``sources[i]`` names a file, that file itself (fitted
+        to the model's duration or size) stands for item i. A representation without a voice
+        keeps the items and sources only."""
+        self.check_f0(f0)
+        return RenderPlan(np.asarray(items), sources=tuple(sources or ()))
+
     @abstractmethod
-    def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
-               sources: list[Path | None] | None = None, voices: list | None = None) -> list[np.ndarray]:
-        """Items (N, C, H, W) as finished stimuli; where ``sources[i]`` names a file, that file itself
-        (fitted to the model's duration or size) stands for item i; ``voices[i]`` is item i's voice
-        (``voiced`` representations; None: a neutral one)."""
+    def render(self, plan: RenderPlan, settings: RenderSettings, seed: int = 0) -> list[np.ndarray]:
+        """The stimuli of a plan (from :meth:`plan`), finished: at the render settings' rate and level."""
 
     @abstractmethod
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
         """Write one finished stimulus (from :meth:`render`) to ``path``."""
 
     @abstractmethod
-    def read_back(self, path: Path, voice=None) -> tuple[dict[str, float], np.ndarray]:
-        """A written stimulus's features and its item in the model's space, from one read of the file;
-        ``voice`` is the stimulus's voice where the representation keeps one."""
+    def read_back(self, paths: Sequence[Path], plan: RenderPlan) -> list[tuple[dict[str, float], np.ndarray]]:
+        """The written stimuli of ``plan`` (file ``paths[i]`` holds stimulus i): each one's features
+        and its item in the model's space, from one read of the file."""
 
     @abstractmethod
-    def measure(self, x: np.ndarray, seed: int = 0, voices: list | None = None) -> list[dict[str, float]]:
-        """The features of items (N, C, H, W) as they would be written (before rate and level)."""
+    def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
+        """The features of a plan's stimuli as they would be written (before rate and level)."""
 
     # --- distances and pictures -------------------------------------------------------------------
     def check_metric(self, metric: str | None) -> str:

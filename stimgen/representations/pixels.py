@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from stimgen.distances import pixel_distance
 from stimgen.errors import StimgenError
 from stimgen.features import image_features
 from stimgen.image import MODES, load_image, save_image
-from stimgen.representations.base import RenderSettings, Representation
+from stimgen.representations.base import RenderPlan, RenderSettings, Representation
 
 
 class Pixels(Representation):
@@ -93,20 +94,19 @@ class Pixels(Representation):
         return x[None] if x.ndim == 2 else x.transpose(2, 0, 1)
 
     # --- items to stimuli -------------------------------------------------------------------------
-    def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
-               sources: list[Path | None] | None = None, voices: list | None = None) -> list[np.ndarray]:
-        sources = sources or [None] * len(x)
-        return [_image(x[i] if src is None else self.load(src)) for i, src in enumerate(sources)]
+    def render(self, plan: RenderPlan, settings: RenderSettings, seed: int = 0) -> list[np.ndarray]:
+        sources = plan.sources or [None] * len(plan)
+        return [_image(plan.items[i] if src is None else self.load(src)) for i, src in enumerate(sources)]
 
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
         save_image(path, stimulus)
 
-    def read_back(self, path: Path, voice=None) -> tuple[dict[str, float], np.ndarray]:
-        x = load_image(path, mode=self.mode)
-        return image_features(x), self._item(x)
+    def read_back(self, paths: Sequence[Path], plan: RenderPlan) -> list[tuple[dict[str, float], np.ndarray]]:
+        images = [load_image(path, mode=self.mode) for path in paths]
+        return [(image_features(x), self._item(x)) for x in images]
 
-    def measure(self, x: np.ndarray, seed: int = 0, voices: list | None = None) -> list[dict[str, float]]:
-        return [image_features(_image(item)) for item in x]
+    def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
+        return [image_features(_image(item)) for item in plan.items]
 
     # --- distances and pictures -------------------------------------------------------------------
     def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:

@@ -1,18 +1,23 @@
-"""What every representation of sounds shares: writing WAVs at the user's rate and level, Praat's
-measurements, distances in dB and Bark, spectrogram-like pictures, and voices.
+"""What every representation of sounds shares: an item analysis plus a vocoder, WAVs at the user's
+rate and level, Praat's measurements, distances in dB and Bark, spectrogram-like pictures.
 
-A subclass says how a sound becomes an item (:meth:`Sound.sound_to_item`) and how items become
-sound at the model's rate (:meth:`Sound.model_audio`). A representation that keeps a voice beside
-the item (F0 and aperiodicity, ``voiced = True``: WORLD) also analyses a file's voice
-(:meth:`Sound.voice`) and takes one voice per item when it makes sound; F0 is then the user's
-(``--f0``), not the model's.
+A subclass says how a sound becomes an item (:meth:`Sound.sound_to_item`), how an item becomes a
+power spectral envelope (:meth:`Sound.envelope`, for vocoders that take one) and which vocoder it
+holds by default (``default_vocoder``; a model's ``data.vocoder`` may name another, see
+:mod:`stimgen.representations.vocoders`). The vocoder makes items into sound; where it keeps a
+voice beside the item (WORLD: ``voiced``), each stimulus's voice is mixed from its input files'
+and travels in the :class:`~stimgen.representations.base.RenderPlan` with the formant ceiling of
+the recordings' vocal tracts, with which its F1/F2 are measured whatever F0 it is given.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from abc import abstractmethod
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,14 +25,47 @@ import numpy as np
 import pandas as pd
 
 from stimgen.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample, save_wav
+from stimgen.data.folder import FolderDataset
 from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
 from stimgen.phonetics import vocal_tract_ceiling
 from stimgen.preview import spectrogram_rgb
-from stimgen.representations.base import RenderSettings, Representation
+from stimgen.representations.base import RenderPlan, RenderSettings, Representation
+from stimgen.representations.vocoder import Vocoder
+from stimgen.representations.vocoders import make_vocoder
 from stimgen.segment import Excerpt, choose_excerpt
-from stimgen.world import Voice, WorldConfig, analyse_file, aperiodicity_bands
+
+
+@dataclass(frozen=True)
+class Voicing:
+    """One sound stimulus's state in a :class:`~stimgen.representations.base.RenderPlan`: its
+    vocoder's ``voice`` (None for a vocoder that keeps none) and the Praat formant ceiling (Hz)
+    that fits the vocal tract it came from, or None where the F0 rule applies
+    (:func:`stimgen.features.audio_features`)."""
+
+    voice: object = None
+    formant_ceiling: float | None = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A distance between consecutive sounds: ``distances(rep, features, items)`` (N - 1,), and
+    whether it needs the sounds' features (``measured``: Praat on the items made into sound)."""
+
+    distances: Callable[[Sound, list[dict[str, float]], np.ndarray], np.ndarray]
+    measured: bool
+
+
+def _formant_distances(rep: Sound, features: list[dict[str, float]], items: np.ndarray) -> np.ndarray:
+    barks = pd.DataFrame(features)[["f1_bark", "f2_bark"]].to_numpy()
+    return bark_distance(barks[1:], barks[:-1])
+
+
+#: The distances between sounds that equal spacing offers, by name (units in ``options.METRIC_UNITS``).
+METRICS = {"spectral": Metric(lambda rep, features, items: spectral_distance(items[1:], items[:-1], -rep.db_range),
+                              measured=False),
+           "formants": Metric(_formant_distances, measured=True)}
 
 
 class Sound(Representation):
@@ -36,37 +74,71 @@ class Sound(Representation):
     medium = "audio"
     preload = "audio"
     extension = "wav"
-    metrics = ("spectral", "formants")
+    metrics = tuple(METRICS)
     features = ("duration_s", "rms_dbfs", "peak_dbfs", "f0_hz", "hnr_db", "f1_hz", "f2_hz", "f1_bark", "f2_bark",
                 "formant_ceiling_hz")
     sheet_style = "spectrogram"
     sheet_scale = 2
     pictures_beside = True
-    #: Whether each stimulus has a voice (F0, aperiodicity) beside its item, set by ``--f0``.
-    voiced: ClassVar[bool] = False
+    #: The vocoder (:data:`~stimgen.representations.vocoders.VOCODERS`) unless ``data.vocoder`` names another.
+    default_vocoder: ClassVar[str]
 
     #: The model's sample rate, the duration of an item (s) and the dB range of its values.
     sample_rate: int
     duration: float
     db_range: float
-    #: Voiced representations: WORLD's settings, and the voice of stimuli that come from no file
-    #: (``{"f0_hz": ..., "coded_ap_db": ...}``, the training set's median F0 and aperiodicity).
-    world: WorldConfig
-    default_voice: dict
 
-    def __init__(self, source: str | None = None, units: str | None = None) -> None:
+    def __init__(self, source: str | None = None, units: str | None = None, vocoder: str | Vocoder | None = None,
+                 data: dict | None = None) -> None:
+        """``vocoder``: a vocoder, or its name (None: ``default_vocoder``), built with the fitted
+        state in ``data`` (a model's ``data`` section). A subclass sets its own settings first."""
         self.source = source
         #: What the model's items are (``birdsong`` syllables or ``speech``): how the window of a long
         #: file is chosen, and Praat's pitch search range (birds' or voices').
         self.units = units or ("birdsong" if source == "birdsong" else "speech")
         self.pitch_range = PITCH_RANGES["birdsong"] if self.units == "birdsong" else SPEECH_PITCH_RANGE
-        #: The window of each file loaded so far, by path (:meth:`excerpt`).
+        #: The window of each file loaded so far, and its voicing, by path (:meth:`excerpt`, :meth:`plan`).
         self.excerpts: dict[str, Excerpt] = {}
+        self._voicings: dict[str, Voicing] = {}
+        self.vocoder = (vocoder if isinstance(vocoder, Vocoder)
+                        else make_vocoder(vocoder or self.default_vocoder, self, data or {}))
+
+    @property
+    def voiced(self) -> bool:
+        """Whether the vocoder sets F0 apart from the items (``--f0``)."""
+        return self.vocoder.voiced
+
+    def vocoder_config(self) -> dict:
+        """The vocoder's part of the model's ``data`` section: its name where it is not the
+        representation's own, and its fitted state."""
+        name = self.vocoder.name
+        return {**({"vocoder": name} if name != self.default_vocoder else {}), **self.vocoder.to_config()}
+
+    def fit(self, ds: FolderDataset, progress: bool = False) -> Sound:
+        """A copy whose vocoder has learned from training set ``ds`` (WORLD: its median voice)."""
+        fitted = copy.copy(self)
+        fitted.vocoder = self.vocoder.fit(self, ds, progress=progress)
+        fitted.excerpts, fitted._voicings = {}, {}
+        return fitted
+
+    def provenance(self, render: RenderSettings) -> dict:
+        return {"render": {"sr": render.sr, "level_dbfs": render.level_dbfs, "ramp_ms": render.ramp_ms,
+                           "max_peak_dbfs": render.max_peak_dbfs}, **self.analysis_provenance(),
+                **self.vocoder.provenance()}
+
+    @abstractmethod
+    def analysis_provenance(self) -> dict:
+        """The item analysis's settings, as manifest.json records them."""
 
     # --- files to items ---------------------------------------------------------------------------
     @abstractmethod
     def sound_to_item(self, y: np.ndarray, sr: int, path: str | os.PathLike | None = None) -> np.ndarray:
         """A sound at rate ``sr`` as the model's item (C, H, W); ``path`` names it in errors."""
+
+    @abstractmethod
+    def envelope(self, item: np.ndarray, n_fft: int) -> np.ndarray:
+        """An item (C, H, W) as a power spectral envelope (frames, n_fft // 2 + 1) on a linear
+        frequency axis from 0 to half the model's rate: what WORLD-like vocoders voice."""
 
     def excerpt(self, path: str | os.PathLike, onset: float | None = None) -> Excerpt:
         """The window of file ``path`` that the model takes (:func:`stimgen.segment.choose_excerpt`),
@@ -75,6 +147,7 @@ class Sound(Representation):
         if str(path) not in self.excerpts or onset is not None:
             y, sr = load_audio(path)
             self.excerpts[str(path)] = choose_excerpt(y, sr, self.duration, self.units, onset, path)
+            self._voicings.pop(str(path), None)
         return self.excerpts[str(path)]
 
     def excerpt_record(self, path: Path) -> dict:
@@ -84,55 +157,62 @@ class Sound(Representation):
         y, sr = load_audio(path)
         return self.sound_to_item(self.excerpt(path).cut(y, sr), sr, path=path)
 
-    def voice(self, path: str | os.PathLike) -> Voice:
-        """The voice (F0 contour, aperiodicity) of a sound file's window, frame by frame as the
-        items', and for speech the formant ceiling that fits its vocal tract
-        (:func:`~stimgen.phonetics.vocal_tract_ceiling`)."""
+    def check_f0(self, f0: str | float | None) -> None:
         if not self.voiced:
-            raise StimgenError(f"the {self.name} representation keeps no voice beside its items")
-        excerpt = self.excerpt(path)
-        voice = analyse_file(path, self.world, excerpt)[1]
-        if self.units != "speech":
-            return voice
-        y, sr = load_audio(path)
-        mean_f0 = float(np.exp(np.log(voice.f0[voice.voiced]).mean()))  # analyse_file refuses a file with no voice
-        return replace(voice, formant_ceiling=vocal_tract_ceiling(excerpt.cut(y, sr), sr, mean_f0))
+            super().check_f0(f0)
 
-    def voices(self, files: list[Path], weights: np.ndarray, f0: str | float | None) -> list[Voice] | None:
-        """``f0``: None or ``"interpolate"`` moves F0 log-linearly between the files' contours by the
-        weights; a letter (``"a"``, ``"b"``, ...) gives every stimulus that file's contour; a number
-        holds every stimulus at that many Hz. With no files, every stimulus has the model's default
-        voice (at ``f0`` Hz if a number is given)."""
-        if not self.voiced:
-            return super().voices(files, weights, f0)
-        if not files:
-            neutral = self.neutral_voice(f0 if isinstance(f0, float) else None)
-            return [neutral] * len(weights)
-        from concurrent.futures import ThreadPoolExecutor
+    # --- plans ------------------------------------------------------------------------------------
+    def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
+             f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
+             f0_shift: np.ndarray | None = None) -> RenderPlan:
+        """Each stimulus's voice mixed by the vocoder from the ``files``' voices by its row of
+        ``weights`` (with no files, the model's default voice, at ``f0`` Hz if a number is given).
+        ``f0`` None means ``"interpolate"`` between several files, ``"a"`` for one file's own voice,
+        and the model's default voice with no file; what it came to is recorded in the plan's
+        settings for voiced vocoders. With ``f0_shift`` (an F0 edit), the plan's baseline is its
+        first stimulus unshifted."""
+        self.check_f0(f0)
+        n, files = len(items), [Path(f) for f in files]
+        policy = f0 if f0 is not None else "interpolate" if len(files) > 1 else "a" if files else "model default"
+        if files:
+            with ThreadPoolExecutor(len(files)) as pool:  # WORLD's F0 search lets go of the GIL for much of its time
+                voicings = list(pool.map(self._voicing, files))
+            weights = np.asarray(weights, dtype=np.float64)
+            voices = self.vocoder.mix([v.voice for v in voicings], weights, policy)
+            ceilings = [None] * n
+            if all(v.formant_ceiling is not None for v in voicings):  # the vocal tracts mixed by weight
+                known = np.array([v.formant_ceiling for v in voicings], dtype=np.float64)
+                ceilings = [float(w @ known / w.sum()) if w.sum() > 0 else float("nan") for w in weights]
+        else:
+            voices, ceilings = self.vocoder.neutral(n, f0 if isinstance(f0, float) else None), [None] * n
+        base = tuple(Voicing(v, c) for v, c in zip(voices, ceilings))
+        if f0_shift is not None:
+            voices = [self.vocoder.shift(v, hz) for v, hz in zip(voices, f0_shift)]
+        state = tuple(Voicing(v, c) for v, c in zip(voices, ceilings))
+        settings = {"f0": policy} if self.voiced and f0_shift is None else {}
+        plan = RenderPlan(np.asarray(items), state, tuple(sources or ()), settings)
+        return plan if f0_shift is None else _with_baseline(plan, base)
 
-        from stimgen.world import mix_voices
-
-        with ThreadPoolExecutor(len(files)) as pool:  # WORLD's F0 search lets go of the GIL for much of its time
-            voices = list(pool.map(self.voice, files))
-        return mix_voices(voices, weights, "interpolate" if f0 is None else f0)
-
-    def neutral_voice(self, f0: float | None = None) -> Voice:
-        """The model's default voice (its training set's median F0 and aperiodicity), every frame
-        voiced, at ``f0`` Hz if given."""
-        frames, bands = self.world.n_frames, aperiodicity_bands(self.world.sample_rate)
-        ap = np.broadcast_to(np.asarray(self.default_voice["coded_ap_db"], dtype=np.float64), (bands,))
-        return Voice(np.full(frames, float(f0 or self.default_voice["f0_hz"])), np.tile(ap, (frames, 1)))
+    def _voicing(self, path: Path) -> Voicing:
+        """A file's voice (its window's, by the vocoder) and, where the vocoder sets F0 apart from
+        the items of speech, the formant ceiling of its vocal tract
+        (:func:`~stimgen.phonetics.vocal_tract_ceiling`); once per file and window."""
+        if str(path) not in self._voicings:
+            voice, ceiling = self.vocoder.analyse(self, path), None
+            if self.voiced and self.units == "speech":
+                y, sr = load_audio(path)
+                ceiling = vocal_tract_ceiling(self.excerpt(path).cut(y, sr), sr, self.vocoder.mean_f0(voice))
+            self._voicings[str(path)] = Voicing(voice, ceiling)
+        return self._voicings[str(path)]
 
     # --- items to stimuli -------------------------------------------------------------------------
-    @abstractmethod
-    def model_audio(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> np.ndarray:
-        """Items (N, C, H, W) as sound at the model's own rate, (N, samples); ``voices`` for voiced
-        representations (None: the model's default voice)."""
+    def model_audio(self, plan: RenderPlan, seed: int = 0) -> np.ndarray:
+        """A plan's items as sound at the model's own rate, (N, samples), by the vocoder."""
+        return self.vocoder.synthesize(self, plan.items, [s.voice for s in plan.state], seed=seed)
 
-    def render(self, x: np.ndarray, settings: RenderSettings, seed: int = 0,
-               sources: list[Path | None] | None = None, voices: list[Voice] | None = None) -> list[np.ndarray]:
-        sources = sources or [None] * len(x)
-        audio = self.model_audio(x, seed=seed, voices=voices)
+    def render(self, plan: RenderPlan, settings: RenderSettings, seed: int = 0) -> list[np.ndarray]:
+        sources = plan.sources or [None] * len(plan)
+        audio = self.model_audio(plan, seed=seed)
         out = []
         for i, src in enumerate(sources):
             if src is None:
@@ -146,29 +226,36 @@ class Sound(Representation):
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
         save_wav(path, stimulus, settings.sr)
 
-    def read_back(self, path: Path, voice: Voice | None = None) -> tuple[dict[str, float], np.ndarray]:
-        y, sr = load_audio(path, allow_silence=True)
-        features = audio_features(y, sr, self.pitch_range, getattr(voice, "formant_ceiling", None))
-        return features, self.sound_to_item(y, sr, path=path)
+    def read_back(self, paths: Sequence[Path], plan: RenderPlan) -> list[tuple[dict[str, float], np.ndarray]]:
+        out = []
+        for path, state in zip(paths, plan.state):
+            y, sr = load_audio(path, allow_silence=True)
+            out.append((audio_features(y, sr, self.pitch_range, state.formant_ceiling),
+                        self.sound_to_item(y, sr, path=path)))
+        return out
 
-    def measure(self, x: np.ndarray, seed: int = 0, voices: list[Voice] | None = None) -> list[dict[str, float]]:
-        return [audio_features(y, self.sample_rate, self.pitch_range, getattr(voice, "formant_ceiling", None))
-                for y, voice in zip(self.model_audio(x, seed=seed, voices=voices), voices or [None] * len(x))]
+    def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
+        return [audio_features(y, self.sample_rate, self.pitch_range, state.formant_ceiling)
+                for y, state in zip(self.model_audio(plan, seed=seed), plan.state)]
 
     # --- distances and pictures -------------------------------------------------------------------
     def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
         """``spectral``: the RMS over bins and frames of the difference in dB. ``formants``:
-        Euclidean distance in (F1, F2) Bark, measured with Praat on the items made into sound."""
-        return self.written_distances(self.measure(x, seed=seed) if metric == "formants" else [], x, metric)
+        Euclidean distance in (F1, F2) Bark, measured with Praat on the items made into sound
+        (with the model's default voice)."""
+        features = self.measure(self.plan(x), seed=seed) if METRICS[metric].measured else []
+        return self.written_distances(features, x, metric)
 
     def written_distances(self, features: list[dict[str, float]], items: np.ndarray, metric: str) -> np.ndarray:
-        if metric == "spectral":
-            return spectral_distance(items[1:], items[:-1], -self.db_range)
-        barks = pd.DataFrame(features)[["f1_bark", "f2_bark"]].to_numpy()
-        return bark_distance(barks[1:], barks[:-1])
+        return METRICS[metric].distances(self, features, items)
 
     def picture(self, item: np.ndarray) -> np.ndarray:
         return spectrogram_rgb(item[0])
+
+
+def _with_baseline(plan: RenderPlan, base: tuple[Voicing, ...]) -> RenderPlan:
+    """``plan`` (whose F0 was shifted) with its first stimulus unshifted as its baseline."""
+    return replace(plan, baseline=RenderPlan(plan.items[:1], base[:1]))
 
 
 def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus") -> np.ndarray:
