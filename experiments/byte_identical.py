@@ -1,6 +1,7 @@
 """Byte-identical outputs across a refactoring: run a fixed set of commands, hash every file.
 
     python experiments/byte_identical.py run OUT            # writes OUT/ (the outputs) and OUT.json (hashes)
+    python experiments/byte_identical.py rehash OUT         # OUT.json again, from OUT/ as it is
     python experiments/byte_identical.py compare A.json B.json
 
 What is run (every representation and verb that writes files):
@@ -14,10 +15,15 @@ What is run (every representation and verb that writes files):
 - 3-step training runs (GAIA on vowels as mel and as mel-world, AE on digits): the weights and the
   config.json.
 
-``compare`` lists every file whose hash differs. manifest.json (and the training config.json) are
-compared as JSON with the command string left out and keys sorted: their key order and the
-command line may change, nothing else. Files that record wall-clock time (metrics.csv) are not
-hashed.
+``compare`` lists every file whose hash differs. manifest.json (and the training config.json,
+fit.json, pilot.json, the codes' provenance) are compared as JSON with the command string and the
+run folder's absolute paths left out and keys sorted: their key order and the command line may
+change. manifest.json is compared in the layout before its record had a format of its own
+(``stimgen.stimulus_folder``, format 2: ``verb`` and ``medium`` for the old ``kind`` and
+``model.kind``, ``render`` beside ``settings``, codes at full precision, ``path_map``, ``state``):
+a format-2 record is brought to that layout (codes rounded to 6 decimals as before, the new fields
+left out), so that every value of before is compared. Files that record wall-clock time
+(metrics.csv) are not hashed.
 """
 
 from __future__ import annotations
@@ -78,8 +84,13 @@ def model_copy(representation: str, out: Path) -> Path:
     return out
 
 
-def run(out: Path) -> None:
-    out.mkdir(parents=True)
+def run(folder: Path) -> None:
+    """Every command, run inside ``folder`` with paths relative to it (the outputs record the paths
+    they were given), then every file's hash into ``folder`` + ``.json``."""
+    folder = folder.resolve()
+    folder.mkdir(parents=True)
+    os.chdir(folder)
+    out = Path(".")
     stimgen("demo", "--out", out / "demo")
     voices = espeak_vowels(out / "inputs")
     models = {"vowels": "vowels", "mel": model_copy("mel", out / "model-mel"),
@@ -122,25 +133,59 @@ def run(out: Path) -> None:
                        "train-digits": ["--data", out / "digits", "--model", "ae"]}.items():
         stimgen("train", *args, "--steps", 3, "--batch-size", 8, "--preview-every", 100, "--out", out / name)
 
-    hashes = {str(p.relative_to(out)): digest(p) for p in sorted(out.rglob("*"))
+    rehash(folder)
+
+
+def rehash(folder: Path) -> None:
+    """Every file's hash in ``folder`` (a run's outputs) into ``folder`` + ``.json``."""
+    folder = folder.resolve()
+    hashes = {str(p.relative_to(folder)): digest(p, folder) for p in sorted(folder.rglob("*"))
               if p.is_file() and p.name not in SKIP}
-    Path(f"{out}.json").write_text(json.dumps(hashes, indent=1) + "\n")
-    print(f"{len(hashes)} files hashed into {out}.json")
+    Path(f"{folder}.json").write_text(json.dumps(hashes, indent=1) + "\n")
+    print(f"{len(hashes)} files hashed into {folder}.json")
 
 
-def digest(path: Path) -> str:
+def digest(path: Path, root: Path) -> str:
+    if path.suffix == ".safetensors":  # the tensors and the metadata, not its order (which varies run to run)
+        from safetensors import safe_open
+
+        h = hashlib.sha256()
+        with safe_open(path, "np") as f:
+            h.update(json.dumps(f.metadata(), sort_keys=True).encode())
+            for key in sorted(f.keys()):
+                h.update(key.encode() + f.get_tensor(key).tobytes())
+        return h.hexdigest()
     if path.name in ("manifest.json", "config.json", "fit.json", "pilot.json", "codes.csv.json"):
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_text().replace(str(root), "RUN"))  # absolute paths of the run folder
+        if path.name == "manifest.json":
+            record = format_1(record)
         drop_command(record)
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def format_1(record: dict) -> dict:
+    """A manifest.json of format 2 in the layout of before (see the module's docstring)."""
+    if record.get("format", 1) == 1:
+        return record
+    settings = dict(record["settings"])
+    if record["medium"] == "audio":  # images recorded no render settings before
+        settings["render"] = record["render"]
+    old = {**record, "kind": record["verb"], "settings": settings}  # model.kind: see drop_command
+    for key in ("verb", "medium", "render", "format", "path_map", "state"):
+        old.pop(key)
+    old["stimuli"] = [{**row, "z": [round(v, 6) for v in row["z"]]} for row in record["stimuli"]]
+    return old
+
+
 def drop_command(record) -> None:
     """The command line and absolute paths of the run folder are not part of what is compared."""
     if isinstance(record, dict):
-        for key in ("command", "created", "path", "continuum", "fit", "time"):
+        for key in ("command", "fit_sha256"):  # the sha256 of fit.json, which holds absolute paths
             record.pop(key, None)
+        if isinstance(record.get("model"), dict):  # the medium was called "kind" in the codes' and pilot's record
+            record["model"].pop("kind", None)
+            record["model"].pop("medium", None)
         for value in record.values():
             drop_command(value)
     elif isinstance(record, list):
@@ -163,6 +208,8 @@ def compare(a: Path, b: Path) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["run"]:
         run(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["rehash"]:
+        rehash(Path(sys.argv[2]))
     elif sys.argv[1:2] == ["compare"]:
         compare(Path(sys.argv[2]), Path(sys.argv[3]))
     else:

@@ -18,12 +18,13 @@ import pandas as pd
 
 from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
-from stimgen.export import MANIFEST_CSV, export
+from stimgen.export import export
 from stimgen.morph.attributes import edit, fit_model_attributes
 from stimgen.morph.continuum import continuum
 from stimgen.morph.domain import Domain, RenderSettings
 from stimgen.options import SEED
 from stimgen.outputs import atomic_dir
+from stimgen.stimulus_folder import MANIFEST_CSV
 
 ENDPOINTS = {"i": "iy", "a": "aa", "eh": "eh"}
 EDIT_VALUES = (-200.0, -100.0, 0.0, 100.0, 200.0)

@@ -1,18 +1,18 @@
 """Writing a stimulus set as a folder that drops into PsychoPy or jsPsych.
 
-The folder holds ``stimuli/`` (16-bit PCM WAVs at one rate, equal duration and RMS level, with
-ramps; or PNGs), ``spectrograms/`` (one PNG per sound), ``sheet.png`` (every stimulus with the
-distance to its neighbour), ``manifest.csv`` (one row per stimulus, loadable as it is by
-PsychoPy's ``importConditions``) and ``manifest.json`` (the same rows, a jsPsych preload list and
-the provenance: stimgen version, model and hash, command, seed, every setting, input hashes).
-Every feature and distance is measured on the files as written. The folder is built in a
-temporary folder and renamed into place, so a failure leaves nothing half-written.
+The folder (its layout and record: :mod:`stimgen.stimulus_folder`) holds ``stimuli/`` (16-bit PCM
+WAVs at one rate, equal duration and RMS level, with ramps; or PNGs), ``spectrograms/`` (one PNG
+per sound), ``sheet.png`` (every stimulus with the distance to its neighbour), ``manifest.csv``
+(one row per stimulus, loadable as it is by PsychoPy's ``importConditions``) and ``manifest.json``
+(the same rows, a jsPsych preload list and the provenance: stimgen version, model and hash,
+command, seed, every setting, input hashes, every stimulus's code). Every feature and distance is
+measured on the files as written. The folder is built in a temporary folder and renamed into
+place, so a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -26,12 +26,19 @@ from stimgen.morph.stimuli import StimulusSet
 from stimgen.options import METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
-
-STIMULI_DIR = "stimuli"
-SPECTROGRAM_DIR = "spectrograms"
-MANIFEST_CSV = "manifest.csv"
-MANIFEST_JSON = "manifest.json"
-SHEET = "sheet.png"
+from stimgen.stimulus_folder import (
+    DISTANCE_PREV,
+    SHA256,
+    SHEET,
+    SPECTROGRAM_FILE,
+    STIM_FILE,
+    ModelRecord,
+    StimulusRecord,
+    manifest_rows,
+    spectrogram_file,
+    stimulus_file,
+    write_manifests,
+)
 
 
 def export(
@@ -90,7 +97,7 @@ def export(
     inputs = [*stimuli.inputs, *([domain.folder] if domain.folder else [])]
     with atomic_dir(out, force=force, inputs=inputs, verb=stimuli.verb) as tmp:  # --out checked before rendering
         stimuli_out = rep.render(stimuli.plan, render, seed=seed)
-        files = [f"{STIMULI_DIR}/{name}.{rep.extension}" for name in stimuli.table["name"]]
+        files = [stimulus_file(name, rep.extension) for name in stimuli.table["name"]]
         for file, stimulus in zip(files, stimuli_out):
             rep.write(tmp / file, stimulus, render)
         # everything below is measured on the files as written, each read back once
@@ -99,21 +106,19 @@ def export(
         written = np.stack([item for _, item in read])
         distances = rep.written_distances(features, written, metric)
         table = stimuli.table.drop(columns="name").reset_index(drop=True)
-        manifest = pd.concat([pd.DataFrame({"stim_file": files}), table, pd.DataFrame(features)], axis=1)
+        manifest = pd.concat([pd.DataFrame({STIM_FILE: files}), table, pd.DataFrame(features)], axis=1)
         extra: dict = {}
         if stimuli.plan.baseline is not None:
             manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
-        manifest["distance_prev"] = np.concatenate([[np.nan], distances])
+        manifest[DISTANCE_PREV] = np.concatenate([[np.nan], distances])
         pictures = [rep.picture(item) for item in written]
         if rep.pictures_beside:
-            manifest["spectrogram_file"] = [f"{SPECTROGRAM_DIR}/{name}.png" for name in stimuli.table["name"]]
-            for file, picture in zip(manifest["spectrogram_file"], pictures):
+            manifest[SPECTROGRAM_FILE] = [spectrogram_file(name) for name in stimuli.table["name"]]
+            for file, picture in zip(manifest[SPECTROGRAM_FILE], pictures):
                 save_image(tmp / file, _enlarge(picture, 4))
-        manifest["sha256"] = [file_sha256(tmp / file) for file in files]
+        manifest[SHA256] = [file_sha256(tmp / file) for file in files]
         _write_sheet(tmp / SHEET, stimuli, pictures, distances, metric)
-        manifest.to_csv(tmp / MANIFEST_CSV, index=False, float_format="%.6g", lineterminator="\n")
-        (tmp / MANIFEST_JSON).write_text(json.dumps(
-            _provenance(stimuli, manifest, render, metric, command, extra), indent=2, allow_nan=False) + "\n")
+        write_manifests(tmp, manifest, _record(stimuli, manifest, render, metric, command, extra))
         if after is not None:
             after(tmp, manifest)
     return Path(out)
@@ -160,35 +165,18 @@ def _write_sheet(path: Path, stimuli: StimulusSet, pictures: list[np.ndarray], d
     draw_sheet(path, pictures, captions, cells, title, scale=stimuli.domain.representation.sheet_scale)
 
 
-def _json_value(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not math.isfinite(float(v)) else float(v)
-    return v
-
-
-def _provenance(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSettings, metric: str,
-                command: str | None, extra: dict) -> dict:
+def _record(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSettings, metric: str,
+            command: str | None, extra: dict) -> StimulusRecord:
     domain, rep = stimuli.domain, stimuli.domain.representation
-    rows = [{k: _json_value(v) for k, v in row.items()} for row in manifest.to_dict("records")]
-    for row, z in zip(rows, stimuli.z):
-        row["z"] = [round(float(v), 6) for v in z]
-    settings = {k: _json_value(v) for k, v in {**stimuli.settings, **extra}.items()}
-    settings.update(rep.provenance(render))
-    return {
-        "stimgen_version": stimgen.__version__,
-        "kind": stimuli.verb,
-        "command": command or "stimgen Python API",
-        "seed": int(stimuli.settings.get("seed", 0)),
-        "model": {"name": domain.name, "sha256": domain.sha256, "kind": rep.medium, "representation": rep.name},
-        "metric": {"name": metric, "unit": METRIC_UNITS[metric]},
-        "settings": settings,
-        "inputs": [{"file": p.name, "sha256": file_sha256(p), **rep.excerpt_record(p)} for p in stimuli.inputs],
-        "columns": list(manifest.columns),
-        "preload": {rep.preload: list(manifest["stim_file"])},
-        "stimuli": rows,
-    }
+    return StimulusRecord(
+        stimgen_version=stimgen.__version__, verb=stimuli.verb, medium=rep.medium,
+        command=command or "stimgen Python API", seed=int(stimuli.settings.get("seed", 0)),
+        model=ModelRecord(domain.name, domain.sha256, rep.name),
+        metric={"name": metric, "unit": METRIC_UNITS[metric]},
+        settings={**stimuli.settings, **extra, **rep.provenance()}, render=render,
+        inputs=[{"file": p.name, "sha256": file_sha256(p), **rep.excerpt_record(p)} for p in stimuli.inputs],
+        columns=list(manifest.columns), preload={rep.preload: list(manifest[STIM_FILE])},
+        stimuli=manifest_rows(manifest, stimuli.z), path_map=stimuli.path_map, state=stimuli.state)
 
 
 def write_latents(table: pd.DataFrame, out: str | os.PathLike, domain, command: str | None = None,
@@ -199,7 +187,7 @@ def write_latents(table: pd.DataFrame, out: str | os.PathLike, domain, command: 
     out = Path(out)
     inputs = [*inputs, *([domain.folder] if domain.folder else [])]
     provenance = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
-                  "model": {"name": domain.name, "sha256": domain.sha256, "kind": domain.representation.medium,
+                  "model": {"name": domain.name, "sha256": domain.sha256, "medium": domain.representation.medium,
                             "representation": domain.representation.name},
                   "rows": len(table), "latent_dim": int(domain.model.latent_dim)}
     sidecar = out.with_name(out.name + ".json")

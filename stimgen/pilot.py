@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -28,9 +29,9 @@ import pandas as pd
 import stimgen
 from stimgen.errors import StimgenError
 from stimgen.options import PILOT_REPS, SEED
+from stimgen.stimulus_folder import MANIFEST_CSV, SPECTROGRAM_DIR, STIM_FILE, STIMULI_DIR, read_folder
 
 PILOT_FILE = "pilot.json"
-MANIFEST = "manifest.csv"
 JSPSYCH_FILES = ("jspsych.min.js", "jspsych.css", "plugin-preload.min.js", "plugin-audio-button-response.min.js",
                  "plugin-html-button-response.min.js", "NOTICE.md")
 #: The line of the PsychoPy template (stimgen/assets/pilot/) that :func:`make_pilot` replaces with the settings.
@@ -62,7 +63,8 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
     from stimgen.outputs import atomic_dir, check_output
 
     continuum = Path(continuum)
-    manifest, provenance = _continuum(continuum)
+    folder = read_folder(continuum, verb="continuum", medium="audio", what="a continuum of sounds")
+    manifest = folder.manifest
     if not (isinstance(reps, (int, np.integer)) and 1 <= reps <= 1000):
         raise StimgenError(f"--reps must be a whole number from 1 to 1000, got {reps!r}")
     if labels is None:
@@ -72,13 +74,13 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
     out = check_output(out, force, inputs=[continuum])
     rng = np.random.default_rng(seed)
     order = np.concatenate([rng.permutation(len(manifest)) for _ in range(reps)])
-    columns = ["stim_file", "step", "morph_level"]
+    columns = [STIM_FILE, "step", "morph_level"]
     trials = manifest.iloc[order][columns].to_dict("records")
     with atomic_dir(out, force=force, inputs=[continuum], verb="pilot") as tmp:
-        for sub in ("stimuli", "spectrograms"):   # what the copied manifest names
+        for sub in (STIMULI_DIR, SPECTROGRAM_DIR):   # what the copied manifest names
             if (continuum / sub).is_dir():
                 shutil.copytree(continuum / sub, tmp / sub)
-        shutil.copy2(continuum / MANIFEST, tmp / MANIFEST)
+        shutil.copy2(continuum / MANIFEST_CSV, tmp / MANIFEST_CSV)
         (tmp / "data").mkdir()
         jspsych = tmp / "jspsych"
         jspsych.mkdir()
@@ -86,7 +88,7 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
         for name in JSPSYCH_FILES:
             (jspsych / name).write_bytes((assets / name).read_bytes())
         settings = {"labels": list(labels), "reps": int(reps), "seed": int(seed), "steps": len(manifest),
-                    "sample_rate": int(provenance["settings"]["render"]["sr"])}
+                    "sample_rate": int(folder.record.render.sr)}
         (tmp / "trials.js").write_text("// written by stimgen pilot: the trials in the order they run\n"
                                        f"const STIMGEN = {json.dumps({**settings, 'trials': trials}, indent=1)};\n")
         (tmp / "index.html").write_text(_template("index.html"))
@@ -94,8 +96,8 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
         from stimgen.outputs import file_sha256
 
         pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
-                 "continuum": str(continuum.resolve()), "manifest_sha256": file_sha256(continuum / MANIFEST),
-                 "model": provenance.get("model"), **settings}
+                 "continuum": str(continuum.resolve()), "manifest_sha256": file_sha256(continuum / MANIFEST_CSV),
+                 "model": dataclasses.asdict(folder.record.model), **settings}
         (tmp / PILOT_FILE).write_text(json.dumps(pilot, indent=2) + "\n")
         (tmp / "README.md").write_text(_template("README.md").format(labels=labels, reps=reps, n=len(manifest),
                                                                      trials=len(trials)))
@@ -120,7 +122,7 @@ def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike |
     for file in map(Path, files):
         table = _read_csv(file)
         folder = _pilot_folder(file)
-        man_path = Path(manifest) if manifest is not None else (folder / MANIFEST if folder else None)
+        man_path = Path(manifest) if manifest is not None else (folder / MANIFEST_CSV if folder else None)
         file_labels = labels or (tuple(json.loads((folder / PILOT_FILE).read_text())["labels"]) if folder else None)
         trials = _trials(table, file, file_labels)
         if man_path is not None:
@@ -128,17 +130,6 @@ def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike |
             found = found or man_path
         tables.append(trials)
     return pd.concat(tables, ignore_index=True), found
-
-
-def _continuum(folder: Path) -> tuple[pd.DataFrame, dict]:
-    for name in (MANIFEST, "manifest.json"):
-        if not (folder / name).is_file():
-            raise StimgenError(f"is not a continuum folder (no {name}; make one with stimgen continuum)", path=folder)
-    provenance = json.loads((folder / "manifest.json").read_text())
-    if provenance.get("kind") != "continuum" or provenance["model"].get("kind") != "audio":
-        raise StimgenError("a pilot runs over a continuum of sounds (stimgen continuum with a sound model)",
-                           path=folder)
-    return pd.read_csv(folder / MANIFEST), provenance
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
@@ -152,7 +143,7 @@ def _read_csv(file: Path) -> pd.DataFrame:
 
 def _pilot_folder(file: Path) -> Path | None:
     for folder in file.resolve().parents[:3]:
-        if (folder / PILOT_FILE).is_file() and (folder / MANIFEST).is_file():
+        if (folder / PILOT_FILE).is_file() and (folder / MANIFEST_CSV).is_file():
             return folder
     return None
 

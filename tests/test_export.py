@@ -87,12 +87,12 @@ def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir):
 def test_manifest_json_records_provenance_and_preload(continuum_dir):
     info = json.loads((continuum_dir / "manifest.json").read_text())
     model = load_model("vowels")
-    assert info["model"] == {"name": "vowels", "sha256": model.info["model_sha256"], "kind": "audio",
-                             "representation": "mel-world"}
+    assert info["model"] == {"name": "vowels", "sha256": model.info["model_sha256"], "representation": "mel-world"}
+    assert info["verb"] == "continuum" and info["medium"] == "audio" and info["format"] == 2
     assert info["settings"]["f0"] == "interpolate"   # the voice's F0 policy, the continuum's default
     assert info["command"].startswith("stimgen continuum --a ")
     assert info["seed"] == 0 and info["settings"]["steps"] == 7 and info["settings"]["spacing"] == "equal"
-    assert info["settings"]["render"] == {"sr": 48000, "level_dbfs": -20.0, "ramp_ms": 10.0, "max_peak_dbfs": -1.0}
+    assert info["render"] == {"sr": 48000, "level_dbfs": -20.0, "ramp_ms": 10.0, "max_peak_dbfs": -1.0}
     assert [i["file"] for i in info["inputs"]] == ["i.wav", "a.wav"]
     assert info["preload"]["audio"] == [row["stim_file"] for row in info["stimuli"]]
     assert len(info["stimuli"][3]["z"]) == model.latent_dim

@@ -142,8 +142,9 @@ def continuum(
     StimulusSet
         The stimuli of kind ``"continuum"``, with a table row each: ``name`` (``step_00``, ...),
         ``step``, ``morph_level``, ``latent_t`` (the position between the codes of a and b) and
-        the endpoints' file names ``endpoint_a`` and ``endpoint_b``. Write it with
-        :func:`stimgen.export.export`.
+        the endpoints' file names ``endpoint_a`` and ``endpoint_b``, and the morph level at every
+        point of the dense path (``path_map``; given positions ``at`` leave it to the caller).
+        Write it with :func:`stimgen.export.export`.
 
     Raises
     ------
@@ -177,7 +178,7 @@ def continuum(
     domain.representation.check_f0(f0)
     x_ends = domain.load_files([a, b], onset)
     za, zb = domain.encode(x_ends)
-    planned = None
+    planned = path_map = None
     if at is not None:
         t = np.round(np.asarray(at, dtype=np.float64), 4)
         steps = len(t)
@@ -186,8 +187,11 @@ def continuum(
         x_dense = domain.decode(latent_path(za, zb, t_dense, path))
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed)
         t = equal_steps(t_dense, planned, steps)
+        cumulative = np.concatenate([[0.0], np.cumsum(planned)])
+        path_map = {"latent_t": t_dense.tolist(), "morph_level": (cumulative / cumulative[-1]).tolist()}
     elif spacing == "linear":
         t = np.round(np.linspace(0.0, 1.0, steps), 4)
+        path_map = {"latent_t": [0.0, 1.0], "morph_level": [0.0, 1.0]}
     else:  # a spacing of options.SPACINGS with no rule here
         raise StimgenError(f"spacing {spacing!r} has no rule for placing steps")
     z = latent_path(za, zb, t, path)
@@ -209,4 +213,4 @@ def continuum(
     if planned is not None:
         settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))
     settings.update(plan.settings)
-    return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b])
+    return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map)

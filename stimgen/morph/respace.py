@@ -5,8 +5,9 @@ puts the new steps at equal steps of P from ``p_range[0]`` to ``p_range[1]``; ``
 them evenly within two spreads (``beta``) of the PSE. Each new level becomes a latent position
 through the old continuum's own ``morph_level -> latent_t`` mapping (its manifest), and the new
 continuum is made by the same model from the same endpoints with the same path, seed, voice policy
-and render settings; its manifest records the fit it came from, and ``respace.png`` shows the old
-and the new steps on the fitted curve.
+and render settings (all read from the old folder's record, :mod:`stimgen.stimulus_folder`); its
+manifest records the fit it came from, and ``respace.png`` shows the old and the new steps on the
+fitted curve.
 
 Examples
 --------
@@ -16,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from stimgen.errors import StimgenError
-from stimgen.options import P_RANGE, RESPACE_SCHEME
+from stimgen.options import ENDPOINT, P_RANGE, PATH, RESPACE_SCHEME
 from stimgen.options import RESPACE_SCHEMES as SCHEMES
 
 
@@ -41,21 +41,15 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     """
     from stimgen import load_model
     from stimgen.morph.continuum import continuum
-    from stimgen.morph.domain import RenderSettings
     from stimgen.outputs import file_sha256
     from stimgen.psychometric import load_fit
+    from stimgen.stimulus_folder import MANIFEST_CSV, read_folder
 
-    folder = Path(continuum_dir)
-    for name in ("manifest.csv", "manifest.json"):
-        if not (folder / name).is_file():
-            raise StimgenError(f"is not a continuum folder (no {name})", path=folder)
-    provenance = json.loads((folder / "manifest.json").read_text())
-    if provenance.get("kind") != "continuum":
-        raise StimgenError(f"holds a {provenance.get('kind')}, not a continuum", path=folder)
-    manifest = pd.read_csv(folder / "manifest.csv")
+    old = read_folder(continuum_dir, verb="continuum", what="a continuum folder")
+    folder, manifest = old.path, old.manifest
     fit, record = load_fit(fit_file)
     made_on = (record.get("manifest") or {}).get("sha256")
-    if made_on is not None and made_on != file_sha256(folder / "manifest.csv"):
+    if made_on is not None and made_on != file_sha256(folder / MANIFEST_CSV):
         raise StimgenError(f"was fitted on another continuum than {folder}", path=fit_file)
     if scheme not in SCHEMES:
         raise StimgenError(f"--scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
@@ -80,12 +74,12 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
         levels[0], levels[-1] = 0.0, 1.0
     order = np.argsort(manifest["morph_level"].to_numpy())
     t = np.interp(levels, manifest["morph_level"].to_numpy()[order], manifest["latent_t"].to_numpy()[order])
-    settings = provenance["settings"]
-    model_info = provenance["model"]
-    loaded = load_model(model or model_info["name"])
-    if loaded.info.get("model_sha256") != model_info["sha256"]:
-        raise StimgenError(f"model {model or model_info['name']!r} is not the one the continuum was made with "
-                           f"(sha256 {model_info['sha256'][:12]}); give it with --model")
+    settings = old.record.settings
+    made_with = old.record.model
+    loaded = load_model(model or made_with.name)
+    if loaded.info.get("model_sha256") != made_with.sha256:
+        raise StimgenError(f"model {model or made_with.name!r} is not the one the continuum was made with "
+                           f"(sha256 {made_with.sha256[:12]}); give it with --model")
     a, b = Path(settings["a"]), Path(settings["b"])
     for endpoint in (a, b):
         if not endpoint.is_file():
@@ -93,20 +87,17 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
                                "was made)", path=endpoint)
     f0 = settings.get("f0")
     f0 = float(f0) if isinstance(f0, (int, float)) else f0
-    onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in provenance["inputs"][:2]]
-    stimuli = continuum(loaded, a, b, path=settings.get("path", "linear"), endpoints=settings.get("endpoints",
-                        "reconstruct"), seed=int(settings.get("seed", 0)), f0=f0, at=t, levels=np.round(levels, 4),
-                        onset=onsets)
+    onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in old.record.inputs[:2]]
+    stimuli = continuum(loaded, a, b, path=settings.get("path", PATH), endpoints=settings.get("endpoints", ENDPOINT),
+                        seed=old.record.seed, f0=f0, at=t, levels=np.round(levels, 4), onset=onsets)
+    stimuli.path_map = old.record.path_map   # the same path between the same codes
     stimuli.settings["respaced_from"] = {
-        "continuum": str(folder.resolve()), "manifest_sha256": file_sha256(folder / "manifest.csv"),
+        "continuum": str(folder.resolve()), "manifest_sha256": file_sha256(folder / MANIFEST_CSV),
         "fit": str(Path(fit_file).resolve()), "fit_sha256": file_sha256(Path(fit_file)), "scheme": scheme,
         "p_range": [low, high], "keep_endpoints": keep_endpoints,
         "predicted_p": np.round(fit.probability(levels), 4).tolist(), "pse": fit.pse}
     stimuli.table["predicted_p"] = np.round(fit.probability(levels), 4)
-    written = settings.get("render", {})
-    render = RenderSettings(sr=int(written.get("sr", 48000)), level_dbfs=float(written.get("level_dbfs", -20.0)),
-                            ramp_ms=float(written.get("ramp_ms", 10.0)))
-    return stimuli, render, respace_picture(fit, record)
+    return stimuli, old.record.render, respace_picture(fit, record)
 
 
 def respace_picture(fit, record: dict):

@@ -40,7 +40,11 @@ class StimulusSet:
     :func:`stimgen.export.export` measures the changes). ``z`` (N, latent_dim) are the items'
     codes. ``table`` holds a ``name`` per stimulus (its file name without extension) and the
     columns particular to the verb (``step``, ``morph_level``, ``latent_t`` for a continuum, ...).
-    ``inputs`` are the files the set came from; ``settings`` everything that made it.
+    ``inputs`` are the files the set came from; ``settings`` everything that made it. A
+    continuum's ``path_map`` gives the morph level at each latent position of its dense path
+    (``{"latent_t": [...], "morph_level": [...]}``); ``state`` is what methods that change a
+    continuum add to it. Both are kept in the folder's record
+    (:class:`~stimgen.stimulus_folder.StimulusRecord`).
     Pass the set to :func:`stimgen.export.export` to write it.
     """
 
@@ -51,6 +55,8 @@ class StimulusSet:
     table: pd.DataFrame
     settings: dict
     inputs: list[Path] = field(default_factory=list)
+    path_map: dict | None = None
+    state: dict = field(default_factory=dict)
 
     @property
     def x(self) -> np.ndarray:

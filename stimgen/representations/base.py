@@ -111,8 +111,9 @@ class Representation(ABC):
     def summary(self) -> str:
         """One line that says what the model sees and how its stimuli are made (``stimgen model show``)."""
 
-    def provenance(self, render: RenderSettings) -> dict:
-        """What a stimulus folder's manifest.json records of how its files were made."""
+    def provenance(self) -> dict:
+        """What a stimulus folder's manifest.json records of the representation's settings (beside
+        the render settings, which it records for every folder)."""
         return {}
 
     # --- files to items ---------------------------------------------------------------------------

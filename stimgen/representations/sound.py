@@ -121,10 +121,8 @@ class Sound(Representation):
         fitted.excerpts, fitted._voicings = {}, {}
         return fitted
 
-    def provenance(self, render: RenderSettings) -> dict:
-        return {"render": {"sr": render.sr, "level_dbfs": render.level_dbfs, "ramp_ms": render.ramp_ms,
-                           "max_peak_dbfs": render.max_peak_dbfs}, **self.analysis_provenance(),
-                **self.vocoder.provenance()}
+    def provenance(self) -> dict:
+        return {**self.analysis_provenance(), **self.vocoder.provenance()}
 
     @abstractmethod
     def analysis_provenance(self) -> dict:
