@@ -36,8 +36,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=11)
     args = parser.parse_args()
 
-    from stimgen.audio import save_wav
     from stimgen.data.vowels import mean_vowel
+    from stimgen.signal.audio import save_wav
 
     stimgen_exe = str(Path(sys.executable).with_name("stimgen"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,10 +24,10 @@ import numpy as np
 import scipy.signal
 import torch
 
-from stimgen.audio import normalize_rms
 from stimgen.data.birdsong import synthesize_syllable
 from stimgen.data.vowels import synthesize_vowel, vocal_tract
-from stimgen.spectrogram import SpectrogramConfig, _mel_basis, audio_to_spectrogram, spectrogram_to_audio
+from stimgen.signal.audio import normalize_rms
+from stimgen.signal.spectrogram import SpectrogramConfig, _mel_basis, audio_to_spectrogram, spectrogram_to_audio
 
 
 def clips(config: SpectrogramConfig, n: int, seed: int) -> np.ndarray:

@@ -45,14 +45,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from stimgen import load_model
-    from stimgen.audio import load_audio
     from stimgen.data import open_dataset
     from stimgen.errors import StimgenError
     from stimgen.export import export
     from stimgen.models.bundle import SHIPPED
     from stimgen.morph import continuum
-    from stimgen.phonetics import measure_f0, measure_hnr
     from stimgen.representations import MelSpectrogram, MelWorld, RenderSettings
+    from stimgen.signal.audio import load_audio
+    from stimgen.signal.phonetics import measure_f0, measure_hnr
 
     t0 = time.perf_counter()
     ds = open_dataset("birdsong", progress=True)
@@ -75,7 +75,7 @@ def main() -> None:
         except StimgenError:
             row.update(world_voiced=False)
         else:
-            from stimgen.world import analyse_file, synthesize
+            from stimgen.signal.world import analyse_file, synthesize
 
             envelope, _ = analyse_file(path, world_rep.vocoder.config)
             resynth = synthesize(envelope, voice, world_rep.vocoder.config)

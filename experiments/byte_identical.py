@@ -55,7 +55,7 @@ def stimgen(*args) -> None:
 
 
 def espeak_vowels(folder: Path) -> dict[str, Path]:
-    from stimgen.audio import load_audio, save_wav, trim_silence
+    from stimgen.signal.audio import load_audio, save_wav, trim_silence
 
     folder.mkdir(parents=True)
     files = {}

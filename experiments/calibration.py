@@ -57,14 +57,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from stimgen import load_model
-    from stimgen.audio import save_wav
     from stimgen.data.vowels import mean_vowel
-    from stimgen.distances import bark_distance
     from stimgen.errors import StimgenError
     from stimgen.export import export
     from stimgen.morph import continuum
     from stimgen.morph.attributes import edit, fit_model_attributes
     from stimgen.morph.domain import Domain
+    from stimgen.signal.audio import save_wav
+    from stimgen.signal.distances import bark_distance
 
     t0 = time.perf_counter()
     model = load_model("vowels")

@@ -25,7 +25,7 @@ Spearman's rho of F1 and F2 with the step, counted as monotonic where |rho| >= 0
 that differs by at least 1 Bark between the first and last step; the CV (sd / mean) of neighbour
 distances in (F1, F2) Bark and in the system's own spectral metric (dB). F1 and F2 are measured
 with one ruler for every system: the formant ceiling of the endpoints' vocal tracts
-(``stimgen.phonetics.vocal_tract_ceiling`` of each recording) mixed by the step's morph level, as
+(``stimgen.signal.phonetics.vocal_tract_ceiling`` of each recording) mixed by the step's morph level, as
 the WORLD systems' manifests report them; and, for comparison, with the ceiling that fits each
 step's own F0 (whole file), the rule before, which takes a woman voiced at 120 Hz for a man.
 With the model folders, also the models' held-out reconstruction error and midpoint-to-nearest-
@@ -59,8 +59,8 @@ F0_POLICIES = (120.0, "interpolate")
 
 def make_endpoints(folder: Path) -> dict[str, Path]:
     """The endpoint WAVs of every voice, in a folder each; espeak-ng voices only where it is installed."""
-    from stimgen.audio import load_audio, save_wav, trim_silence
     from stimgen.data.vowels import mean_vowel
+    from stimgen.signal.audio import load_audio, save_wav, trim_silence
 
     voices = {}
     for voice, espeak in VOICES.items():
@@ -118,9 +118,9 @@ def envelope_interpolation(model, a: Path, b: Path, steps: int, f0):
 def resynthesis_hnr(path: Path, f0: float | None) -> float:
     """HNR of a file's own WORLD analysis-resynthesis (at ``f0`` Hz if given), written and read back
     as a stimulus is."""
-    from stimgen.audio import load_audio, resample
-    from stimgen.phonetics import measure_hnr
-    from stimgen.world import Voice, WorldConfig, analyse, synthesize
+    from stimgen.signal.audio import load_audio, resample
+    from stimgen.signal.phonetics import measure_hnr
+    from stimgen.signal.world import Voice, WorldConfig, analyse, synthesize
 
     cfg = WorldConfig()
     y, sr = load_audio(path)
@@ -135,8 +135,8 @@ def remeasure(m: pd.DataFrame, folder: Path, ceiling_a: float, ceiling_b: float)
     ceilings mixed by the step's morph level (what a WORLD system's manifest already holds), and
     beside them, as ``*_f0_rule``, at the ceiling that fits the step's own F0 over the whole file,
     and that F0 (``f0_whole_hz``)."""
-    from stimgen.audio import load_audio
-    from stimgen.phonetics import formants_for_voice, hz_to_bark, measure_f0
+    from stimgen.signal.audio import load_audio
+    from stimgen.signal.phonetics import formants_for_voice, hz_to_bark, measure_f0
 
     m = m.copy()
     rows = []
@@ -167,7 +167,7 @@ def monotonic(m: pd.DataFrame, suffix: str = "") -> tuple[bool, dict]:
 
 
 def measure_continuum(m: pd.DataFrame) -> dict:
-    from stimgen.distances import bark_distance
+    from stimgen.signal.distances import bark_distance
 
     barks = m[["f1_bark", "f2_bark"]].to_numpy()
     d_bark = bark_distance(barks[1:], barks[:-1])

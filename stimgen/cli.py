@@ -104,7 +104,8 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 
     Example: stimgen data segment songs/ --kind birdsong --out syllables
     """
-    from stimgen.segment import SegmentSettings, segment_folder
+    from stimgen.data.recordings import segment_folder
+    from stimgen.signal.segment import SegmentSettings
 
     settings = SegmentSettings.for_kind(kind, min_unit=min_unit, max_unit=max_unit, min_silence=min_silence, fmin=fmin,
                                         fmax=fmax, start_db=start_db, range_db=range_db, pad=pad)
@@ -210,20 +211,20 @@ def _render_options(f):
 
 
 def _f0_option(choices: str, default: str):
-    """--f0: the voice's F0 for WORLD models (parsed by stimgen.world.parse_f0 in the verb)."""
+    """--f0: the voice's F0 for WORLD models (parsed by stimgen.signal.world.parse_f0 in the verb)."""
     return click.option("--f0", default=None, metavar="|".join([*(c for c in choices.split(",") if c), "HZ"]),
                         help=f"WORLD models: F0 of every stimulus: {default}; a number holds every stimulus at "
                              "that many Hz (the usual choice for vowel continua).")
 
 
 def _f0(value: str | None, inputs: int):
-    from stimgen.world import parse_f0
+    from stimgen.signal.world import parse_f0
 
     return parse_f0(value, inputs)
 
 
 def _onset_option(f):
-    """--onset: the window of sounds longer than the model's (see stimgen.segment.choose_excerpt)."""
+    """--onset: the window of sounds longer than the model's (see stimgen.signal.segment.choose_excerpt)."""
     return click.option("--onset", type=float, multiple=True, metavar="SECONDS",
                         help="Sounds longer than the model's window: the window starts here (s). Once for every "
                              "file, or once per file in order. Default: centred on the file's one syllable or "
@@ -524,8 +525,8 @@ def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: st
     Example: stimgen respace i-a --fit i-a-fit/fit.json --steps 9 --out i-a-respaced
     """
     from stimgen.export import export
-    from stimgen.morph.respace import respace
     from stimgen.outputs import check_output
+    from stimgen.respace import respace
 
     try:
         low, high = (float(v) for v in p_range.split(","))

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.export import export
 from stimgen.morph.attributes import edit, fit_model_attributes
@@ -24,6 +23,7 @@ from stimgen.morph.continuum import continuum
 from stimgen.morph.domain import Domain, RenderSettings
 from stimgen.options import SEED
 from stimgen.outputs import atomic_dir
+from stimgen.signal.audio import save_wav
 from stimgen.stimulus_folder import MANIFEST_CSV
 
 ENDPOINTS = {"i": "iy", "a": "aa", "eh": "eh"}

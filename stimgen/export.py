@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 
 import stimgen
-from stimgen.image import save_image
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.stimuli import StimulusSet
 from stimgen.options import METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
+from stimgen.signal.image import save_image
 from stimgen.stimulus_folder import (
     DISTANCE_PREV,
     SHA256,

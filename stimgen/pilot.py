@@ -6,7 +6,7 @@ copy of a continuum's stimuli; the script, the page and the README are templates
 ``stimgen/assets/pilot/``. :func:`read_responses` reads what either writes (or a plain CSV
 with ``morph_level`` and ``response_b``) as one table of trials, each matched to its stimulus in
 the continuum's manifest. Fitting is :mod:`stimgen.psychometric`; re-spacing the continuum is
-:mod:`stimgen.morph.respace`.
+:mod:`stimgen.respace`.
 
 Examples
 --------

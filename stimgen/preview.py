@@ -94,7 +94,7 @@ def draw_sheet(path: str | os.PathLike, pictures: Sequence[np.ndarray], captions
     """
     from PIL import Image, ImageDraw, ImageFont
 
-    from stimgen.image import to_uint8
+    from stimgen.signal.image import to_uint8
 
     tiles = [np.repeat(np.repeat(np.asarray(p, dtype=np.float64), scale, axis=0), scale, axis=1) for p in pictures]
     th, tw = tiles[0].shape[:2]

@@ -42,7 +42,6 @@ from tqdm.auto import tqdm
 from stimgen.data import BUILTIN_NAMES, open_dataset
 from stimgen.data.folder import BETWEEN_COLUMNS, Betweens
 from stimgen.errors import StimgenError, StimgenWarning
-from stimgen.models.base import StimModel
 from stimgen.models.bundle import (
     CONFIG_FILE,
     LATENTS_FILE,
@@ -53,6 +52,7 @@ from stimgen.models.bundle import (
     save_checkpoint,
     save_model,
 )
+from stimgen.models.model import StimModel
 from stimgen.models.networks import NetworkConfig
 from stimgen.options import TrainSettings
 from stimgen.outputs import check_output, mark_owned

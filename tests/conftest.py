@@ -41,8 +41,8 @@ def check_psychopy_manifest(manifest: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def endpoints(tmp_path_factory):
     """A man's /i/, /ɑ/, /u/ and /ɛ/ (i.wav, a.wav, u.wav, eh.wav): 0.6 s at 16 kHz, F0 120 Hz."""
-    from stimgen.audio import save_wav
     from stimgen.data.vowels import mean_vowel
+    from stimgen.signal.audio import save_wav
 
     folder = tmp_path_factory.mktemp("endpoints")
     for name, code in (("i", "iy"), ("a", "aa"), ("u", "uw"), ("eh", "eh")):

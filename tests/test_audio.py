@@ -5,7 +5,8 @@ import pytest
 import soundfile as sf
 from conftest import tone
 
-from stimgen.audio import (
+from stimgen.errors import StimgenError, StimgenWarning
+from stimgen.signal.audio import (
     apply_ramps,
     fix_duration,
     load_audio,
@@ -15,7 +16,6 @@ from stimgen.audio import (
     save_wav,
     trim_silence,
 )
-from stimgen.errors import StimgenError, StimgenWarning
 
 
 def test_save_and_load_round_trip_is_16_bit_pcm(tmp_path):

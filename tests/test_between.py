@@ -11,9 +11,9 @@ from PIL import Image
 
 from stimgen.data import open_folder
 from stimgen.errors import StimgenError
-from stimgen.models.base import Autoencoder, between_loss
 from stimgen.models.bundle import load_model
 from stimgen.models.gaia import GAIA, GAIAConfig
+from stimgen.models.model import Autoencoder, between_loss
 from stimgen.models.networks import NetworkConfig
 from stimgen.train import TrainSettings, train
 

@@ -92,6 +92,7 @@ def _api_defaults(*apis) -> dict[str, list]:
 def _command_apis() -> dict[str, tuple]:
     """What each command hands its options to: the functions it calls and the settings it builds."""
     from stimgen.data import builtin, folder
+    from stimgen.data.recordings import segment_folder
     from stimgen.demo import demo
     from stimgen.export import export, write_latents
     from stimgen.models.bundle import describe, load_model
@@ -99,11 +100,11 @@ def _command_apis() -> dict[str, tuple]:
     from stimgen.morph.codes import decode_latents, encode_files
     from stimgen.morph.continuum import continuum
     from stimgen.morph.grid import grid
-    from stimgen.morph.respace import respace
     from stimgen.options import RenderSettings
     from stimgen.pilot import make_pilot
     from stimgen.psychometric import fit_data
-    from stimgen.segment import SegmentSettings, segment_folder
+    from stimgen.respace import respace
+    from stimgen.signal.segment import SegmentSettings
     from stimgen.train import TrainSettings, train
 
     return {
@@ -137,10 +138,10 @@ def _api_choices() -> dict[tuple[str, str], object]:
     from stimgen.models.bundle import MODELS
     from stimgen.morph.attributes import METHODS
     from stimgen.morph.continuum import ENDPOINTS, PATHS, SPACINGS
-    from stimgen.morph.respace import SCHEMES
     from stimgen.psychometric import SIGMOIDS
     from stimgen.representations import REGISTRY
-    from stimgen.segment import KINDS
+    from stimgen.respace import SCHEMES
+    from stimgen.signal.segment import KINDS
 
     return {("data build", "name"): builtin.BUILTINS, ("data segment", "kind"): KINDS,
             ("train", "model"): MODELS, ("train", "device"): options.DEVICES, ("train", "representation"): REGISTRY,
@@ -197,7 +198,7 @@ def test_cli_holds_no_literal_default():
 
 def test_segment_help_shows_each_kinds_defaults():
     """stimgen data segment's [birdsong 20, speech 50] in the help are SegmentSettings.for_kind's."""
-    from stimgen.segment import SegmentSettings
+    from stimgen.signal.segment import SegmentSettings
 
     command = cli.commands["data"].commands["segment"]
     for param in command.params:

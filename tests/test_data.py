@@ -7,10 +7,10 @@ from conftest import tone
 from PIL import Image
 
 import stimgen.data
-from stimgen.audio import save_wav
 from stimgen.data import folder
 from stimgen.errors import StimgenError
-from stimgen.spectrogram import SpectrogramConfig
+from stimgen.signal.audio import save_wav
+from stimgen.signal.spectrogram import SpectrogramConfig
 
 
 def digest(root):
@@ -136,7 +136,7 @@ def test_builtin_names_match_the_registry():
 def test_audio_builds_are_levelled_wavs_that_fit_their_spectrogram(tmp_path, name, n, label):
     import soundfile as sf
 
-    from stimgen.audio import rms_dbfs
+    from stimgen.signal.audio import rms_dbfs
 
     ds = stimgen.data.build(name, tmp_path / name, n=n, seed=3)
     assert len(ds) == n and ds.meta["label_column"] == label

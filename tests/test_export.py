@@ -12,12 +12,12 @@ from conftest import check_psychopy_manifest, stimgen_cli
 from PIL import Image
 
 from stimgen import load_model
-from stimgen.audio import peak_dbfs, rms_dbfs, save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.export import export
 from stimgen.morph import Domain, RenderSettings, continuum
 from stimgen.outputs import file_sha256
-from stimgen.spectrogram import load_spectrogram
+from stimgen.signal.audio import peak_dbfs, rms_dbfs, save_wav
+from stimgen.signal.spectrogram import load_spectrogram
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -139,7 +139,7 @@ def test_original_endpoints_keep_the_input_sounds(tmp_path, inputs):
     source, _ = sf.read(inputs / "i.wav", dtype="float32")
     # the input's own waveform (the window of its voiced stretch that manifest.json records, 22.05 -> 48
     # kHz): its F0 contour survives, phases and all
-    from stimgen.audio import fix_duration, resample
+    from stimgen.signal.audio import fix_duration, resample
 
     window = json.loads((out / "manifest.json").read_text())["inputs"][0]
     assert window["file"] == "i.wav" and window["offset_s"] - window["onset_s"] == pytest.approx(0.504, abs=1e-3)

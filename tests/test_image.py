@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from stimgen.errors import StimgenError
-from stimgen.image import load_image, save_image
+from stimgen.signal.image import load_image, save_image
 
 
 def test_png_round_trip_gray_and_rgb(tmp_path):

@@ -8,8 +8,8 @@ import soundfile as sf
 from conftest import stimgen_cli
 from PIL import Image
 
-from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
+from stimgen.signal.audio import save_wav
 
 
 def warning_lines(stderr: str) -> list[str]:

@@ -8,9 +8,9 @@ import torch
 
 from stimgen.errors import StimgenError
 from stimgen.models import ACAI, AE, GAIA, MODELS, VAE, ACAIConfig, AEConfig, GAIAConfig, NetworkConfig, VAEConfig
-from stimgen.models.base import l1
 from stimgen.models.bundle import load_model, save_model
 from stimgen.models.gaia import balance, interpolate, pairwise_distance_loss
+from stimgen.models.model import l1
 
 ALL = [(GAIA, GAIAConfig), (AE, AEConfig), (VAE, VAEConfig), (ACAI, ACAIConfig)]
 

@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stimgen import load_model
-from stimgen.distances import bark_distance, pixel_distance, spectral_distance
 from stimgen.errors import StimgenError
 from stimgen.morph import Domain, continuum, equal_steps, latent_path
 from stimgen.morph.attributes import AttributeVectors, fit_attributes
 from stimgen.morph.codes import decode_latents, encode_files
 from stimgen.morph.grid import grid_weights
+from stimgen.signal.distances import bark_distance, pixel_distance, spectral_distance
 
 
 @pytest.fixture(scope="module")

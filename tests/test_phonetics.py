@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from stimgen.errors import StimgenError
-from stimgen.phonetics import (
+from stimgen.signal.phonetics import (
     bark_to_hz,
     hz_to_bark,
     max_formant_for,

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from conftest import assert_one_error_line, stimgen_cli
 
-from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
 from stimgen.psychometric import PsychometricFit, bootstrap, fit_psychometric
+from stimgen.signal.audio import save_wav
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -48,7 +48,7 @@ def test_the_latent_path_registry_covers_exactly_the_options():
 
 
 def test_the_segment_registries_cover_exactly_the_kinds():
-    from stimgen.segment import KINDS, SPECTROGRAM_PRESETS, UNIT_FINDERS, UNIT_NAMES
+    from stimgen.signal.segment import KINDS, SPECTROGRAM_PRESETS, UNIT_FINDERS, UNIT_NAMES
 
     assert KINDS == options.SEGMENT_KINDS
     for registry in (UNIT_FINDERS, SPECTROGRAM_PRESETS, UNIT_NAMES):

@@ -16,8 +16,8 @@ from stimgen.representations import (
     WorldEnvelope,
     from_config,
 )
-from stimgen.spectrogram import SpectrogramConfig
-from stimgen.world import WorldConfig
+from stimgen.signal.spectrogram import SpectrogramConfig
+from stimgen.signal.world import WorldConfig
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "models"
 VOICES = {"world": {"voice": {"f0_hz": 110.0, "coded_ap_db": [-30.0]}},
@@ -67,9 +67,9 @@ def test_mel_world_is_mel_items_with_the_world_vocoder_and_a_config_may_name_the
 
 def test_the_median_voice_is_fitted_state_learned_by_fit_never_by_reading_items(tmp_path):
     """``dataset_items`` leaves the voice alone; ``fit`` returns a fitted copy and leaves the original."""
-    from stimgen.audio import save_wav
     from stimgen.data import open_folder
     from stimgen.data.vowels import mean_vowel
+    from stimgen.signal.audio import save_wav
 
     for i, f0 in enumerate((100.0, 110.0, 160.0)):
         save_wav(tmp_path / f"v{i}.wav", mean_vowel("aa", "man", f0=f0, duration=0.6, rng=i), 16000)

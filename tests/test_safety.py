@@ -14,8 +14,8 @@ import pytest
 from conftest import assert_one_error_line, stimgen_cli
 from PIL import Image
 
-from stimgen.audio import save_wav
 from stimgen.data.vowels import mean_vowel
+from stimgen.signal.audio import save_wav
 
 
 def digest(folder):

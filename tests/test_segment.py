@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from conftest import assert_one_error_line, stimgen_cli
 
-from stimgen.audio import load_audio, save_wav
 from stimgen.data import birdsong
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError, StimgenWarning
-from stimgen.segment import SegmentSettings, choose_excerpt, find_units
+from stimgen.signal.audio import load_audio, save_wav
+from stimgen.signal.segment import SegmentSettings, choose_excerpt, find_units
 
 
 def synthetic_song(sr: int, seed: int, snr_db: float = 50.0) -> tuple[np.ndarray, np.ndarray]:

@@ -49,10 +49,10 @@ def test_shipped_vowel_model_moves_f2_between_i_and_a_instead_of_cross_fading(tm
     # (2003, 1441, 1107, 850, 927, ... Hz); trained with the between term, F2 falls step by step
     from scipy.stats import spearmanr
 
-    from stimgen.audio import save_wav
     from stimgen.data.vowels import mean_vowel
     from stimgen.export import export
     from stimgen.morph import continuum
+    from stimgen.signal.audio import save_wav
 
     for code in ("iy", "aa"):
         save_wav(tmp_path / f"{code}.wav", mean_vowel(code, "man", f0=120.0, duration=0.5), 16000)

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stimgen.errors import StimgenError
-from stimgen.griffinlim import griffin_lim
-from stimgen.spectrogram import SpectrogramConfig, audio_to_spectrogram, mel_to_linear, spectrogram_to_audio
+from stimgen.signal.griffinlim import griffin_lim
+from stimgen.signal.spectrogram import SpectrogramConfig, audio_to_spectrogram, mel_to_linear, spectrogram_to_audio
 
 VOWELS = SpectrogramConfig.preset("vowels")
 
@@ -122,7 +122,7 @@ def test_same_seed_same_audio():
 
 
 def test_mel_to_linear_is_a_nonnegative_least_squares_fit():
-    from stimgen.spectrogram import _mel_basis
+    from stimgen.signal.spectrogram import _mel_basis
 
     basis = _mel_basis(VOWELS)
     truth = torch.rand(2, basis.shape[1], 10)
@@ -154,7 +154,7 @@ def test_bad_input_to_the_transform():
 def test_deemphasis_is_the_iir_filter_of_scipy():
     import scipy.signal
 
-    from stimgen.spectrogram import deemphasis
+    from stimgen.signal.spectrogram import deemphasis
 
     x = np.random.default_rng(0).standard_normal((3, 8064)).astype(np.float32)
     expected = scipy.signal.lfilter([1.0], [1.0, -0.97], x, axis=-1)
@@ -166,7 +166,7 @@ def test_deemphasis_is_the_iir_filter_of_scipy():
 def test_mel_filterbank_is_librosas_and_is_kept_in_the_cache(tmp_path, monkeypatch):
     import librosa
 
-    from stimgen.spectrogram import _mel_basis
+    from stimgen.signal.spectrogram import _mel_basis
 
     monkeypatch.setenv("STIMGEN_CACHE", str(tmp_path))
     config = SpectrogramConfig.preset("vowels", n_mels=40)  # a config no other test has cached in memory
@@ -182,8 +182,8 @@ def test_mel_filterbank_is_librosas_and_is_kept_in_the_cache(tmp_path, monkeypat
 
 
 def test_a_sound_shorter_than_one_window_is_refused_in_its_own_terms(tmp_path):
-    from stimgen.audio import save_wav
-    from stimgen.spectrogram import load_spectrogram, sound_to_spectrogram
+    from stimgen.signal.audio import save_wav
+    from stimgen.signal.spectrogram import load_spectrogram, sound_to_spectrogram
 
     short = tone(300.0, sr=16000, seconds=20 / 16000)
     with pytest.raises(StimgenError) as info:

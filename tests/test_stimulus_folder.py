@@ -100,8 +100,8 @@ def test_a_folder_that_is_not_one_is_refused_with_one_line(made, tmp_path):
 
 
 def test_respace_takes_the_render_settings_from_the_record(made, tmp_path):
-    from stimgen.morph.respace import respace
     from stimgen.psychometric import fit_data
+    from stimgen.respace import respace
 
     _, out = made
     levels = np.repeat(pd.read_csv(out / "manifest.csv")["morph_level"].to_numpy(), 30)

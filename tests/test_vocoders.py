@@ -38,7 +38,7 @@ class NoiseExcited(Vocoder):
         return "sound by noise through the envelope"
 
     def analyse(self, rep, path):
-        from stimgen.audio import load_audio
+        from stimgen.signal.audio import load_audio
 
         y, sr = load_audio(path)
         power = np.abs(np.fft.rfft(rep.excerpt(path).cut(y, sr))) ** 2
@@ -88,8 +88,8 @@ def test_a_registered_toy_vocoder_goes_through_continuum_export_read_back_and_re
     from stimgen import load_model
     from stimgen.export import export
     from stimgen.morph.continuum import continuum
-    from stimgen.morph.respace import respace
     from stimgen.psychometric import fit_data
+    from stimgen.respace import respace
 
     model = load_model(noise_model)
     with warnings.catch_warnings():

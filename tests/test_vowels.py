@@ -5,7 +5,7 @@ import pytest
 
 from stimgen.data import vowels
 from stimgen.errors import StimgenError
-from stimgen.phonetics import max_formant_for, measure_f0, measure_formants
+from stimgen.signal.phonetics import max_formant_for, measure_f0, measure_formants
 
 SR = 16000
 # Hillenbrand et al. (1995) means: F0, F1, F2, F3 (Hz)

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from conftest import assert_one_error_line, stimgen_cli
 
-from stimgen.audio import load_audio, save_wav
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
-from stimgen.phonetics import formants_for_voice, max_formant_for, measure_f0, measure_hnr
-from stimgen.world import Voice, WorldConfig, analyse, mix_voices, parse_f0, shifted, synthesize
+from stimgen.signal.audio import load_audio, save_wav
+from stimgen.signal.phonetics import formants_for_voice, max_formant_for, measure_f0, measure_hnr
+from stimgen.signal.world import Voice, WorldConfig, analyse, mix_voices, parse_f0, shifted, synthesize
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +70,9 @@ def test_voices_mix_f0_log_linearly_hold_it_or_take_one_endpoints():
 
 
 def test_voices_mix_their_vocal_tracts_by_weight_whatever_the_f0(voices):
-    from stimgen.phonetics import vocal_tract_ceiling
     from stimgen.representations import MelWorld
-    from stimgen.spectrogram import SpectrogramConfig
+    from stimgen.signal.phonetics import vocal_tract_ceiling
+    from stimgen.signal.spectrogram import SpectrogramConfig
 
     rep = MelWorld(SpectrogramConfig.preset("vowels"))
     files = [voices / "i100.wav", voices / "a140.wav"]
@@ -189,7 +189,7 @@ def test_pyworld_imports_where_setuptools_no_longer_ships_pkg_resources():
             "        if name == 'pkg_resources':\n"
             "            raise ImportError('no pkg_resources here')\n"
             "sys.meta_path.insert(0, NoPkgResources())\n"
-            "from stimgen.world import _pyworld\n"
+            "from stimgen.signal.world import _pyworld\n"
             "print(_pyworld().__version__, 'pkg_resources' in sys.modules)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

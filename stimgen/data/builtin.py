@@ -22,16 +22,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import stimgen
-from stimgen.audio import normalize_rms, save_wav
 from stimgen.cache import cache_dir
 from stimgen.data import birdsong, digits, vowels
 from stimgen.data.folder import LABELS_FILE, META_FILE, PREVIEW_FILE, FolderDataset, open_folder
 from stimgen.errors import StimgenError
-from stimgen.image import save_image
 from stimgen.options import DIGIT_SIZE, SEED
 from stimgen.outputs import atomic_dir, check_output
 from stimgen.preview import pick_examples, save_sheet
-from stimgen.spectrogram import TRAINING_LEVEL_DBFS, SpectrogramConfig
+from stimgen.signal.audio import normalize_rms, save_wav
+from stimgen.signal.image import save_image
+from stimgen.signal.spectrogram import TRAINING_LEVEL_DBFS, SpectrogramConfig
 
 #: Bump when a generator's output changes, so that stale caches are not reused.
 GENERATOR_VERSION = 2  # 2: vowel-space names the two tokens each between token lies between

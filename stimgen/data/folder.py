@@ -27,8 +27,8 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from stimgen.errors import StimgenError
-from stimgen.image import load_image
-from stimgen.spectrogram import SpectrogramConfig, load_spectrogram
+from stimgen.signal.image import load_image
+from stimgen.signal.spectrogram import SpectrogramConfig, load_spectrogram
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -89,7 +89,7 @@ class FolderDataset:
     def spectrograms(self, config: SpectrogramConfig, progress: bool = False) -> np.ndarray:
         """Every file as a model image, (N, n_mels, n_frames) float32 in [0, 1].
 
-        Each file goes through :func:`~stimgen.spectrogram.load_spectrogram`, as every file a
+        Each file goes through :func:`~stimgen.signal.spectrogram.load_spectrogram`, as every file a
         model is given does.
         """
         self._require("audio")

@@ -19,10 +19,10 @@ import parselmouth
 from scipy import signal
 from tqdm import tqdm
 
-from stimgen.audio import apply_ramps, resample
 from stimgen.data.folder import BETWEEN_COLUMNS
 from stimgen.errors import StimgenError
-from stimgen.phonetics import bark_to_hz, formants_for_voice, hz_to_bark
+from stimgen.signal.audio import apply_ramps, resample
+from stimgen.signal.phonetics import bark_to_hz, formants_for_voice, hz_to_bark
 
 N_TABLE = 1520
 MIN_DURATION = 0.1  # s: room for the on/off ramps and for Praat's analysis window
@@ -233,7 +233,7 @@ def generate(
         ``audio``: one float32 array per token. ``labels``: one row per token with ``type``
         (man, woman, child), ``sex``, ``speaker``, ``vowel``, ``ipa``; ``f0``, ``f1``, ``f2``,
         ``f3``, the targets synthesised (Hz); ``f1_measured``, ``f2_measured``, measured back
-        with Praat (ceiling from :func:`~stimgen.phonetics.max_formant_for`, over the central
+        with Praat (ceiling from :func:`~stimgen.signal.phonetics.max_formant_for`, over the central
         half of the token); ``jittered``, True for the extra tokens; with ``between``, also
         ``other_vowel``, ``between_a``, ``between_b`` and ``between_at``: a between token lies
         ``between_at`` (0-1) of the way from token ``between_a`` to token ``between_b`` (their

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, l1
+from stimgen.models.model import Autoencoder, StimModel, average_gradients, average_scalars, l1
 from stimgen.models.networks import NetworkConfig, build
 
 

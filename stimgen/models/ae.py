@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import torch
 
-from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
+from stimgen.models.model import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
 from stimgen.models.networks import NetworkConfig
 
 
 @dataclass(frozen=True)
 class AEConfig:
     """AE settings: the autoencoder's network ``generator``, Adam's learning rate ``lr``, and the
-    weight of the between term (:func:`~stimgen.models.base.between_loss`; 0: none)."""
+    weight of the between term (:func:`~stimgen.models.model.between_loss`; 0: none)."""
 
     generator: NetworkConfig
     lr: float = 1e-4

@@ -28,8 +28,8 @@ import stimgen
 from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.models.acai import ACAI, ACAIConfig
 from stimgen.models.ae import AE, AEConfig
-from stimgen.models.base import StimModel
 from stimgen.models.gaia import GAIA, GAIAConfig
+from stimgen.models.model import StimModel
 from stimgen.models.networks import NetworkConfig
 from stimgen.models.vae import VAE, VAEConfig
 from stimgen.outputs import atomic_file, file_sha256

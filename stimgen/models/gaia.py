@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from stimgen.models.base import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
+from stimgen.models.model import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
 from stimgen.models.networks import NetworkConfig
 
 
@@ -31,7 +31,7 @@ class GAIAConfig:
     a quarter of the input, two halvings, like MUNIT's content code). ``recon_weight`` adds a direct
     reconstruction term recon_weight * |x - G(x)| to the generator's loss: 0 (the paper's and the
     authors' choice) unless set. ``between_weight`` adds between_weight * L_between
-    (:func:`~stimgen.models.base.between_loss`), for data that say which items lie between which
+    (:func:`~stimgen.models.model.between_loss`), for data that say which items lie between which
     (not in the paper; the shipped vowel model uses it, see docs/models.md).
     ``discriminator`` defaults to the generator's convolutional network at
     half the width with no dense bottleneck (as in the authors' image model), or to the same MLP

@@ -26,7 +26,7 @@ from stimgen.morph.domain import Domain
 from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.options import ATTRIBUTE_METHOD, ATTRIBUTE_METHODS, CALIBRATE, SEED
 from stimgen.outputs import atomic_file
-from stimgen.representations.base import MEDIA, RenderPlan
+from stimgen.representations.representation import MEDIA, RenderPlan
 
 METHODS = ATTRIBUTE_METHODS
 #: Attributes whose edits can be measured on the sound, and the feature that measures them.
@@ -283,7 +283,7 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
 
 
 def measured_feature(domain: Domain, attribute: str) -> str | None:
-    """The feature (:mod:`stimgen.features`) that measures ``attribute`` on this model's stimuli, if any."""
+    """The feature (:mod:`stimgen.signal.features`) that measures ``attribute`` on this model's stimuli, if any."""
     feature = FEATURE_OF_ATTRIBUTE.get(attribute.lower())
     return feature if feature in domain.representation.features else None
 
@@ -343,7 +343,7 @@ def edit(model, source: str | os.PathLike, vectors: AttributeVectors | None, att
     WORLD models keep the input's voice (``f0="a"``, the default) or hold F0 at ``f0`` Hz, and
     edit F0 itself exactly, through the vocoder and without the model or vectors (see
     :func:`vocoder_f0_edit`). ``onset``: where the window of a sound longer than the model's
-    starts (seconds; None: centred on its one unit, see :func:`stimgen.segment.choose_excerpt`).
+    starts (seconds; None: centred on its one unit, see :func:`stimgen.signal.segment.choose_excerpt`).
 
     Parameters
     ----------

@@ -127,14 +127,14 @@ def continuum(
     f0 : str or float or None
         WORLD models only: ``"interpolate"`` (the default) moves F0 log-linearly from a's contour
         to b's in equal steps, ``"a"`` / ``"b"`` give every step that endpoint's contour, a number
-        holds every step at that many Hz (see :func:`stimgen.world.mix_voices`).
+        holds every step at that many Hz (see :func:`stimgen.signal.world.mix_voices`).
     onset : float or list or None
         Sounds longer than the model's window: where the window starts in each file (seconds;
         one number for every file, or one per file); None lets stimgen centre it on the file's one
-        unit (:func:`stimgen.segment.choose_excerpt`).
+        unit (:func:`stimgen.signal.segment.choose_excerpt`).
     at, levels : np.ndarray or None
         Latent positions of the steps given outright (``spacing`` is then unused) and the morph
-        level recorded for each (default: equal steps from 0 to 1); :func:`stimgen.morph.respace.respace`
+        level recorded for each (default: equal steps from 0 to 1); :func:`stimgen.respace.respace`
         uses them.
 
     Returns

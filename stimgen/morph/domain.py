@@ -18,7 +18,7 @@ import torch
 from stimgen.data.folder import IMAGE_EXTENSIONS
 from stimgen.errors import StimgenError
 from stimgen.representations import from_config
-from stimgen.representations.base import RenderSettings
+from stimgen.representations.representation import RenderSettings
 
 __all__ = ["Domain", "RenderSettings", "default_model"]
 
@@ -37,7 +37,7 @@ def default_model(example: str | os.PathLike) -> str:
 class Domain:
     """A model together with the way files become its items and items become files.
 
-    ``representation`` does the latter (see :class:`~stimgen.representations.base.Representation`);
+    ``representation`` does the latter (see :class:`~stimgen.representations.representation.Representation`);
     the domain adds the model's codes, its name, folder and hash.
 
     Examples
@@ -59,7 +59,7 @@ class Domain:
     def load(self, path: str | os.PathLike, onset: float | None = None) -> np.ndarray:
         """A file as the model's item (C, H, W), analysed as the training data were; of a sound
         longer than the model's window, the window starting at ``onset`` seconds (None: chosen,
-        see :func:`stimgen.segment.choose_excerpt`)."""
+        see :func:`stimgen.signal.segment.choose_excerpt`)."""
         path = Path(path)
         self.representation.check_file(path, self.name)
         self.representation.excerpt(path, onset)

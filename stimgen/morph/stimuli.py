@@ -10,7 +10,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
-from stimgen.representations.base import RenderPlan
+from stimgen.representations.representation import RenderPlan
 
 #: The most stimuli one set may hold. More is a design for several commands, and would fill the
 #: memory (each stimulus is decoded, inverted to sound and measured).
@@ -35,7 +35,7 @@ class StimulusSet:
 
     ``domain`` is the model with its file conventions (:class:`~stimgen.morph.domain.Domain`).
     ``plan`` is what the model's representation makes the stimuli from
-    (:meth:`~stimgen.representations.base.Representation.plan`: the items, and whatever else it
+    (:meth:`~stimgen.representations.representation.Representation.plan`: the items, and whatever else it
     needs, opaque here; an edit's plan carries the unedited stimulus against which
     :func:`stimgen.export.export` measures the changes). ``z`` (N, latent_dim) are the items'
     codes. ``table`` holds a ``name`` per stimulus (its file name without extension) and the

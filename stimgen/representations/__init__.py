@@ -3,7 +3,7 @@
 A model's config.json names its representation (``data.representation``; model folders written
 before that field existed are read by their ``data.kind``: ``mel`` for audio, ``pixels`` for
 images). Everything that turns files into a model's items and items into stimuli asks the
-representation (see :class:`~stimgen.representations.base.Representation`).
+representation (see :class:`~stimgen.representations.representation.Representation`).
 
 Adding one is a new module with a subclass of ``Representation`` and a line in :data:`REGISTRY`.
 A sound representation holds a vocoder (:mod:`stimgen.representations.vocoder`): ``mel-world`` is
@@ -22,10 +22,10 @@ from __future__ import annotations
 import os
 
 from stimgen.errors import StimgenError
-from stimgen.representations.base import RenderPlan, RenderSettings, Representation
 from stimgen.representations.envelope import WorldEnvelope
 from stimgen.representations.mel import MelSpectrogram, MelWorld
 from stimgen.representations.pixels import Pixels
+from stimgen.representations.representation import RenderPlan, RenderSettings, Representation
 from stimgen.representations.vocoders import VOCODERS
 
 #: Every representation, by the name saved in config.json.

@@ -1,5 +1,5 @@
 """A voice's WORLD spectral envelope on a mel frequency axis: the items of ``world`` models, voiced
-by WORLD with F0 and aperiodicity kept beside them and set by the user (see :mod:`stimgen.world`)."""
+by WORLD with F0 and aperiodicity kept beside them and set by the user (see :mod:`stimgen.signal.world`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from stimgen.data.folder import FolderDataset
 from stimgen.representations.sound import Sound
 from stimgen.representations.vocoder import Vocoder
 from stimgen.representations.world_vocoder import analyse_dataset, f0_search
-from stimgen.world import WorldConfig, analyse_at, analyse_file, item_to_envelope
+from stimgen.signal.world import WorldConfig, analyse_at, analyse_file, item_to_envelope
 
 
 class WorldEnvelope(Sound):

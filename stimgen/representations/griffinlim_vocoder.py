@@ -1,5 +1,5 @@
 """Griffin-Lim: log-mel items back to sound by batched phase reconstruction; F0 and harmonics come
-from the model's items, so it keeps no voice (see :mod:`stimgen.spectrogram`)."""
+from the model's items, so it keeps no voice (see :mod:`stimgen.signal.spectrogram`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import numpy as np
 
 from stimgen.errors import StimgenError
 from stimgen.representations.vocoder import Vocoder
-from stimgen.spectrogram import spectrogram_to_audio
+from stimgen.signal.spectrogram import spectrogram_to_audio
 
 
 class GriffinLim(Vocoder):
-    """The log-mel spectrogram inverted with the model's own :class:`~stimgen.spectrogram.SpectrogramConfig`.
+    """The log-mel spectrogram inverted with the model's own :class:`~stimgen.signal.spectrogram.SpectrogramConfig`.
 
     Examples
     --------

@@ -14,8 +14,8 @@ import numpy as np
 from stimgen.data.folder import FolderDataset
 from stimgen.representations.sound import Sound
 from stimgen.representations.vocoder import Vocoder
-from stimgen.spectrogram import SpectrogramConfig, sound_to_spectrogram
-from stimgen.world import mel_frequencies
+from stimgen.signal.spectrogram import SpectrogramConfig, sound_to_spectrogram
+from stimgen.signal.world import mel_frequencies
 
 #: Mel-cepstral coefficients kept when a mel frame is smoothed into an envelope: enough for the
 #: formants, too few for the harmonics of voices above ~80 Hz that low mel bands resolve.

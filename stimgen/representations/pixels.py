@@ -10,11 +10,11 @@ import numpy as np
 from PIL import Image
 
 from stimgen.data.folder import FolderDataset
-from stimgen.distances import pixel_distance
 from stimgen.errors import StimgenError
-from stimgen.features import image_features
-from stimgen.image import MODES, load_image, save_image
-from stimgen.representations.base import RenderPlan, RenderSettings, Representation
+from stimgen.representations.representation import RenderPlan, RenderSettings, Representation
+from stimgen.signal.distances import pixel_distance
+from stimgen.signal.features import image_features
+from stimgen.signal.image import MODES, load_image, save_image
 
 
 class Pixels(Representation):

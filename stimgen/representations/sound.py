@@ -6,7 +6,7 @@ power spectral envelope (:meth:`Sound.envelope`, for vocoders that take one) and
 holds by default (``default_vocoder``; a model's ``data.vocoder`` may name another, see
 :mod:`stimgen.representations.vocoders`). The vocoder makes items into sound; where it keeps a
 voice beside the item (WORLD: ``voiced``), each stimulus's voice is mixed from its input files'
-and travels in the :class:`~stimgen.representations.base.RenderPlan` with the formant ceiling of
+and travels in the :class:`~stimgen.representations.representation.RenderPlan` with the formant ceiling of
 the recordings' vocal tracts, with which its F1/F2 are measured whatever F0 it is given.
 """
 
@@ -24,25 +24,25 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from stimgen.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample, save_wav
 from stimgen.data.folder import FolderDataset
-from stimgen.distances import bark_distance, spectral_distance
 from stimgen.errors import StimgenError
-from stimgen.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
-from stimgen.phonetics import vocal_tract_ceiling
 from stimgen.preview import spectrogram_rgb
-from stimgen.representations.base import RenderPlan, RenderSettings, Representation
+from stimgen.representations.representation import RenderPlan, RenderSettings, Representation
 from stimgen.representations.vocoder import Vocoder
 from stimgen.representations.vocoders import make_vocoder
-from stimgen.segment import Excerpt, choose_excerpt
+from stimgen.signal.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample, save_wav
+from stimgen.signal.distances import bark_distance, spectral_distance
+from stimgen.signal.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
+from stimgen.signal.phonetics import vocal_tract_ceiling
+from stimgen.signal.segment import Excerpt, choose_excerpt
 
 
 @dataclass(frozen=True)
 class Voicing:
-    """One sound stimulus's state in a :class:`~stimgen.representations.base.RenderPlan`: its
+    """One sound stimulus's state in a :class:`~stimgen.representations.representation.RenderPlan`: its
     vocoder's ``voice`` (None for a vocoder that keeps none) and the Praat formant ceiling (Hz)
     that fits the vocal tract it came from, or None where the F0 rule applies
-    (:func:`stimgen.features.audio_features`)."""
+    (:func:`stimgen.signal.features.audio_features`)."""
 
     voice: object = None
     formant_ceiling: float | None = None
@@ -139,7 +139,7 @@ class Sound(Representation):
         frequency axis from 0 to half the model's rate: what WORLD-like vocoders voice."""
 
     def excerpt(self, path: str | os.PathLike, onset: float | None = None) -> Excerpt:
-        """The window of file ``path`` that the model takes (:func:`stimgen.segment.choose_excerpt`),
+        """The window of file ``path`` that the model takes (:func:`stimgen.signal.segment.choose_excerpt`),
         chosen on the first call (or whenever ``onset`` is given) and the same for every later use of
         the file: its item, its voice, and the file itself as a step (``--endpoints original``)."""
         if str(path) not in self.excerpts or onset is not None:
@@ -194,7 +194,7 @@ class Sound(Representation):
     def _voicing(self, path: Path) -> Voicing:
         """A file's voice (its window's, by the vocoder) and, where the vocoder sets F0 apart from
         the items of speech, the formant ceiling of its vocal tract
-        (:func:`~stimgen.phonetics.vocal_tract_ceiling`); once per file and window."""
+        (:func:`~stimgen.signal.phonetics.vocal_tract_ceiling`); once per file and window."""
         if str(path) not in self._voicings:
             voice, ceiling = self.vocoder.analyse(self, path), None
             if self.voiced and self.units == "speech":

@@ -5,7 +5,7 @@ vocoder that makes its items into sound. The vocoder may keep a *voice* of its o
 item (WORLD: F0 and aperiodicity); the representation asks it to analyse the voice of each input
 file, to mix the voices of the inputs by a stimulus's weights, to shift F0, and finally to
 synthesise items with their voices. Nothing outside ``stimgen/representations/`` sees a voice:
-it travels inside the :class:`~stimgen.representations.base.RenderPlan` the representation
+it travels inside the :class:`~stimgen.representations.representation.RenderPlan` the representation
 prepares, of whatever type the vocoder chose.
 
 What a vocoder learns from a training set (WORLD: the median voice, for stimuli that come from

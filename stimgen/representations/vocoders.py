@@ -23,7 +23,7 @@ def make_vocoder(name: str, rep, data: dict) -> Vocoder:
     Examples
     --------
     >>> from stimgen.representations import MelSpectrogram
-    >>> from stimgen.spectrogram import SpectrogramConfig
+    >>> from stimgen.signal.spectrogram import SpectrogramConfig
     >>> make_vocoder("world", MelSpectrogram(SpectrogramConfig()), {}).config.frame_period_ms
     8.0
     """

@@ -1,8 +1,8 @@
 """WORLD: items voiced with an F0 contour and aperiodicity kept beside them (a
-:class:`~stimgen.world.Voice` per stimulus), so that F0 is the user's (``--f0``), not the model's.
+:class:`~stimgen.signal.world.Voice` per stimulus), so that F0 is the user's (``--f0``), not the model's.
 
-Each input file's voice is analysed by WORLD (:func:`stimgen.world.analyse_file`, on the window the
-model takes), mixed by a stimulus's weights under the F0 policy (:func:`stimgen.world.mix_voices`)
+Each input file's voice is analysed by WORLD (:func:`stimgen.signal.world.analyse_file`, on the window the
+model takes), mixed by a stimulus's weights under the F0 policy (:func:`stimgen.signal.world.mix_voices`)
 and handed to WORLD's synthesis with the item's envelope. What a training set teaches it is its
 median voice (F0 and aperiodicity), the voice of stimuli that come from no file.
 """
@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from stimgen.audio import load_audio
 from stimgen.cache import cached_array
 from stimgen.errors import StimgenError
-from stimgen.features import PITCH_RANGES
 from stimgen.representations.vocoder import Vocoder
-from stimgen.world import (
+from stimgen.signal.audio import load_audio
+from stimgen.signal.features import PITCH_RANGES
+from stimgen.signal.world import (
     Voice,
     WorldConfig,
     analyse_at,

@@ -24,10 +24,10 @@ import librosa
 import numpy as np
 import torch
 
-from stimgen.audio import check_audio, fix_duration, load_audio, normalize_rms, resample
 from stimgen.cache import cached_array
 from stimgen.errors import StimgenError
-from stimgen.griffinlim import griffin_lim
+from stimgen.signal.audio import check_audio, fix_duration, load_audio, normalize_rms, resample
+from stimgen.signal.griffinlim import griffin_lim
 
 #: RMS level every sound is brought to before it becomes a spectrogram (training and use alike).
 TRAINING_LEVEL_DBFS = -20.0
@@ -236,7 +236,7 @@ def audio_to_spectrogram(
 ) -> np.ndarray:
     """Map audio at ``config.sample_rate`` to the model's image in [0, 1].
 
-    Signals are first fitted to ``config.n_samples`` by :func:`stimgen.audio.fix_duration` under
+    Signals are first fitted to ``config.n_samples`` by :func:`stimgen.signal.audio.fix_duration` under
     the policy ``fit`` (centred). Unlike :func:`sound_to_spectrogram`, this neither resamples nor
     changes the level.
 
@@ -248,7 +248,7 @@ def audio_to_spectrogram(
         The transform's settings.
     fit : str
         How a signal of another length is fitted: ``"pad-or-crop"``, ``"pad"``, ``"crop"`` or
-        ``"exact"`` (see :func:`stimgen.audio.fix_duration`).
+        ``"exact"`` (see :func:`stimgen.signal.audio.fix_duration`).
 
     Returns
     -------
@@ -291,7 +291,7 @@ def load_spectrogram(path: str | os.PathLike, config: SpectrogramConfig) -> np.n
     ----------
     path : str or os.PathLike
         A sound file that soundfile reads (WAV, FLAC, OGG, ...), at any rate; it is mixed to mono
-        as :func:`stimgen.audio.load_audio` does.
+        as :func:`stimgen.signal.audio.load_audio` does.
     config : SpectrogramConfig
         The settings of the model's transform.
 

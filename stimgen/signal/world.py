@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stimgen.audio import check_audio, fix_duration, normalize_rms
 from stimgen.errors import StimgenError
-from stimgen.spectrogram import TRAINING_LEVEL_DBFS, FrameSettings
+from stimgen.signal.audio import check_audio, fix_duration, normalize_rms
+from stimgen.signal.spectrogram import TRAINING_LEVEL_DBFS, FrameSettings
 
 F0_METHODS = ("harvest", "dio")
 
@@ -207,7 +207,7 @@ def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound",
 @functools.lru_cache(maxsize=64)
 def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig,
                   span: tuple[float, float] | None) -> tuple[np.ndarray, Voice]:
-    from stimgen.audio import load_audio
+    from stimgen.signal.audio import load_audio
 
     y, sr = load_audio(path)
     if span is not None:
@@ -218,13 +218,13 @@ def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig,
 def analyse_at(y: np.ndarray, sr: int, config: WorldConfig, name: str = "sound",
                require_voice: bool = True) -> tuple[np.ndarray, Voice]:
     """:func:`analyse` of a sound at any rate ``sr`` (resampled to ``config.sample_rate`` first)."""
-    from stimgen.audio import resample
+    from stimgen.signal.audio import resample
 
     return analyse(resample(y, sr, config.sample_rate), config, name=name, require_voice=require_voice)
 
 
 def analyse_file(path: str | os.PathLike, config: WorldConfig, excerpt=None) -> tuple[np.ndarray, Voice]:
-    """:func:`analyse` of a sound file, or of its ``excerpt`` (a :class:`stimgen.segment.Excerpt`),
+    """:func:`analyse` of a sound file, or of its ``excerpt`` (a :class:`stimgen.signal.segment.Excerpt`),
     done once per file and command (WORLD's F0 search is slow)."""
     path = Path(path)
     try:

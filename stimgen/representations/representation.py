@@ -162,7 +162,7 @@ class Representation(ABC):
              f0_shift: np.ndarray | None = None) -> RenderPlan:
         """What stimuli ``items`` (N, C, H, W) are made from: each made of the input ``files`` in
         the proportions of its row of ``weights`` (N, len(files)), under the F0 policy ``f0``
-        (voiced representations; see :func:`stimgen.world.mix_voices`) with F0 moved by
+        (voiced representations; see :func:`stimgen.signal.world.mix_voices`) with F0 moved by
         ``f0_shift[i]`` Hz if given; where ``sources[i]`` names a file, that file itself (fitted
         to the model's duration or size) stands for item i. A representation without a voice
         keeps the items and sources only."""

@@ -108,7 +108,7 @@ def vocal_tract_ceiling(y: np.ndarray, sr: int, f0: float) -> float:
 
     Examples
     --------
-    >>> from stimgen.audio import load_audio
+    >>> from stimgen.signal.audio import load_audio
     >>> y, sr = load_audio("i.wav")   # doctest: +SKIP
     >>> vocal_tract_ceiling(y, sr, measure_f0(y, sr))   # doctest: +SKIP
     6412.7

@@ -2,9 +2,9 @@
 
 Audio: duration, RMS and peak level, F0 (Praat, autocorrelation), the harmonics-to-noise ratio
 (Praat, cross-correlation; how clean a voice is), both over the middle 60 % of the sound, and
-F1/F2 (Praat, Burg, median over the central half, :func:`~stimgen.phonetics.formants_for_voice`),
+F1/F2 (Praat, Burg, median over the central half, :func:`~stimgen.signal.phonetics.formants_for_voice`),
 also in Bark, with the formant ceiling that fits the vocal tract where it is known (a voiced
-stimulus's, from its recordings: :func:`~stimgen.phonetics.vocal_tract_ceiling`), else the one
+stimulus's, from its recordings: :func:`~stimgen.signal.phonetics.vocal_tract_ceiling`), else the one
 that fits the measured F0; the ceiling used is reported too. F1/F2 mean something for voices
 only; for other sounds they are reported as Praat finds them. Images: mean intensity. Values
 Praat cannot find are NaN (empty cells in a CSV).
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from stimgen.audio import check_audio, peak_dbfs, rms_dbfs
-from stimgen.phonetics import formants_for_voice, hz_to_bark, max_formant_for, measure_f0, measure_hnr
+from stimgen.signal.audio import check_audio, peak_dbfs, rms_dbfs
+from stimgen.signal.phonetics import formants_for_voice, hz_to_bark, max_formant_for, measure_f0, measure_hnr
 
 #: Pitch search range (Hz) for sounds whose kind is not known: human voices.
 SPEECH_PITCH_RANGE = (60.0, 600.0)
@@ -27,7 +27,7 @@ def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SP
                    formant_ceiling: float | None = None) -> dict[str, float]:
     """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB), median
     F1/F2 (Hz and Bark) of a sound, and the formant ceiling (Hz) they were measured with:
-    ``formant_ceiling`` if given and finite, else :func:`~stimgen.phonetics.max_formant_for` the F0.
+    ``formant_ceiling`` if given and finite, else :func:`~stimgen.signal.phonetics.max_formant_for` the F0.
 
     Examples
     --------
