@@ -29,7 +29,6 @@ import shutil
 import signal
 import time
 import typing
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from tqdm.auto import tqdm
 
 from stimgen.data import BUILTIN_NAMES, open_dataset
 from stimgen.data.folder import BETWEEN_COLUMNS, Betweens
-from stimgen.errors import StimgenError, StimgenWarning
+from stimgen.errors import StimgenError
 from stimgen.models.bundle import (
     CONFIG_FILE,
     LATENTS_FILE,
@@ -95,11 +94,7 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
     if any(s < 8 or s & (s - 1) for s in side):
         raise StimgenError(f"items are {side[0]} x {side[1]} pixels; give a power-of-two --size (32, 64, 128)",
                            path=ds.root)
-    long = ds.longer_than(rep.duration) if ds.medium == "audio" else []
-    if long:
-        warnings.warn(StimgenWarning(f"{len(long)} of {len(ds)} files (e.g. {long[0]}) are longer than the model's "
-                                     f"{rep.duration:.2f} s window and are cropped to their middle for training; cut "
-                                     "them into units first with `stimgen data segment`", path=ds.root), stacklevel=2)
+    ds.warn_cropped(rep.duration if ds.medium == "audio" else None, "for training")
     rep = rep.fit(ds, progress=progress)  # what the training set teaches beyond the items (a vocoder's voice)
     x = rep.dataset_items(ds, progress=progress)
     info = {"source": str(data), "kind": ds.medium, "count": len(ds), "data_sha256": ds.content_hash(),

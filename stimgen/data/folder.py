@@ -17,16 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 from PIL import Image
 from tqdm.auto import tqdm
 
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
+from stimgen.signal.audio import audio_info
 from stimgen.signal.image import load_image
 from stimgen.signal.spectrogram import SpectrogramConfig, load_spectrogram
 
@@ -99,9 +100,21 @@ class FolderDataset:
         return out
 
     def longer_than(self, seconds: float) -> list[str]:
-        """The audio files that last longer than ``seconds`` (from their headers)."""
+        """The audio files that last longer than ``seconds`` (from their headers; a file that cannot
+        be read is refused as :func:`~stimgen.signal.audio.load_audio` refuses it)."""
         self._require("audio")
-        return [f for i, f in enumerate(self.files) if sf.info(self.path(i)).duration > seconds + 1e-3]
+        return [f for i, f in enumerate(self.files) if audio_info(self.path(i)).duration > seconds + 1e-3]
+
+    def warn_cropped(self, window: float | None, use: str) -> None:
+        """Say, in one :class:`StimgenWarning` naming the folder, how many audio files last longer than
+        ``window`` (s, the model's) and are cropped to their middle ``use`` (``"for training"``);
+        nothing for images (``window`` None) or where every file fits."""
+        long = self.longer_than(window) if self.medium == "audio" and window is not None else []
+        if long:
+            warnings.warn(StimgenWarning(f"{len(long)} of {len(self)} files (e.g. {long[0]}) are longer than the "
+                                         f"model's {window:.2f} s window and are cropped to their middle {use}; cut "
+                                         "them into units first with `stimgen data segment`", path=self.root),
+                          stacklevel=3)
 
     def images(self, size: int | None = None, mode: str = "gray") -> np.ndarray:
         """Every image as float32 in [0, 1]: (N, H, W) for gray, (N, H, W, 3) for rgb.
@@ -244,12 +257,7 @@ def summarize(ds: FolderDataset) -> str:
     if "settings" in ds.meta:
         lines.append("built-in set: " + ", ".join(f"{k}={v}" for k, v in ds.meta["settings"].items()))
     if ds.medium == "audio":
-        infos = []
-        for i in range(len(ds)):
-            try:
-                infos.append(sf.info(ds.path(i)))
-            except (sf.LibsndfileError, RuntimeError):
-                raise StimgenError("not an audio file that can be read", path=ds.path(i)) from None
+        infos = [audio_info(ds.path(i)) for i in range(len(ds))]
         durations = np.array([info.duration for info in infos])
         rates = pd.Series([info.samplerate for info in infos]).value_counts()
         lines.append("sample rates: " + ", ".join(f"{r} Hz ({c})" for r, c in rates.items()))

@@ -276,6 +276,7 @@ def fit_model_attributes(model, columns: list[str], data: str | os.PathLike | No
         if ds.medium != rep.medium:
             raise StimgenError(f"holds {MEDIA[ds.medium][2]}, but model {domain.name!r} makes {MEDIA[rep.medium][2]}",
                                path=ds.root)
+        ds.warn_cropped(rep.duration if ds.medium == "audio" else None, "for fitting the vectors")
         x = rep.dataset_items(ds, progress=progress)
         z = np.concatenate([domain.encode(x[i : i + 256]) for i in range(0, len(x), 256)])
         labels, source = ds.labels, str(data)

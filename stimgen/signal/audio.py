@@ -8,6 +8,7 @@ Every problem with a file is raised as :class:`~stimgen.errors.StimgenError` nam
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,9 @@ def load_audio(
     Raises
     ------
     StimgenError
-        Naming the file, for a missing file, a folder, a file soundfile cannot read, zero length,
-        NaN or infinite samples, and (unless ``allow_silence``) a file that is all silence.
+        Naming the file, for a missing file, a folder, a file soundfile cannot read, a truncated
+        file (fewer frames than its header declares), zero length, NaN or infinite samples, and
+        (unless ``allow_silence``) a file that is all silence.
 
     Warns
     -----
@@ -70,20 +72,115 @@ def load_audio(
     --------
     >>> y, sr = load_audio("a.wav", sr=16000)          # doctest: +SKIP
     """
-    path = Path(path)
-    if not path.exists():
-        raise StimgenError("no such file", path=path)
-    if path.is_dir():
-        raise StimgenError("is a folder, not an audio file", path=path)
+    path = _audio_path(path)
     try:
-        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise StimgenError(f"not an audio file that can be read ({_first_line(exc)})", path=path) from None
+        with sf.SoundFile(path) as f:
+            data = f.read(dtype="float32", always_2d=True)
+            reported, file_sr, fmt = f.frames, f.samplerate, f.format
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+    _check_complete(path, len(data), file_sr, reported if fmt not in _ESTIMATED_LENGTH else 0)
     y = mix_to_mono(data, path=path)
     check_audio(y, path=path, allow_silence=allow_silence)
     if sr is not None and sr != file_sr:
         y = resample(y, file_sr, sr)
     return np.ascontiguousarray(y, dtype=np.float32), int(sr or file_sr)
+
+
+def audio_info(path: str | os.PathLike):
+    """soundfile's information on a sound file from its header (``frames``, ``samplerate``,
+    ``duration``, ...), checked as :func:`load_audio` checks the file where no sample is needed: a
+    missing file, a folder, a file soundfile cannot read, a WAV or AIFF file truncated (its data
+    shorter than its header declares) and one of zero length are refused with the same
+    :class:`StimgenError` naming the file.
+
+    Examples
+    --------
+    >>> audio_info("a.wav").duration                   # doctest: +SKIP
+    0.6
+    """
+    path = _audio_path(path)
+    try:
+        info = sf.info(path)
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+    _check_complete(path, info.frames, info.samplerate)
+    if info.frames == 0:
+        raise StimgenError("has zero length", path=path)
+    return info
+
+
+#: What soundfile raises for a file it cannot read (a format it does not know, broken data, a
+#: stream it cannot seek in).
+_READ_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError)
+#: Formats whose length libsndfile may only estimate (MP3 without an info header: from the bit rate).
+_ESTIMATED_LENGTH = ("MP3",)
+#: WAV format tags whose data chunk holds whole frames of ``block_align`` bytes each: PCM, IEEE
+#: float, A-law, mu-law, extensible.
+_FRAME_FORMATS = (1, 3, 6, 7, 0xFFFE)
+#: A WAV data size from which on it is a placeholder, not a size: what writers that cannot seek
+#: back put there (0x7FFFFFFF, 0xFFFFFFFF).
+_PLACEHOLDER_SIZE = 0x7FFF0000
+
+
+def _audio_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, refused if it does not exist or is a folder."""
+    path = Path(path)
+    if not path.exists():
+        raise StimgenError("no such file", path=path)
+    if path.is_dir():
+        raise StimgenError("is a folder, not an audio file", path=path)
+    return path
+
+
+def _unreadable(path: Path, exc: BaseException) -> StimgenError:
+    """The error for a file soundfile cannot read."""
+    return StimgenError(f"not an audio file that can be read ({_first_line(exc)})", path=path)
+
+
+def _check_complete(path: Path, frames: int, sr: int, reported: int = 0) -> None:
+    """Refuse a sound file that holds ``frames`` frames where its header declares more: the
+    frames ``reported`` by soundfile (which reads on silently where the data ends), or those of
+    its WAV or AIFF header (:func:`_declared_frames`; libsndfile shortens these to what is there)."""
+    declared = max(reported, _declared_frames(path) or 0)
+    if frames < declared:
+        said, held = _seconds(declared / sr, frames / sr)
+        raise StimgenError(f"is truncated: its header says {said} s, the file holds {held} s", path=path)
+
+
+def _declared_frames(path: Path) -> int | None:
+    """The frames a WAV file's header declares (its data chunk's size over the bytes of a frame; a
+    compressed WAV's fact chunk) or an AIFF file's (its COMM chunk); None for other files, a
+    compressed WAV without a fact chunk, and a data size left as a placeholder by a writer that
+    streams (0, or :data:`_PLACEHOLDER_SIZE` and above)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+            order = "<" if head[:4] == b"RIFF" else ">"
+        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            order = ">"
+        else:
+            return None
+        block_align = fact = None
+        while len(chunk := f.read(8)) == 8:
+            name, size = chunk[:4], struct.unpack(order + "I", chunk[4:])[0]
+            body = f.read(min(size, 16)) if name in (b"fmt ", b"fact", b"COMM") else b""
+            if name == b"COMM" and len(body) >= 6:
+                return struct.unpack(">I", body[2:6])[0]
+            if name == b"fmt " and len(body) >= 14 and struct.unpack(order + "H", body[:2])[0] in _FRAME_FORMATS:
+                block_align = struct.unpack(order + "H", body[12:14])[0]
+            if name == b"fact" and len(body) >= 4:
+                fact = struct.unpack(order + "I", body[:4])[0]
+            if name == b"data":
+                return (size // block_align if block_align else fact) if 0 < size < _PLACEHOLDER_SIZE else None
+            f.seek(size + (size & 1) - len(body), os.SEEK_CUR)
+    return None
+
+
+def _seconds(*values: float) -> list[str]:
+    """Durations (s) written with the fewest decimals, from 2, that tell them apart."""
+    digits = next((d for d in range(2, 7) if len({f"{v:.{d}f}" for v in values}) == len(values)), 6)
+    return [f"{v:.{digits}f}" for v in values]
 
 
 def mix_to_mono(data: np.ndarray, path: str | os.PathLike | None = None) -> np.ndarray:
