@@ -21,6 +21,12 @@ from stimgen.outputs import exit_cleanly_on_sigterm
 FORCE_HELP = "Replace --out if it exists and stimgen wrote it (never your own files or the inputs)."
 
 
+def _seed(ctx, param, value: int) -> int:
+    """--seed of every verb: refused outside what numpy and torch accept (stimgen.options.check_seed),
+    before any work."""
+    return options.check_seed(value)
+
+
 def _representation_help() -> str:
     """--representation's help: the representations of each medium and its default (stimgen.options)."""
     media = {"audio": "sounds", "image": "images"}
@@ -49,7 +55,8 @@ def data() -> None:
 @click.option("--n", type=int,
               help="How many items. Default: vowels 1,520 (the whole table; more adds jittered tokens), "
                    "birdsong 2,000, digits 5,000.")
-@click.option("--seed", type=int, default=options.SEED, show_default=True, help="Random seed; same seed, same files.")
+@click.option("--seed", type=int, default=options.SEED, show_default=True, callback=_seed,
+              help="Random seed; same seed, same files.")
 @click.option("--size", type=int, default=options.DIGIT_SIZE, show_default=True,
               help="Image size in pixels (digits only).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
@@ -138,7 +145,7 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
               help="An option of the model's own, by its config's name; repeatable: e.g. --set kl_weight=0.1 (vae), "
                    "--set lam=0.3 (acai), --set gamma=0.7 (gaia). A wrong KEY lists the model's options.")
 @click.option("--device", default=TrainSettings.device, show_default=True, type=click.Choice(options.DEVICES))
-@click.option("--seed", default=TrainSettings.seed, show_default=True,
+@click.option("--seed", default=TrainSettings.seed, show_default=True, callback=_seed,
               help="Random seed: same seed, same model on the CPU.")
 @click.option("--preview-every", default=TrainSettings.preview_every, show_default=True,
               help="Steps between preview PNGs.")
@@ -237,7 +244,8 @@ def _onsets(onset: tuple[float, ...]) -> list[float] | None:
 
 def _output_options(f):
     f = click.option("--force", is_flag=True, help=FORCE_HELP)(f)
-    f = click.option("--seed", default=options.SEED, show_default=True, help="Seed of the phase reconstruction.")(f)
+    f = click.option("--seed", default=options.SEED, show_default=True, callback=_seed,
+                     help="Seed of the phase reconstruction.")(f)
     f = click.option("--out", required=True, type=click.Path(), help="Folder to write (must not exist).")(f)
     return f
 
@@ -462,7 +470,7 @@ def decode_cmd(latents: str, model: str, f0: str | None, sr: int, level: float, 
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
 @click.option("--reps", default=options.PILOT_REPS, show_default=True, help="Presentations of every step.")
 @click.option("--labels", help="The two answers, A,B. Default: the endpoints' file names.")
-@click.option("--seed", default=options.SEED, show_default=True, help="Seed of the trial order.")
+@click.option("--seed", default=options.SEED, show_default=True, callback=_seed, help="Seed of the trial order.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed: int, force: bool) -> None:
     """Write a two-alternative identification experiment over a continuum: PsychoPy and browser (jsPsych).
@@ -484,7 +492,7 @@ def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed:
               help="The continuum the data came from. Default: the pilot folder the data files lie in.")
 @click.option("--bootstrap", "n_boot", default=options.N_BOOT, show_default=True,
               help="Bootstrap samples for the intervals.")
-@click.option("--seed", default=options.SEED, show_default=True, help="Seed of the bootstrap.")
+@click.option("--seed", default=options.SEED, show_default=True, callback=_seed, help="Seed of the bootstrap.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | None, n_boot: int, seed: int,
             force: bool) -> None:
@@ -541,7 +549,7 @@ def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: st
 
 @cli.command("demo")
 @click.option("--out", default=options.DEMO_OUT, show_default=True, type=click.Path(), help="Folder to write.")
-@click.option("--seed", default=options.SEED, show_default=True,
+@click.option("--seed", default=options.SEED, show_default=True, callback=_seed,
               help="Seed of the synthesis and the phase reconstruction.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def demo_cmd(out: str, seed: int, force: bool) -> None:

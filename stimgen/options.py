@@ -26,8 +26,10 @@ DEVICES = ("auto", "cpu", "cuda")
 #: holds their classes), and the one a data set of each medium is trained on by default.
 REPRESENTATIONS = {"mel": "audio", "mel-world": "audio", "pixels": "image", "world": "audio"}
 DEFAULT_REPRESENTATIONS = {"audio": "mel", "image": "pixels"}
-#: The seed every random step starts from unless told otherwise (data, phase, trial order, bootstrap).
+#: The seed every random step starts from unless told otherwise (data, phase, trial order, bootstrap),
+#: and the seeds accepted: what numpy's and torch's generators both take (see :func:`check_seed`).
 SEED = 0
+SEED_RANGE = (0, 2**32 - 1)
 #: Built-in data sets: the side of the digit images (pixels).
 DIGIT_SIZE = 32
 #: Continua: the latent path, how steps are spaced along it, what the end steps are.
@@ -53,6 +55,10 @@ SIGMOIDS = ("logistic", "gauss")
 RESPACE_SCHEMES = ("equal-probability", "boundary")
 SIGMOID = "logistic"
 N_BOOT = 500
+#: Bootstrap samples accepted: all are refitted at once, in memory, so time and memory grow with their
+#: number (about 2 ms and 3 kB a sample per fit on one CPU core: 10,000 take 20 s per fit, pooled and
+#: per listener, and 26 MB; 100 million ran out of 22 GB). Percentile intervals need no more.
+N_BOOT_RANGE = (1, 10_000)
 RESPACE_SCHEME = "equal-probability"
 P_RANGE = (0.05, 0.95)
 #: What ``stimgen data segment`` cuts recordings into.
@@ -60,10 +66,44 @@ SEGMENT_KINDS = ("birdsong", "speech")
 SEGMENT_KIND = "birdsong"
 #: Where ``stimgen demo`` writes when not told.
 DEMO_OUT = "stimgen-demo"
+#: The most stimuli one set may hold (continuum, grid, edit, decode, respace). More is a design for
+#: several commands, and would fill the memory (each stimulus is decoded, inverted to sound and measured).
+MAX_STIMULI = 1000
 #: The networks' size, for ``stimgen train`` and for a NetworkConfig built by hand alike.
 LATENT_DIM = 64
 WIDTH = 16
 MAX_CHANNELS = 128
+
+
+def check_whole(value, option: str, low: int, high: int, why: str = "") -> int:
+    """``value`` as an int if it is a whole number from ``low`` to ``high``; else one
+    :class:`StimgenError` naming ``option``, the range and (``why``) what sets it.
+
+    Examples
+    --------
+    >>> check_whole(3, "--reps", 1, 10)
+    3
+    >>> check_whole(0, "--bootstrap", *N_BOOT_RANGE)
+    Traceback (most recent call last):
+    ...
+    stimgen.errors.StimgenError: --bootstrap must be a whole number from 1 to 10,000, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise StimgenError(f"{option} must be a whole number from {low:,} to {high:,}{why}, got {value!r}")
+    return int(value)
+
+
+def check_seed(seed, option: str = "--seed") -> int:
+    """A seed numpy and torch both accept (:data:`SEED_RANGE`), else one :class:`StimgenError`.
+
+    Examples
+    --------
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    stimgen.errors.StimgenError: --seed must be a whole number from 0 to 4,294,967,295 (2**32 - 1), got -1
+    """
+    return check_whole(seed, option, *SEED_RANGE, why=" (2**32 - 1)")
 
 
 @dataclass(frozen=True)
@@ -133,6 +173,7 @@ class TrainSettings:
             if value is not None and not (math.isfinite(value) and (value > 0 if lowest is None else value >= lowest)):
                 kind = "a positive number" if lowest is None else "a number of at least 0"
                 raise StimgenError(f"{option} must be {kind}, got {value:g}")
+        check_seed(self.seed)
         if self.steps < 1:
             raise StimgenError(f"--steps must be at least 1, got {self.steps}")
         if self.batch_size < 2:

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from stimgen.errors import StimgenError
-from stimgen.options import N_BOOT, SEED, SIGMOID, SIGMOIDS
+from stimgen.options import N_BOOT, N_BOOT_RANGE, SEED, SIGMOID, SIGMOIDS, check_seed, check_whole
 
 #: The guess and lapse rates are bounded to [0, MAX_RATE].
 MAX_RATE = 0.1
@@ -248,6 +248,11 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
     from stimgen.outputs import atomic_dir, check_output, file_sha256
     from stimgen.pilot import read_responses
 
+    check_whole(n_boot, "--bootstrap", *N_BOOT_RANGE, why=" (every sample is refitted in memory)")
+    check_seed(seed)
+    if manifest is not None and not Path(manifest).is_file():
+        raise StimgenError("no such file: --continuum must be a continuum folder stimgen continuum wrote",
+                           path=manifest)
     files = [Path(f) for f in files]
     out = check_output(out, force, inputs=files)
     trials, manifest_path = read_responses(files, manifest)
