@@ -1,13 +1,14 @@
-"""Inputs checked before the work, through the real command (issue 21, items 7, 9, 10): long files
-cropped by attributes fit are said as train says them, a truncated sound file is refused, and train
-refuses an unreadable file with the line the other verbs give. Every refusal is one line naming the
-file, writes nothing and changes no input."""
+"""Inputs checked before the work, through the real command (issue 21, items 7-10): long files
+cropped by attributes fit are said as train says them, an F0 outside the model's pitch range is
+refused, a truncated sound file is refused, and train refuses an unreadable file with the line the
+other verbs give. Every refusal is one line naming the file, writes nothing and changes no input."""
 
 import hashlib
 import json
 import struct
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
@@ -92,6 +93,70 @@ def test_attributes_fit_says_nothing_of_files_that_fit_the_window(tmp_path):
                          "--out", tmp_path / "v.json")
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr
+
+
+# --- item 8: an F0 the manifest cannot measure is refused ----------------------------------------
+
+
+@pytest.mark.parametrize("f0", ["2000", "40", "59.9", "600.5"])
+def test_an_f0_outside_the_pitch_range_is_refused_before_any_work(tmp_path, short, f0):
+    before = snapshot(short)
+    result = stimgen_cli("continuum", "--model", "vowels", "--a", short / "i.wav", "--b", short / "a.wav",
+                         "--steps", 3, "--f0", f0, "--out", tmp_path / "c")
+    assert error_line(result) == (f"--f0 {float(f0):g} Hz is outside this model's pitch range, 60-600 Hz, in which "
+                                  "the manifest measures F0")
+    assert not (tmp_path / "c").exists() and list(tmp_path.iterdir()) == []
+    assert snapshot(short) == before
+
+
+def test_decode_refuses_an_f0_outside_the_pitch_range(tmp_path, short):
+    codes = tmp_path / "codes.csv"
+    assert stimgen_cli("encode", "--model", "vowels", short / "i.wav", "--out", codes).returncode == 0
+    before = snapshot(tmp_path)
+    result = stimgen_cli("decode", "--model", "vowels", "--latents", codes, "--f0", 2000, "--out", tmp_path / "d")
+    assert_one_error_line(result, "--f0 2000 Hz is outside this model's pitch range, 60-600 Hz")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("values, change", [("2000", "+2000"), ("-20,-70", "-70")])
+def test_an_f0_edit_that_leaves_the_pitch_range_is_refused_naming_the_input(tmp_path, short, values, change):
+    before = snapshot(short)  # a man's /ɑ/ at 120 Hz: +2000 Hz takes it above 600, -70 Hz below 60
+    result = stimgen_cli("edit", "--model", "vowels", "--input", short / "a.wav", "--attribute", "F0",
+                         "--values", values, "--out", tmp_path / "e")
+    line = error_line(result)
+    assert line.startswith(f"{short / 'a.wav'}: an F0 change of {change} Hz takes this voice (1")
+    assert line.endswith(" Hz, outside the model's pitch range, 60-600 Hz")
+    assert list(tmp_path.iterdir()) == [] and snapshot(short) == before
+
+
+def test_the_ends_of_the_pitch_range_are_measured_and_formants_at_the_fundamental_are_left_empty(tmp_path, short):
+    for f0 in (60, 600):
+        r = stimgen_cli("continuum", "--model", "vowels", "--a", short / "i.wav", "--b", short / "a.wav",
+                        "--steps", 3, "--f0", f0, "--out", tmp_path / f"c{f0}")
+        assert r.returncode == 0, r.stderr
+        m = pd.read_csv(tmp_path / f"c{f0}" / "manifest.csv")
+        assert np.all(np.abs(m["f0_hz"] - f0) < 0.02 * f0), m["f0_hz"]  # not an octave off at the top
+        record = json.loads((tmp_path / f"c{f0}" / "manifest.json").read_text())
+        assert record["settings"]["measurement"]["pitch_range_hz"] == [60.0, 600.0]
+        assert "fundamental" in record["settings"]["measurement"]["formants"]
+        if f0 == 60:  # formants well above F0: measured, /i/'s F1 low and F2 high, /ɑ/'s the other way
+            assert m["f1_hz"][0] < 400 < 550 < m["f1_hz"][2] and m["f2_hz"][0] > 1800 > 1300 > m["f2_hz"][2]
+        else:  # Praat's F1 would be the 600 Hz fundamental: empty, never that number
+            assert m[["f1_hz", "f2_hz", "f1_bark", "f2_bark"]].isna().all().all()
+            assert all(row["f1_hz"] is None and row["f2_bark"] is None for row in record["stimuli"])
+
+
+def test_a_bird_models_range_is_its_own():
+    from stimgen.representations import MelWorld
+    from stimgen.signal.spectrogram import SpectrogramConfig
+
+    rep = MelWorld(SpectrogramConfig.preset("birdsong"), source="birdsong")
+    assert rep.pitch_range == (250.0, 2500.0) and rep.vocoder.pitch_range == (250.0, 2500.0)
+    rep.check_f0(2000.0)
+    rep.check_f0(250.0)
+    for hz in (200.0, 2600.0):
+        with pytest.raises(StimgenError, match=r"outside this model's pitch range, 250-2500 Hz"):
+            rep.check_f0(hz)
 
 
 # --- item 9: a truncated sound file is refused --------------------------------------------------

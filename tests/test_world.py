@@ -64,9 +64,13 @@ def test_voices_mix_f0_log_linearly_hold_it_or_take_one_endpoints():
     assert mixed[1].coded_ap[0, 0] == pytest.approx(-10.0)
     assert [v.f0[0] for v in mix_voices([a, b], w, 120.0)] == [120.0] * 3
     assert [v.f0[1] for v in mix_voices([a, b], w, "b")] == [400.0, 400.0, 0.0]  # b's contour, filled
-    assert shifted(a, 20.0).f0.tolist() == [120.0, 120.0, 0.0]
-    with pytest.raises(StimgenError, match="outside 20-4000 Hz"):
-        shifted(a, -90.0)
+    assert shifted(a, 20.0, (60.0, 600.0)).f0.tolist() == [120.0, 120.0, 0.0]
+    assert shifted(a, -40.0, (60.0, 600.0)).f0.tolist() == [60.0, 60.0, 0.0]  # the ends of the range are in it
+    with pytest.raises(StimgenError, match=r"change of -41 Hz takes this voice \(100-100 Hz\) to 59-59 Hz, outside "
+                                           r"the model's pitch range, 60-600 Hz"):
+        shifted(a, -41.0, (60.0, 600.0))
+    with pytest.raises(StimgenError, match="outside the model's pitch range, 250-2500 Hz"):
+        shifted(b, 2101.0, (250.0, 2500.0))  # a bird model's own range
 
 
 def test_voices_mix_their_vocal_tracts_by_weight_whatever_the_f0(voices):
@@ -112,14 +116,18 @@ def test_a_womans_vowels_voiced_at_120_hz_are_measured_with_her_vocal_tract(tmp_
 
 @pytest.mark.parametrize("value, inputs, expected", [("120", 2, 120.0), ("b", 2, "b"),
                                                      ("interpolate", 2, "interpolate"),
-                                                     (None, 1, None), ("a", 1, "a")])
+                                                     (None, 1, None), ("a", 1, "a"),
+                                                     ("5", 2, 5.0), ("5000", 0, 5000.0)])  # the model's range decides
 def test_f0_policies_parse(value, inputs, expected):
     assert parse_f0(value, inputs) == expected
 
 
 @pytest.mark.parametrize("value, inputs, message", [("c", 2, "interpolate, a, b or a number of Hz"),
                                                     ("b", 1, "a or a number of Hz"), ("a", 0, "a number of Hz"),
-                                                    ("5", 2, "outside 20-4000 Hz")])
+                                                    ("0", 2, "--f0 must be a positive number of Hz, got '0'"),
+                                                    ("-120", 1, "a positive number of Hz"),
+                                                    ("nan", 2, "a positive number of Hz"),
+                                                    ("inf", 0, "a positive number of Hz")])
 def test_bad_f0_policies_are_refused(value, inputs, message):
     with pytest.raises(StimgenError, match=message):
         parse_f0(value, inputs)

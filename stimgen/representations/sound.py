@@ -32,7 +32,7 @@ from stimgen.representations.vocoder import Vocoder
 from stimgen.representations.vocoders import make_vocoder
 from stimgen.signal.audio import apply_ramps, fix_duration, load_audio, normalize_rms, resample, save_wav
 from stimgen.signal.distances import bark_distance, spectral_distance
-from stimgen.signal.features import PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
+from stimgen.signal.features import FORMANT_RULE, PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
 from stimgen.signal.phonetics import vocal_tract_ceiling
 from stimgen.signal.segment import Excerpt, choose_excerpt
 
@@ -122,7 +122,8 @@ class Sound(Representation):
         return fitted
 
     def provenance(self) -> dict:
-        return {**self.analysis_provenance(), **self.vocoder.provenance()}
+        return {**self.analysis_provenance(), **self.vocoder.provenance(),
+                "measurement": {"pitch_range_hz": list(self.pitch_range), "formants": FORMANT_RULE}}
 
     @abstractmethod
     def analysis_provenance(self) -> dict:
@@ -156,8 +157,14 @@ class Sound(Representation):
         return self.sound_to_item(self.excerpt(path).cut(y, sr), sr, path=path)
 
     def check_f0(self, f0: str | float | None) -> None:
+        """Refuse an ``f0`` where the vocoder sets no F0 apart from the items, and a number of Hz
+        outside ``pitch_range``, the range in which the manifest measures F0 (before any file is read)."""
         if not self.voiced:
             super().check_f0(f0)
+        elif f0 is not None and not isinstance(f0, str) and not self.pitch_range[0] <= f0 <= self.pitch_range[1]:
+            low, high = self.pitch_range
+            raise StimgenError(f"--f0 {f0:g} Hz is outside this model's pitch range, {low:g}-{high:g} Hz, in which "
+                               "the manifest measures F0")
 
     # --- plans ------------------------------------------------------------------------------------
     def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
@@ -185,11 +192,19 @@ class Sound(Representation):
             voices, ceilings = self.vocoder.neutral(n, f0 if isinstance(f0, float) else None), [None] * n
         base = tuple(Voicing(v, c) for v, c in zip(voices, ceilings))
         if f0_shift is not None:
-            voices = [self.vocoder.shift(v, hz) for v, hz in zip(voices, f0_shift)]
+            voices = [self._shifted(v, hz, files) for v, hz in zip(voices, f0_shift)]
         state = tuple(Voicing(v, c) for v, c in zip(voices, ceilings))
         settings = {"f0": policy} if self.voiced and f0_shift is None else {}
         plan = RenderPlan(np.asarray(items), state, tuple(sources or ()), settings)
         return plan if f0_shift is None else _with_baseline(plan, base)
+
+    def _shifted(self, voice, hz: float, files: Sequence[Path]):
+        """``voice`` with its F0 moved by ``hz`` by the vocoder; a shift out of ``pitch_range`` is
+        refused naming the file the voice came from (an F0 edit has one)."""
+        try:
+            return self.vocoder.shift(voice, hz)
+        except StimgenError as exc:
+            raise StimgenError(exc.problem, path=files[0] if len(files) == 1 else exc.path) from None
 
     def _voicing(self, path: Path) -> Voicing:
         """A file's voice (its window's, by the vocoder) and, where the vocoder sets F0 apart from

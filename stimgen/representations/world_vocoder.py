@@ -22,7 +22,7 @@ from stimgen.cache import cached_array
 from stimgen.errors import StimgenError
 from stimgen.representations.vocoder import Vocoder
 from stimgen.signal.audio import load_audio
-from stimgen.signal.features import PITCH_RANGES
+from stimgen.signal.features import PITCH_RANGES, SPEECH_PITCH_RANGE
 from stimgen.signal.world import (
     Voice,
     WorldConfig,
@@ -53,7 +53,8 @@ class World(Vocoder):
 
     ``voice`` is the fitted state, ``{"f0_hz": ..., "coded_ap_db": ...}`` (the training set's
     median F0 and aperiodicity), or None before :meth:`fit` (stimuli from no file then take
-    :data:`NEUTRAL_VOICE`).
+    :data:`NEUTRAL_VOICE`). ``pitch_range`` (Hz) bounds the F0 of a shifted voice: the
+    representation's, the range in which the manifest measures F0.
 
     Examples
     --------
@@ -65,9 +66,11 @@ class World(Vocoder):
     name = "world"
     voiced = True
 
-    def __init__(self, config: WorldConfig, voice: dict | None = None) -> None:
+    def __init__(self, config: WorldConfig, voice: dict | None = None,
+                 pitch_range: tuple[float, float] = SPEECH_PITCH_RANGE) -> None:
         self.config = config
         self.voice = voice
+        self.pitch_range = tuple(pitch_range)
 
     @classmethod
     def for_sound(cls, rep, data: dict) -> World:
@@ -78,7 +81,7 @@ class World(Vocoder):
             s = rep.spectrogram
             config = WorldConfig(sample_rate=s.sample_rate, hop_length=s.hop_length, n_frames=s.n_frames,
                                  n_bins=s.n_mels, fmin=s.fmin, fmax=s.fmax, **f0_search(rep.units))
-        return cls(config, checked_voice(data.get("voice")))
+        return cls(config, checked_voice(data.get("voice")), rep.pitch_range)
 
     @property
     def default_voice(self) -> dict:
@@ -95,7 +98,8 @@ class World(Vocoder):
         if np.all(np.isnan(summary[:, 0])):
             raise StimgenError("WORLD found no voiced frame in any file: a WORLD model needs voices", path=ds.root)
         return World(self.config, {"f0_hz": round(float(np.nanmedian(summary[:, 0])), 2),
-                                   "coded_ap_db": [round(float(v), 2) for v in np.nanmedian(summary[:, 1:], axis=0)]})
+                                   "coded_ap_db": [round(float(v), 2) for v in np.nanmedian(summary[:, 1:], axis=0)]},
+                     self.pitch_range)
 
     def provenance(self) -> dict:
         return {"world": self.config.to_dict(), "default_voice": self.default_voice}
@@ -119,7 +123,7 @@ class World(Vocoder):
         return [Voice(np.full(frames, float(f0 or voice["f0_hz"])), np.tile(ap, (frames, 1)))] * n
 
     def shift(self, voice: Voice, hz: float) -> Voice:
-        return shifted(voice, hz)
+        return shifted(voice, hz, self.pitch_range)
 
     def mean_f0(self, voice: Voice) -> float:
         return float(np.exp(np.log(voice.f0[voice.voiced]).mean()))  # analyse_file refuses a file with no voice

@@ -272,7 +272,9 @@ def synthesize_envelope(sp: np.ndarray, voice: Voice, config: WorldConfig) -> np
 
 def parse_f0(value: str | float | None, inputs: int = 2) -> str | float | None:
     """An F0 policy as given on the command line: ``interpolate``, the letter of an input (``a``,
-    ``b``, ...; ``inputs`` of them) or a number of Hz. None stays None (the verb's default).
+    ``b``, ...; ``inputs`` of them) or a positive number of Hz. None stays None (the verb's
+    default). Which numbers a model takes is its representation's to say (``check_f0``: the
+    range in which the manifest measures F0).
 
     Examples
     --------
@@ -287,8 +289,8 @@ def parse_f0(value: str | float | None, inputs: int = 2) -> str | float | None:
     except (TypeError, ValueError):
         raise StimgenError(f"--f0 must be {' or '.join([', '.join(choices), 'a number of Hz'][not choices:])}, "
                            f"got {value!r}") from None
-    if not 20.0 <= hz <= 4000.0:
-        raise StimgenError(f"--f0 {hz:g} Hz is outside 20-4000 Hz")
+    if not (np.isfinite(hz) and hz > 0):
+        raise StimgenError(f"--f0 must be a positive number of Hz, got {value!r}")
     return hz
 
 
@@ -337,10 +339,19 @@ def fill_unvoiced(f0: np.ndarray) -> np.ndarray:
     return np.interp(np.arange(len(f0)), voiced, f0[voiced]) if len(voiced) else f0.copy()
 
 
-def shifted(voice: Voice, hz: float) -> Voice:
-    """``voice`` with every voiced frame's F0 moved by ``hz`` (refused if that leaves 20-4000 Hz)."""
+def shifted(voice: Voice, hz: float, pitch_range: tuple[float, float]) -> Voice:
+    """``voice`` with every voiced frame's F0 moved by ``hz``; refused if any voiced frame's F0
+    would leave ``pitch_range`` (Hz: the model's, in which the manifest measures F0).
+
+    Examples
+    --------
+    >>> shifted(Voice(np.array([100.0, 0.0]), np.zeros((2, 1))), 20.0, (60.0, 600.0)).f0.tolist()
+    [120.0, 0.0]
+    """
     f0 = voice.f0[voice.voiced] + hz
-    if f0.min() < 20.0 or f0.max() > 4000.0:
+    low, high = pitch_range
+    if f0.size and (f0.min() < low or f0.max() > high):
         raise StimgenError(f"an F0 change of {hz:+g} Hz takes this voice ({voice.f0[voice.voiced].min():.0f}-"
-                           f"{voice.f0[voice.voiced].max():.0f} Hz) outside 20-4000 Hz")
+                           f"{voice.f0[voice.voiced].max():.0f} Hz) to {f0.min():.0f}-{f0.max():.0f} Hz, outside the "
+                           f"model's pitch range, {low:g}-{high:g} Hz")
     return replace(voice, f0=np.where(voice.voiced, voice.f0 + hz, 0.0))
