@@ -437,7 +437,8 @@ def encode_cmd(files: tuple[str, ...], model: str | None, out: str, onset: tuple
     from stimgen.outputs import check_output
 
     m = load_model(model or default_model(files[0]))
-    check_output(out, force, [*files, m.info["path"]], folder=False)  # before the work
+    for path in (out, f"{out}.json"):  # the codes and their provenance beside them, before the work
+        check_output(path, force, [*files, m.info["path"]], folder=False)
     path = write_latents(encode_files(m, list(files), _onsets(onset)), out, Domain(m), _command(), force, inputs=files)
     click.echo(f"wrote the codes of {len(files)} files to {path}")
 
@@ -540,7 +541,7 @@ def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: st
         low, high = (float(v) for v in p_range.split(","))
     except ValueError:
         raise StimgenError(f"--p-range must be two numbers, LOW,HIGH; got {p_range!r}") from None
-    check_output(out, force, [continuum_dir, fit_file])
+    check_output(out, force, [continuum_dir, fit_file, *([model] if model and os.path.exists(model) else [])])
     stimuli, render, picture = respace(continuum_dir, fit_file, steps=steps, scheme=scheme, p_range=(low, high),
                                        keep_endpoints=keep_endpoints, model=model)
     path = export(stimuli, out, render, _command(), force, after=picture)

@@ -254,7 +254,8 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
         raise StimgenError("no such file: --continuum must be a continuum folder stimgen continuum wrote",
                            path=manifest)
     files = [Path(f) for f in files]
-    out = check_output(out, force, inputs=files)
+    inputs = [*files, *([Path(manifest).parent] if manifest is not None else [])]  # the continuum is one
+    out = check_output(out, force, inputs=inputs)
     trials, manifest_path = read_responses(files, manifest)
     try:
         pooled = bootstrap(fit_psychometric(trials["morph_level"], trials["response_b"], sigmoid),
@@ -280,7 +281,8 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
               "data_files": [{"file": str(f), "sha256": file_sha256(f)} for f in files],
               "manifest": None if manifest_path is None else {"file": str(manifest_path.resolve()),
                                                               "sha256": file_sha256(manifest_path)}}
-    with atomic_dir(out, force=force, inputs=files, verb="fit") as tmp:
+    with atomic_dir(out, force=force, inputs=[*inputs, *([manifest_path.parent] if manifest_path else [])],
+                    verb="fit") as tmp:
         (tmp / "fit.json").write_text(json.dumps(result, indent=2) + "\n")
         plot_fit(pooled, table, tmp / "fit.png")
     return out
