@@ -11,7 +11,9 @@ whose ``.stimgen.json`` lists every file in it; a file that stimgen wrote (a JSO
 marker existed is not replaced: a ``manifest.json`` of stimgen's in it does not prove that the
 rest is stimgen's too. It never replaces
 a folder that is or holds one of the command's inputs, the current folder, the home folder or
-``/``. All of this is checked by :func:`check_output` before any work is done.
+``/``; nor a file that another stimgen output folder's ``.stimgen.json`` lists (a model folder's
+``config.json``, a continuum's ``manifest.json``): that file is part of that output. All of this is
+checked by :func:`check_output` before any work is done.
 
 Temporary names carry the process id (``.NAME.tmp-PID-XXXX``): a run killed with SIGKILL leaves
 one behind, and the next run that writes beside it removes it once that process is gone.
@@ -64,8 +66,8 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
     folders the command reads (endpoints, a model folder, a data folder). Raises
     :class:`StimgenError` with one line naming the path when ``out`` lies under a file, cannot be
     written, is, holds or (existing) lies inside an input, is or holds the current folder, the home
-    folder or ``/``, exists and is not stimgen's own, or exists and ``force`` is not given.
-    Returns ``out`` as a Path.
+    folder or ``/``, exists and is not stimgen's own, is (a file) part of another stimgen output
+    folder, or exists and ``force`` is not given. Returns ``out`` as a Path.
 
     Examples
     --------
@@ -90,6 +92,10 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
         raise StimgenError("exists and is not a folder", path=out)
     if not folder and out.is_dir():
         raise StimgenError("is a folder, not a file", path=out)
+    owner = None if folder else _output_holding(out)
+    if owner is not None:
+        raise StimgenError(f"is part of the stimgen output {owner} (its {MARKER} lists it); stimgen never replaces a "
+                           "file of another output: choose another --out", path=out)
     problem = _not_ours(out) if folder else _file_not_ours(out)
     if problem:
         raise StimgenError(f"{problem}; stimgen replaces only what it wrote: move it away or choose another --out",
@@ -205,15 +211,39 @@ def _not_ours(folder: Path) -> str | None:
         return None
     record = _read_json(folder / MARKER)
     if record is not None and isinstance(record.get("files"), list):
-        listed = set(map(str, record["files"])) | {MARKER}
-        owned = tuple(f"{d}/" for d in record.get("folders", []) if isinstance(d, str))
-        foreign = [p for p in present if p not in listed and not p.startswith(owned)]
+        foreign = [p for p in present if not _lists(record, p)]
         if foreign:
             return (f"holds {len(foreign)} file{'s' if len(foreign) > 1 else ''} that stimgen did not write "
                     f"(e.g. {foreign[0]})")
         return None
     return (f"is a folder that stimgen did not write (it holds {len(present)} file{'s' if len(present) > 1 else ''} "
             f"and no {MARKER} listing them)")
+
+
+def _lists(record: dict, name: str) -> bool:
+    """Whether the ``.stimgen.json`` ``record`` of a folder names the file ``name`` (relative to that
+    folder) as stimgen's: among its files, in its whole folders, or the record itself."""
+    files = record.get("files")
+    if not isinstance(files, list):
+        return False
+    owned = tuple(f"{d}/" for d in record.get("folders", []) if isinstance(d, str))
+    return name == MARKER or name in set(map(str, files)) or name.startswith(owned)
+
+
+def _output_holding(path: Path) -> Path | None:
+    """The stimgen output folder that ``path`` (a file) is part of: the nearest folder above it whose
+    ``.stimgen.json`` lists it, or cannot be read (then it cannot tell, and everything in it is
+    taken as its); None if there is none. Both the path as given and the file it links to count."""
+    for start in dict.fromkeys((Path(os.path.abspath(path)), Path(os.path.realpath(path)))):
+        for folder in start.parents:
+            marker = folder / MARKER
+            if not os.path.lexists(marker):
+                continue
+            record = _read_json(marker)
+            if record is None or not isinstance(record.get("files"), list) or \
+                    _lists(record, start.relative_to(folder).as_posix()):
+                return folder
+    return None
 
 
 def _file_not_ours(path: Path) -> str | None:

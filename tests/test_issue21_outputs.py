@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import assert_one_error_line, stimgen_cli
 
-from stimgen.outputs import mark_owned
+from stimgen.outputs import MARKER, mark_owned
 
 
 def digest(folder):
@@ -73,3 +73,32 @@ def fake_model_folder(folder):
     (folder / "model.safetensors").write_bytes(b"weights")
     mark_owned(folder, "train", files=["config.json", "model.safetensors"])
     return folder
+
+
+# --- item 2: a file of another stimgen output is part of it ------------------------------------------
+
+
+def test_a_single_file_force_never_replaces_a_file_of_another_output(cont, endpoints, tmp_path):
+    before = digest(cont)
+    result = stimgen_cli("encode", endpoints / "i.wav", "--out", cont / "manifest.json", "--force")
+    assert_one_error_line(result, f"{cont / 'manifest.json'}: is part of the stimgen output {cont}",
+                          "never replaces a file of another output")
+    result = stimgen_cli("encode", endpoints / "i.wav", "--out", cont / MARKER, "--force")
+    assert_one_error_line(result, "is part of the stimgen output")
+    assert digest(cont) == before and not (cont / "manifest.json.json").exists()
+
+    model = fake_model_folder(tmp_path / "model")
+    before = digest(model)
+    result = stimgen_cli("attributes", "fit", "--model", "vowels", "--columns", "F1", "--out", model / "config.json",
+                         "--force")
+    assert_one_error_line(result, f"{model / 'config.json'}: is part of the stimgen output {model}")
+    assert digest(model) == before
+
+
+def test_a_file_that_another_output_does_not_list_is_replaced_as_before(tmp_path, endpoints):
+    """codes.csv written into a stimgen folder is not part of that folder's output: encode may replace it."""
+    model = fake_model_folder(tmp_path / "model")
+    assert stimgen_cli("encode", endpoints / "i.wav", "--out", model / "codes.csv").returncode == 0
+    result = stimgen_cli("encode", endpoints / "a.wav", "--out", model / "codes.csv", "--force")
+    assert result.returncode == 0, result.stderr
+    assert "a.wav" in (model / "codes.csv").read_text()
