@@ -15,6 +15,10 @@ a folder that is or holds one of the command's inputs, the current folder, the h
 ``config.json``, a continuum's ``manifest.json``): that file is part of that output. All of this is
 checked by :func:`check_output` before any work is done.
 
+The check is not trusted to hold until the end: the result is renamed into place by
+:func:`_put_in_place`, which never replaces anything the check did not approve (something that
+appeared at ``--out`` while the command ran, or an approved output that changed meanwhile).
+
 Temporary names carry the process id (``.NAME.tmp-PID-XXXX``): a run killed with SIGKILL leaves
 one behind, and the next run that writes beside it removes it once that process is gone.
 Everything is written with the user's umask.
@@ -23,15 +27,20 @@ Everything is written with the user's umask.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import stimgen
@@ -59,11 +68,20 @@ def file_sha256(path: PathLike) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class Approved:
+    """What :func:`approve_output` checked: the output ``path`` and what was there, ``found`` (see
+    :func:`_identity`; None where nothing was). Only that may be replaced later."""
+
+    path: Path
+    found: tuple | None
+
+
 def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), folder: bool = True) -> Path:
     """Refuse, before any work, an output path that could not be written or must not be replaced.
 
     ``out`` is a folder (``folder=True``) or a file to write; ``inputs`` are the files and
-    folders the command reads (endpoints, a model folder, a data folder). Raises
+    folders the command reads (endpoints, a model folder, a data folder, a continuum). Raises
     :class:`StimgenError` with one line naming the path when ``out`` lies under a file, cannot be
     written, is, holds or (existing) lies inside an input, is or holds the current folder, the home
     folder or ``/``, exists and is not stimgen's own, is (a file) part of another stimgen output
@@ -74,8 +92,16 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
     >>> check_output("i-a", inputs=["i.wav", "a.wav"])      # doctest: +SKIP
     PosixPath('i-a')
     """
+    return approve_output(out, force, inputs, folder).path
+
+
+def approve_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), folder: bool = True
+                   ) -> Approved:
+    """:func:`check_output`, returning also what it approved at ``out`` (for :func:`_put_in_place`
+    and :func:`claim_folder`, which replace nothing else)."""
     out = Path(out)
     _check_parent(out)
+    found = _identity(out)  # before what is there is inspected: if it changes after, it is not replaced
     real = Path(os.path.realpath(out))
     exists = os.path.lexists(out)
     if folder:
@@ -87,7 +113,7 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
             raise StimgenError(f"{what} the input {os.fspath(item)}; stimgen never replaces its inputs or anything "
                                "in them: choose another --out", path=out)
     if not exists:
-        return out
+        return Approved(out, None)
     if folder and not out.is_dir():
         raise StimgenError("exists and is not a folder", path=out)
     if not folder and out.is_dir():
@@ -102,7 +128,7 @@ def check_output(out: PathLike, force: bool = False, inputs: Iterable[PathLike] 
                            path=out)
     if not force:
         raise StimgenError("already exists; pass --force to replace it", path=out)
-    return out
+    return Approved(out, found)
 
 
 def mark_owned(folder: PathLike, verb: str, files: Iterable[str] | None = None, folders: Iterable[str] = ()) -> None:
@@ -118,30 +144,31 @@ def mark_owned(folder: PathLike, verb: str, files: Iterable[str] | None = None, 
 
 
 @contextlib.contextmanager
-def atomic_dir(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), verb: str = "stimgen"
-               ) -> Iterator[Path]:
+def atomic_dir(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = (), verb: str = "stimgen",
+               cache: bool = False) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``out`` when the block ends without error.
 
     ``out`` is checked first (:func:`check_output` with ``inputs``); the finished folder gets a
-    ``.stimgen.json`` naming ``verb`` and listing what was written.
+    ``.stimgen.json`` naming ``verb`` and listing what was written. It is renamed into place by
+    :func:`_put_in_place`: whatever appeared at ``out`` after the check is left alone, with one
+    line. ``cache=True`` (stimgen's own cache entries, the same whoever builds them): where
+    another process put the entry there meanwhile, that one is kept and this one dropped.
 
     Examples
     --------
     >>> with atomic_dir("stimuli") as tmp:          # doctest: +SKIP
     ...     (tmp / "a.txt").write_text("hello")
     """
-    out = check_output(out, force, inputs, folder=True)
-    tmp = _temporary(out, directory=True)
+    approved = approve_output(out, force, inputs, folder=True)
+    tmp = _temporary(approved.path, directory=True)
     try:
         yield tmp
         mark_owned(tmp, verb)
-        if os.path.lexists(out):
-            old = _temporary(out, directory=True, kind="old")
-            out.rename(old / out.name)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
+        try:
+            _put_in_place(tmp, approved)
+        except StimgenError:
+            if not (cache and os.path.isdir(approved.path)):
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -153,8 +180,9 @@ def atomic_file(out: PathLike, force: bool = False, inputs: Iterable[PathLike] =
     """Yield a temporary path beside ``out`` (same suffix) that becomes ``out`` when the block ends
     without error.
 
-    ``out`` is checked first (:func:`check_output`); ``ours_only=False`` lets ``force`` replace any
-    file (for stimgen's own caches and checkpoints, not for users' outputs).
+    ``out`` is checked first (:func:`check_output`) and renamed into place by
+    :func:`_put_in_place`. ``ours_only=False`` lets ``force`` replace any file, whenever it
+    appeared (for stimgen's own caches and checkpoints, not for users' outputs).
 
     Examples
     --------
@@ -162,8 +190,9 @@ def atomic_file(out: PathLike, force: bool = False, inputs: Iterable[PathLike] =
     ...     tmp.write_text("{}")
     """
     out = Path(out)
+    approved = None
     if ours_only:
-        check_output(out, force, inputs, folder=False)
+        approved = approve_output(out, force, inputs, folder=False)
     elif out.is_dir():
         raise StimgenError("is a folder, not a file", path=out)
     elif out.exists() and not force:
@@ -171,10 +200,162 @@ def atomic_file(out: PathLike, force: bool = False, inputs: Iterable[PathLike] =
     tmp = _temporary(out, directory=False)  # raises the one-line error where nothing can be written
     try:
         yield tmp
-        tmp.replace(out)
+        if approved is None:
+            tmp.replace(out)
+        else:
+            _put_in_place(tmp, approved)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def claim_folder(approved: Approved, verb: str, files: Iterable[str], folders: Iterable[str] = ()) -> bool:
+    """Make ``approved.path`` a folder that a command writes in place while it works (a training run):
+    created where nothing was, emptied where :func:`approve_output` approved what was there; then
+    marked (:func:`mark_owned` with ``files`` and ``folders``). Returns whether it was created.
+
+    Nothing else is replaced: a folder that appeared since the check, or that changed (another
+    folder there, files that stimgen did not write added), is refused with one line and left as it is.
+    """
+    out = approved.path
+    if approved.found is None:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(out)  # fails where anything appeared at out since the check: nothing is taken over
+        except FileExistsError:
+            raise StimgenError(APPEARED, path=out) from None
+        except OSError as exc:
+            raise StimgenError(f"cannot be written ({exc.strerror or exc})", path=out) from None
+    else:
+        if _identity(out) != approved.found or not out.is_dir() or _not_ours(out):
+            raise StimgenError(CHANGED, path=out)
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    mark_owned(out, verb, files=files, folders=folders)
+    return approved.found is None
+
+
+# --- renaming into place ----------------------------------------------------------------------
+
+APPEARED = ("appeared while this command ran (another run with the same --out?) and was left as it is; nothing was "
+            "written: run again or choose another --out")
+CHANGED = ("changed while this command ran (files added to it, or replaced) and was left as it is; nothing was "
+           "written: run again or choose another --out")
+
+
+def _identity(path: Path) -> tuple | None:
+    """What is at ``path`` (not following a link): a folder by its device and inode, anything else
+    also by its size and modification time; None where nothing is."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return (st.st_dev, st.st_ino)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _put_in_place(tmp: Path, approved: Approved) -> None:
+    """Rename the finished ``tmp`` to ``approved.path``, replacing only what the check approved.
+
+    Where nothing was, ``tmp`` is renamed with :func:`_rename_noreplace`, which cannot replace
+    anything that appeared since. Where the check approved an output, that is first moved aside
+    in one rename, then checked again there (the same folder or file, still only stimgen's files):
+    anything else is put back and refused; then ``tmp`` takes its place (again without replacing
+    what might have appeared in between), and only then is the old output deleted.
+    """
+    out = approved.path
+    if approved.found is None:
+        if not _rename_noreplace(tmp, out):
+            raise StimgenError(APPEARED, path=out)
+        return
+    holder = _temporary(out, directory=True, kind="old")
+    aside = holder / out.name
+    try:
+        os.rename(out, aside)  # what is at out now, taken away from there in one step
+    except FileNotFoundError:  # gone meanwhile: nothing left to replace
+        aside = None
+    try:
+        if aside is not None and (_identity(aside) != approved.found or aside.is_dir() and _not_ours(aside)):
+            if not _rename_noreplace(aside, out):  # something else appeared at out too: keep both
+                kept = out.with_name(f"{out.name}.kept-{os.getpid()}")
+                os.rename(holder, kept)
+                raise StimgenError(f"{CHANGED} (what was there is in {kept})", path=out)
+            raise StimgenError(CHANGED, path=out)
+        if not _rename_noreplace(tmp, out):
+            raise StimgenError(APPEARED, path=out)
+    finally:
+        if holder.exists():
+            shutil.rmtree(holder)
+
+
+def _rename_noreplace(src: Path, dst: Path) -> bool:
+    """Rename ``src`` to ``dst`` only where nothing is at ``dst``; False (and nothing moved) where
+    something is.
+
+    The test and the rename must be one step, or what appears in between is replaced: a plain
+    rename(2) replaces a file, and an empty folder with a folder. Linux's renameat2(2) with
+    RENAME_NOREPLACE is that one step (called through ctypes: Python has no binding). Where it is
+    missing (other systems, C libraries before glibc 2.28, file systems without the flag): a file
+    is hard-linked to ``dst`` (link(2) never replaces) and then unlinked; a folder is renamed after a
+    test, and rename(2) fails onto a file or a folder that holds anything, so only an empty folder
+    made in that instant could be replaced, and it holds nothing to lose.
+    """
+    result = _renameat2(src, dst)
+    if result is not None:
+        return result
+    if not src.is_dir() or src.is_symlink():
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: the test and rename below
+            pass
+        else:
+            os.unlink(src)
+            return True
+    if os.path.lexists(dst):
+        return False
+    try:
+        os.rename(src, dst)
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+            return False
+        raise
+    return True
+
+
+_RENAME_NOREPLACE, _AT_FDCWD = 1, -100
+
+
+def _renameat2(src: Path, dst: Path) -> bool | None:
+    """renameat2(src, dst, RENAME_NOREPLACE): True when renamed, False where ``dst`` exists, None
+    where the system or the file system does not offer it."""
+    call = _libc_renameat2()
+    if call is None:
+        return None
+    if call(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        return False
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EPERM):
+        return None
+    raise OSError(code, os.strerror(code), os.fspath(src), None, os.fspath(dst))
+
+
+@functools.cache
+def _libc_renameat2():
+    """The C library's renameat2, or None (not Linux, or a C library without it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    return call
 
 
 # --- what may be replaced ---------------------------------------------------------------------

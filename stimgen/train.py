@@ -54,7 +54,7 @@ from stimgen.models.bundle import (
 from stimgen.models.model import StimModel
 from stimgen.models.networks import NetworkConfig
 from stimgen.options import TrainSettings
-from stimgen.outputs import check_output, mark_owned
+from stimgen.outputs import approve_output, claim_folder
 from stimgen.preview import save_sheet
 from stimgen.representations import Representation, for_dataset
 
@@ -486,11 +486,12 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         saved_data = None
         options = model_options(settings)  # a bad option fails here, before the data are read; saved as read
         settings = dataclasses.replace(settings, model_options={name: options[name] for name in settings.model_options})
+        approved = None
         if resume:
             settings, saved_data = _resumed_settings(out, settings)
         elif rank == 0:
             inputs = [] if str(data) in BUILTIN_NAMES else [data]
-            check_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # an empty folder is fine
+            approved = approve_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # empty is fine
         prepared = prepare_data(data, settings.size, progress=progress and rank == 0,
                                 representation=settings.representation)
         if saved_data and saved_data != prepared.info["data_sha256"]:
@@ -507,12 +508,8 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             betweens = check_betweens(kept, path=data)
         shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
         preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
-        if rank == 0 and not resume:
-            if out.exists():  # stimgen's own run folder (checked above): start it over
-                for child in out.iterdir():
-                    _remove(child)
-            out.mkdir(parents=True, exist_ok=True)
-            mark_owned(out, "train", files=RUN_FILES, folders=RUN_FOLDERS)
+        if approved is not None:  # only what the check approved is started over (stimgen.outputs.claim_folder)
+            claim_folder(approved, "train", files=RUN_FILES, folders=RUN_FOLDERS)
         fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
             preview_items=preview, sheet_style=prepared.representation.sheet_style,
             data_sha256=prepared.info["data_sha256"], betweens=betweens)

@@ -8,9 +8,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from conftest import assert_one_error_line, stimgen_cli
+from PIL import Image
 
-from stimgen.outputs import MARKER, mark_owned
+import stimgen.outputs
+from stimgen.errors import StimgenError
+from stimgen.outputs import MARKER, atomic_dir, atomic_file, mark_owned
 
 
 def digest(folder):
@@ -102,3 +106,123 @@ def test_a_file_that_another_output_does_not_list_is_replaced_as_before(tmp_path
     result = stimgen_cli("encode", endpoints / "a.wav", "--out", model / "codes.csv", "--force")
     assert result.returncode == 0, result.stderr
     assert "a.wav" in (model / "codes.csv").read_text()
+
+
+# --- item 3: what appears at --out after the check is never replaced ------------------------------------
+
+
+@pytest.fixture(params=["renameat2", "fallback"])
+def rename(request, monkeypatch):
+    """Renaming without replacing by Linux's renameat2, and by the fallback of other systems."""
+    if request.param == "fallback":
+        monkeypatch.setattr(stimgen.outputs, "_renameat2", lambda src, dst: None)
+    return request.param
+
+
+@pytest.mark.parametrize("appeared", ["empty", "a file in it"])
+def test_a_folder_made_at_out_while_writing_is_left_alone(tmp_path, appeared, rename):
+    out = tmp_path / "out"
+    with pytest.raises(StimgenError, match="appeared while this command ran"):
+        with atomic_dir(out) as tmp:
+            (tmp / "a.txt").write_text("result")
+            out.mkdir()  # a second run, or the user, between the check and the rename
+            if appeared != "empty":
+                (out / "mine.txt").write_text("mine")
+    assert sorted(p.name for p in out.iterdir()) == ([] if appeared == "empty" else ["mine.txt"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
+
+
+def test_force_replaces_only_the_output_the_check_approved(tmp_path, rename):
+    out = tmp_path / "out"
+    for text in ("old", "new"):  # an output of stimgen's, unchanged since the check: replaced
+        with atomic_dir(out, force=True) as tmp:
+            (tmp / "a.txt").write_text(text)
+    assert digest(out)["a.txt"] == hashlib.sha256(b"new").hexdigest()
+    with pytest.raises(StimgenError, match="changed while this command ran"):
+        with atomic_dir(out, force=True) as tmp:
+            (tmp / "a.txt").write_text("newer")
+            (out / "mine.txt").write_text("mine")  # added after the check approved the folder
+    assert (out / "mine.txt").read_text() == "mine" and (out / "a.txt").read_text() == "new"
+    (out / "mine.txt").unlink()
+    with pytest.raises(StimgenError, match="changed while this command ran"):
+        with atomic_dir(out, force=True) as tmp:
+            (tmp / "a.txt").write_text("newer")
+            for path in (out / "a.txt", out / MARKER):
+                path.unlink()
+            out.rmdir()
+            out.mkdir()  # another folder in its place, with the user's file
+            (out / "mine.txt").write_text("mine")
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_made_at_out_while_writing_is_left_alone(tmp_path, rename):
+    out = tmp_path / "vectors.json"
+    with pytest.raises(StimgenError, match="appeared while this command ran"):
+        with atomic_file(out) as tmp:
+            tmp.write_text(json.dumps({"stimgen_version": "0.1.0"}))
+            out.write_text("mine")
+    assert out.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.json"]
+
+
+def test_continuum_leaves_a_folder_made_at_out_while_it_ran(endpoints, tmp_path, monkeypatch):
+    """Through the command (in process): the user makes --out while the stimuli are written."""
+    from stimgen.cli import cli
+
+    out = tmp_path / "c1"
+    original = stimgen.outputs.mark_owned
+
+    def meanwhile(folder, verb, *args, **kwargs):  # the last step before the rename into place
+        original(folder, verb, *args, **kwargs)
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+
+    monkeypatch.setattr(stimgen.outputs, "mark_owned", meanwhile)
+    result = CliRunner().invoke(cli, [*CONTINUUM, "--a", str(endpoints / "i.wav"), "--b", str(endpoints / "a.wav"),
+                                      "--out", str(out)])
+    assert isinstance(result.exception, StimgenError), result.output
+    assert str(result.exception).startswith(f"{out}: appeared while this command ran")
+    assert digest(out) == {"notes.txt": hashlib.sha256(b"mine").hexdigest()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c1"]
+
+
+def digits_folder(folder, n=6):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+TRAIN = ["train", "--steps", "2", "--batch-size", "2", "--latent-dim", "4", "--width", "4", "--size", "16",
+         "--preview-every", "1000"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_train_leaves_a_run_folder_made_or_changed_while_it_read_the_data(tmp_path, monkeypatch, force):
+    """Through the command (in process): --out is made (or, with --force, a file is added to the old
+    run) while train reads the data, before it starts the run folder."""
+    import stimgen.train
+    from stimgen.cli import cli
+
+    data, out = digits_folder(tmp_path / "data"), tmp_path / "run"
+    if force:
+        fake_model_folder(out)
+    original = stimgen.train.prepare_data
+
+    def meanwhile(*args, **kwargs):
+        prepared = original(*args, **kwargs)
+        out.mkdir(exist_ok=True)
+        (out / "notes.txt").write_text("mine")
+        return prepared
+
+    monkeypatch.setattr(stimgen.train, "prepare_data", meanwhile)
+    before = digest(data)
+    args = [*TRAIN, "--data", str(data), "--out", str(out), *(["--force"] if force else [])]
+    result = CliRunner().invoke(cli, args)
+    assert isinstance(result.exception, StimgenError), result.output
+    expected = "changed while this command ran" if force else "appeared while this command ran"
+    assert str(result.exception).startswith(f"{out}: {expected}")
+    assert (out / "notes.txt").read_text() == "mine" and digest(data) == before
+    assert (out / "config.json").exists() == force  # the old run is left as it was

@@ -134,7 +134,7 @@ def builtin_path(name: str, n: int | None = None, seed: int = SEED, size: int = 
     key = "-".join(f"{k}{v}" for k, v in settings.items() if k not in ("dataset", "level_dbfs"))
     path = cache_dir() / "datasets" / f"{name}-{key}"
     if not (path / META_FILE).exists():
-        with atomic_dir(path, force=True, verb="data build") as tmp:
+        with atomic_dir(path, force=True, verb="data build", cache=True) as tmp:  # built by two at once: one kept
             _write(tmp, BUILTINS[name], settings, progress)
     return path
 
