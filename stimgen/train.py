@@ -54,7 +54,7 @@ from stimgen.models.bundle import (
 from stimgen.models.model import StimModel
 from stimgen.models.networks import NetworkConfig
 from stimgen.options import TrainSettings
-from stimgen.outputs import approve_output, claim_folder
+from stimgen.outputs import MARKER, approve_output, claim_folder
 from stimgen.preview import save_sheet
 from stimgen.representations import Representation, for_dataset
 
@@ -283,10 +283,14 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
                                      generator=generators["between"])[rank::world].numpy()
                 extra["between"] = (*(data[ix[picked]].to(device) for ix in (betweens.a, betweens.b, betweens.item)),
                                     torch.from_numpy(betweens.at[picked]).float().to(device))
-            with autocast:
-                metrics = model.train_step(data[batch].to(device), optimizers, generators["step"], **extra)
-            if not all(np.isfinite(v) for v in metrics.values()):
-                raise StimgenError(f"training diverged at step {step + 1} (a loss is not finite); lower --lr")
+            try:
+                with autocast:
+                    metrics = model.train_step(data[batch].to(device), optimizers, generators["step"], **extra)
+            except FloatingPointError:  # a model's own check (GAIA's learning-rate balance) found it not finite
+                metrics = None
+            if metrics is None or not all(np.isfinite(v) for v in metrics.values()):
+                raise StimgenError(f"training diverged at step {step + 1} (a loss is not finite) with --lr "
+                                   f"{settings.lr:g}; lower --lr")
             for k, v in metrics.items():
                 totals[k] = totals.get(k, 0.0) + v
             count += 1
@@ -472,7 +476,9 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         For a model option the model does not have or a bad value; an output folder that exists
         (without ``force``) or cannot be written; data that cannot be read or made into items; too
         few training items for a batch; with ``resume``, no readable checkpoint or other data than
-        the run was trained on; and a loss that is not finite (the training diverged).
+        the run was trained on; a device that is not there (``--device cuda`` without CUDA); and a
+        loss that is not finite (the training diverged). A new run that fails before its first
+        checkpoint leaves no run folder behind (an empty one, where an empty one was given).
     Interrupted
         When Ctrl-C stopped the training, after a checkpoint was saved (continue with ``resume``).
 
@@ -486,7 +492,8 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         saved_data = None
         options = model_options(settings)  # a bad option fails here, before the data are read; saved as read
         settings = dataclasses.replace(settings, model_options={name: options[name] for name in settings.model_options})
-        approved = None
+        _device(settings.device, rank)  # an unavailable device fails here, before anything is written
+        approved, created = None, False
         if resume:
             settings, saved_data = _resumed_settings(out, settings)
         elif rank == 0:
@@ -509,10 +516,15 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         shown = holdout_idx if len(holdout_idx) >= 2 else train_idx
         preview = prepared.x[shown[np.linspace(0, len(shown) - 1, min(8, len(shown))).astype(int)]]
         if approved is not None:  # only what the check approved is started over (stimgen.outputs.claim_folder)
-            claim_folder(approved, "train", files=RUN_FILES, folders=RUN_FOLDERS)
-        fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
-            preview_items=preview, sheet_style=prepared.representation.sheet_style,
-            data_sha256=prepared.info["data_sha256"], betweens=betweens)
+            created = claim_folder(approved, "train", files=RUN_FILES, folders=RUN_FOLDERS)
+        try:
+            fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
+                preview_items=preview, sheet_style=prepared.representation.sheet_style,
+                data_sha256=prepared.info["data_sha256"], betweens=betweens)
+        except BaseException:
+            if approved is not None:
+                _abandon(out, created)
+            raise
         if rank == 0:
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),
                     "split": {"holdout": holdout_idx.tolist()}, "world_size": world}
@@ -563,6 +575,19 @@ def _resumed_settings(out: Path, settings: TrainSettings) -> tuple[TrainSettings
     except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable checkpoint
         raise StimgenError(f"not a readable checkpoint ({exc})", path=path) from None
     return dataclasses.replace(saved, steps=settings.steps, device=settings.device), state.get("data_sha256")
+
+
+def _abandon(out: Path, created: bool) -> None:
+    """After a new run failed before its first checkpoint (a diverged loss, an error, SIGTERM), remove
+    what it wrote, and the run folder if it made it: nothing to resume, and the next run needs no
+    --force. Files that stimgen did not write stay."""
+    if (out / CHECKPOINT_FILE).exists():
+        return
+    for name in (*RUN_FILES, *RUN_FOLDERS, MARKER):
+        if os.path.lexists(out / name):
+            _remove(out / name)
+    if created and not any(out.iterdir()):
+        out.rmdir()
 
 
 def _remove(path: Path) -> None:

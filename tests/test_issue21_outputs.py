@@ -4,6 +4,7 @@ command runs is never replaced; a failed training run leaves nothing that needs 
 
 import hashlib
 import json
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -226,3 +227,34 @@ def test_train_leaves_a_run_folder_made_or_changed_while_it_read_the_data(tmp_pa
     assert str(result.exception).startswith(f"{out}: {expected}")
     assert (out / "notes.txt").read_text() == "mine" and digest(data) == before
     assert (out / "config.json").exists() == force  # the old run is left as it was
+
+
+# --- item 14: a failed training run leaves nothing that needs --force ------------------------------------
+
+
+def without_progress(result):
+    """``result`` with the training progress bar's lines taken out of stderr."""
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("training gaia:")]
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout, "\n".join(lines))
+
+
+def test_a_diverged_run_is_one_line_and_leaves_no_run_folder(tmp_path):
+    data, out = digits_folder(tmp_path / "data"), tmp_path / "run"
+    before = digest(data)
+    result = without_progress(stimgen_cli(*TRAIN, "--lr", "1e30", "--data", data, "--out", out))
+    assert_one_error_line(result, "training diverged at step", "with --lr 1e+30; lower --lr")
+    assert not out.exists() and digest(data) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    # an empty folder the user made stays, empty: the next run needs no --force
+    out.mkdir()
+    result = without_progress(stimgen_cli(*TRAIN, "--lr", "1e30", "--data", data, "--out", out))
+    assert_one_error_line(result, "training diverged at step")
+    assert out.is_dir() and not any(out.iterdir()) and digest(data) == before
+
+
+def test_cuda_asked_for_without_cuda_is_one_line_and_leaves_no_run_folder(tmp_path):
+    data, out = digits_folder(tmp_path / "data"), tmp_path / "run"
+    before = digest(data)
+    result = stimgen_cli(*TRAIN, "--device", "cuda", "--data", data, "--out", out, env={"CUDA_VISIBLE_DEVICES": ""})
+    assert_one_error_line(result, "--device cuda was asked for but no CUDA device is available")
+    assert not out.exists() and digest(data) == before
