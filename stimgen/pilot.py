@@ -64,6 +64,7 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
 
     continuum = Path(continuum)
     folder = read_folder(continuum, verb="continuum", medium="audio", what="a continuum of sounds")
+    folder.check_stimuli()   # every file trials.js names is there, and is the one the record names
     manifest = folder.manifest
     if not (isinstance(reps, (int, np.integer)) and 1 <= reps <= 1000):
         raise StimgenError(f"--reps must be a whole number from 1 to 1000, got {reps!r}")
@@ -114,15 +115,18 @@ def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike |
     be 0/1 or the pilot's two labels. A file's trials are matched to the continuum's manifest
     (``manifest``, else the manifest.csv of the pilot folder the file lies in or under): a
     ``stim_file`` not in it, or a ``morph_level`` that disagrees with it, is an error naming the row.
-    Levels must lie in [0, 1]. Every problem is one :class:`StimgenError` naming the file.
+    Levels must lie in [0, 1]. Every problem is one :class:`StimgenError` naming the file; a
+    continuum folder (``manifest``'s) whose stimuli or manifest.csv differ from its manifest.json is
+    refused.
     """
     if not files:
         raise StimgenError("give one or more data files")
+    continuum = None if manifest is None else _continuum(Path(manifest))
     tables, found = [], None
     for file in map(Path, files):
         table = _read_csv(file)
         folder = _pilot_folder(file)
-        man_path = Path(manifest) if manifest is not None else (folder / MANIFEST_CSV if folder else None)
+        man_path = continuum if continuum is not None else (folder / MANIFEST_CSV if folder else None)
         file_labels = labels or (tuple(json.loads((folder / PILOT_FILE).read_text())["labels"]) if folder else None)
         trials = _trials(table, file, file_labels)
         if man_path is not None:
@@ -130,6 +134,14 @@ def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike |
             found = found or man_path
         tables.append(trials)
     return pd.concat(tables, ignore_index=True), found
+
+
+def _continuum(manifest: Path) -> Path:
+    """The manifest.csv of the continuum folder that ``manifest`` lies in, checked against its
+    manifest.json: stimuli there with their sha256, rows as recorded."""
+    folder = read_folder(manifest.parent, verb="continuum", what="a continuum folder")
+    folder.check_stimuli()
+    return folder.path / MANIFEST_CSV
 
 
 def _read_csv(file: Path) -> pd.DataFrame:

@@ -36,8 +36,9 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     Returns the :class:`~stimgen.morph.stimuli.StimulusSet`, the old continuum's render settings
     and the step that draws ``respace.png`` (export it with ``render`` and ``after=picture``).
     Raises :class:`StimgenError` for a fit of another continuum, a fit with no boundary inside the
-    continuum (flat, falling, or its PSE outside [0, 1]), and endpoint files or a model that are
-    no longer there.
+    continuum (flat, falling, or its PSE outside [0, 1]), a continuum whose stimuli or manifest.csv
+    differ from its manifest.json, and endpoint files or a model that are no longer there or not
+    the ones the continuum was made from (sha256).
     """
     from stimgen import load_model
     from stimgen.morph.continuum import continuum
@@ -47,6 +48,8 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
 
     old = read_folder(continuum_dir, verb="continuum", what="a continuum folder")
     folder, manifest = old.path, old.manifest
+    old.check_stimuli()
+    old.check_inputs([old.record.settings["a"], old.record.settings["b"]])  # the endpoints it remakes from
     fit, record = load_fit(fit_file)
     made_on = (record.get("manifest") or {}).get("sha256")
     if made_on is not None and made_on != file_sha256(folder / MANIFEST_CSV):
@@ -81,10 +84,6 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
         raise StimgenError(f"model {model or made_with.name!r} is not the one the continuum was made with "
                            f"(sha256 {made_with.sha256[:12]}); give it with --model")
     a, b = Path(settings["a"]), Path(settings["b"])
-    for endpoint in (a, b):
-        if not endpoint.is_file():
-            raise StimgenError("the continuum's endpoint is not there any more (run respace where the continuum "
-                               "was made)", path=endpoint)
     f0 = settings.get("f0")
     f0 = float(f0) if isinstance(f0, (int, float)) else f0
     onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in old.record.inputs[:2]]

@@ -16,7 +16,10 @@ write, :func:`stimgen.export.export`) holds:
 
 :func:`read_folder` reads a folder back with one clear error for a folder that is not one;
 folders written before the record had its own format (``"kind"`` for the verb, ``model.kind``
-for the medium, the render settings under ``settings``) read as the same record.
+for the medium, the render settings under ``settings``) read as the same record. What reads a
+folder back checks its provenance against the record: :meth:`StimulusFolder.check_stimuli` (the
+stimulus files and manifest.csv are those manifest.json records) and
+:meth:`StimulusFolder.check_inputs` (the files it was made from have their recorded sha256).
 
 Examples
 --------
@@ -171,6 +174,75 @@ class StimulusFolder:
     path: Path
     record: StimulusRecord
     manifest: pd.DataFrame
+
+    def check_inputs(self, files: list[str | os.PathLike]) -> None:
+        """Refuse, with one line naming the file, any of ``files`` (the record's inputs, in its
+        order: a continuum's endpoints a and b) that is missing or whose sha256 is not the one
+        manifest.json records: a file changed, or another file under the same name.
+
+        Examples
+        --------
+        >>> folder = read_folder("i-a", verb="continuum")                       # doctest: +SKIP
+        >>> folder.check_inputs([folder.record.settings["a"], folder.record.settings["b"]])  # doctest: +SKIP
+        """
+        from stimgen.outputs import file_sha256
+
+        for file, entry in zip(map(Path, files), self.record.inputs):
+            if not file.is_file():
+                raise StimgenError(f"{self.path} was made from this file ({entry['file']} in its manifest.json), "
+                                   "which is not there any more (run where the folder was made)", path=file)
+            found = file_sha256(file)
+            if found != entry["sha256"]:
+                raise StimgenError(f"is not the file {self.path} was made from: sha256 {found[:12]} here, "
+                                   f"{entry['sha256'][:12]} for {entry['file']} in its manifest.json (the file "
+                                   "changed, or another one has its name)", path=file)
+
+    def check_stimuli(self) -> None:
+        """Refuse, with one line naming the file and the row, a folder whose stimulus files are
+        missing or differ from the sha256 manifest.json records, or whose manifest.csv does not
+        agree with manifest.json's rows (a hand-edited manifest)."""
+        from stimgen.outputs import file_sha256
+
+        self._check_manifest_csv()
+        for row, entry in enumerate(self.record.stimuli, start=2):
+            file = self.path / str(entry[STIM_FILE])
+            if not file.is_file():
+                raise StimgenError(f"is missing: {MANIFEST_JSON} lists it in row {row} (make the folder again)",
+                                   path=file)
+            found = file_sha256(file) if entry.get(SHA256) else None
+            if found is not None and found != entry[SHA256]:
+                raise StimgenError(f"sha256 {found[:12]} differs from {entry[SHA256][:12]} in "
+                                   f"{MANIFEST_JSON} (row {row}): the file changed after the folder was written",
+                                   path=file)
+
+    def _check_manifest_csv(self) -> None:
+        """manifest.csv holds manifest.json's rows: the same columns, rows and values (numbers to
+        the 6 significant digits manifest.csv keeps)."""
+        csv = self.path / MANIFEST_CSV
+        if list(self.manifest.columns) != list(self.record.columns):
+            raise StimgenError(f"its columns are not those of {MANIFEST_JSON} (edited after it was written?)",
+                               path=csv)
+        if len(self.manifest) != len(self.record.stimuli):
+            raise StimgenError(f"has {len(self.manifest)} rows, {MANIFEST_JSON} {len(self.record.stimuli)} "
+                               "(edited after it was written?)", path=csv)
+        text = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        for row, (cells, entry) in enumerate(zip(text.to_dict("records"), self.record.stimuli), start=2):
+            for column in self.record.columns:
+                if not _same_cell(cells[column], entry.get(column)):
+                    raise StimgenError(f"row {row}: {column} is {cells[column]!r}, {entry.get(column)!r} in "
+                                       f"{MANIFEST_JSON} (edited after it was written?)", path=csv)
+
+
+def _same_cell(text: str, value) -> bool:
+    """Whether manifest.csv's ``text`` is what manifest.json's ``value`` was written as."""
+    if value is None:
+        return text == ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return text == str(value)
+    try:
+        return math.isclose(float(text), value, rel_tol=1e-5, abs_tol=1e-12)
+    except ValueError:
+        return False
 
 
 def read_folder(path: str | os.PathLike, verb: str | None = None, medium: str | None = None,

@@ -1,0 +1,164 @@
+"""Provenance is checked wherever a stimulus folder is read back (issue 21, items 4, 5, 6 and 13):
+the endpoints respace remakes, the stimuli and manifest the pilot copies, the data fit pools and the
+fit.json respace trusts. Every refusal is one line naming the file, and nothing is written or changed."""
+
+import csv
+import hashlib
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import assert_one_error_line, stimgen_cli
+
+from stimgen.data.vowels import mean_vowel
+from stimgen.psychometric import PsychometricFit
+from stimgen.signal.audio import save_wav
+
+RISING = PsychometricFit("logistic", alpha=0.45, beta=0.08, gamma=0.0, lapse=0.0)
+
+
+def simulate(levels: np.ndarray, seed: int, swapped: bool = False) -> np.ndarray:
+    """A listener whose P("B") is :data:`RISING`; ``swapped``: the same listener with the labels swapped."""
+    said_b = np.random.default_rng(seed).random(levels.size) < RISING.probability(levels)
+    return (said_b != swapped).astype(int)
+
+
+def plain_data(path, manifest: pd.DataFrame, seed: int, swapped: bool = False, reps: int = 30) -> None:
+    """A plain CSV (``morph_level``, ``response_b``) at the continuum's levels."""
+    levels = np.repeat(manifest["morph_level"].to_numpy(), reps)
+    pd.DataFrame({"morph_level": levels, "response_b": simulate(levels, seed, swapped)}).to_csv(path, index=False)
+
+
+def pilot_data(path, manifest: pd.DataFrame, who: str, seed: int, reps: int = 10) -> None:
+    """A data file as the pilot's page writes it: a row per trial naming its stimulus."""
+    rows = manifest.loc[np.repeat(np.arange(len(manifest)), reps), ["stim_file", "step", "morph_level"]]
+    rows = rows.assign(response_b=simulate(rows["morph_level"].to_numpy(), seed), participant=who)
+    rows.to_csv(path, index=False)
+
+
+def hashes(*paths) -> dict:
+    """The sha256 of every file under ``paths`` (files or folders)."""
+    files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*"))) if f.is_file()]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A 7-step /u/-/ɑ/ continuum made from u.wav and a.wav beside it (``cont``), its pilot with two
+    listeners' data (``pilot/data/P01.csv``, ``P02.csv``), a rising fit of it (``fit``), and an /i/
+    (``i.wav``) to put in an endpoint's place."""
+    root = tmp_path_factory.mktemp("provenance")
+    for name, code in (("u", "uw"), ("a", "aa"), ("i", "iy")):
+        save_wav(root / f"{name}.wav", mean_vowel(code, "man", f0=120.0, duration=0.45, rng=1), 16000)
+    r = stimgen_cli("continuum", "--a", "u.wav", "--b", "a.wav", "--steps", 7, "--f0", 120, "--sr", 16000,
+                    "--out", "cont", cwd=root)
+    assert r.returncode == 0, r.stderr
+    r = stimgen_cli("pilot", "cont", "--reps", 10, "--labels", "oo,ah", "--out", "pilot", cwd=root)
+    assert r.returncode == 0, r.stderr
+    manifest = pd.read_csv(root / "cont" / "manifest.csv")
+    for seed, who in enumerate(("P01", "P02")):
+        pilot_data(root / "pilot" / "data" / f"{who}.csv", manifest, who, seed)
+    plain_data(root / "rising.csv", manifest, seed=3)
+    r = stimgen_cli("fit", "rising.csv", "--continuum", "cont", "--bootstrap", 20, "--out", "fit", cwd=root)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr   # rising data: no warning
+    return root
+
+
+def respace(root, continuum, fit, out, cwd=None):
+    return stimgen_cli("respace", continuum, "--fit", fit, "--steps", 5, "--out", out, cwd=cwd or root)
+
+
+# item 4: respace remakes the continuum from its endpoints: they must be the files it was made from
+
+
+@pytest.mark.parametrize("where", ["replaced in place", "run from another folder"])
+def test_respace_refuses_endpoints_that_are_not_the_files_the_continuum_was_made_from(made, tmp_path, where):
+    if where == "replaced in place":     # cp i.wav u.wav where the continuum was made
+        run_in = tmp_path / "rec"
+        run_in.mkdir()
+        for name in ("a.wav", "cont", "fit"):
+            (shutil.copytree if (made / name).is_dir() else shutil.copy2)(made / name, run_in / name)
+        continuum, fit = "cont", "fit/fit.json"
+    else:                                # the same names hold other files in the folder respace runs in
+        run_in = tmp_path / "elsewhere"
+        run_in.mkdir()
+        shutil.copy2(made / "a.wav", run_in / "a.wav")
+        continuum, fit = made / "cont", made / "fit" / "fit.json"
+    shutil.copy2(made / "i.wav", run_in / "u.wav")
+    before = hashes(run_in, made)
+    r = respace(made, continuum, fit, tmp_path / "new", cwd=run_in)
+    assert_one_error_line(r, "u.wav: is not the file", "cont was made from: sha256",
+                          "for u.wav in its manifest.json")
+    assert not (tmp_path / "new").exists() and hashes(run_in, made) == before
+
+
+# item 5 (and 4: fit --continuum, respace): a continuum whose stimuli or manifest changed is refused
+
+
+def _csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def _write_rows(path, rows):
+    with open(path, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def delete_stimulus(cont):
+    (cont / "stimuli" / "step_03.wav").unlink()
+
+
+def swap_stimulus(cont):
+    shutil.copy2(cont / "stimuli" / "step_01.wav", cont / "stimuli" / "step_03.wav")
+
+
+def edit_a_level(cont):
+    rows = _csv_rows(cont / "manifest.csv")
+    rows[4][rows[0].index("morph_level")] = "0.9"
+    _write_rows(cont / "manifest.csv", rows)
+
+
+def drop_a_row(cont):
+    _write_rows(cont / "manifest.csv", _csv_rows(cont / "manifest.csv")[:-1])
+
+
+CHANGES = [
+    (delete_stimulus, ("step_03.wav: is missing: manifest.json lists it in row 5",)),
+    (swap_stimulus, ("step_03.wav: sha256", "differs from", "in manifest.json (row 5)")),
+    (edit_a_level, ("manifest.csv: row 5: morph_level is '0.9'", "in manifest.json")),
+    (drop_a_row, ("manifest.csv: has 6 rows, manifest.json 7",)),
+]
+
+
+def changed_copy(made, tmp_path, change):
+    """A copy of the continuum, changed by ``change``, under a dot folder (the session's PsychoPy
+    check of every manifest.csv skips it: its files are broken on purpose)."""
+    cont = tmp_path / ".changed" / "cont"
+    shutil.copytree(made / "cont", cont)
+    change(cont)
+    return cont
+
+
+@pytest.mark.parametrize("change, fragments", CHANGES, ids=[c.__name__ for c, _ in CHANGES])
+def test_pilot_refuses_a_continuum_whose_stimuli_or_manifest_changed(made, tmp_path, change, fragments):
+    cont = changed_copy(made, tmp_path, change)
+    before = hashes(cont)
+    r = stimgen_cli("pilot", cont, "--reps", 2, "--out", tmp_path / "pilot")
+    assert_one_error_line(r, *fragments)
+    assert not (tmp_path / "pilot").exists() and hashes(cont) == before
+
+
+@pytest.mark.parametrize("verb, change, fragments", [("fit", *CHANGES[1]), ("respace", *CHANGES[2])],
+                         ids=["fit-swap_stimulus", "respace-edit_a_level"])
+def test_fit_and_respace_refuse_a_continuum_whose_stimuli_or_manifest_changed(made, tmp_path, verb, change,
+                                                                              fragments):
+    cont = changed_copy(made, tmp_path, change)
+    before = hashes(cont, made / "rising.csv", made / "fit")
+    if verb == "fit":
+        r = stimgen_cli("fit", made / "rising.csv", "--continuum", cont, "--bootstrap", 20, "--out", tmp_path / "new")
+    else:
+        r = respace(made, cont, made / "fit" / "fit.json", tmp_path / "new")
+    assert_one_error_line(r, *fragments)
+    assert not (tmp_path / "new").exists() and hashes(cont, made / "rising.csv", made / "fit") == before
