@@ -115,25 +115,51 @@ def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike |
     be 0/1 or the pilot's two labels. A file's trials are matched to the continuum's manifest
     (``manifest``, else the manifest.csv of the pilot folder the file lies in or under): a
     ``stim_file`` not in it, or a ``morph_level`` that disagrees with it, is an error naming the row.
-    Levels must lie in [0, 1]. Every problem is one :class:`StimgenError` naming the file; a
-    continuum folder (``manifest``'s) whose stimuli or manifest.csv differ from its manifest.json is
-    refused.
+    Levels must lie in [0, 1]. Every problem is one :class:`StimgenError` naming the file.
+
+    Provenance is checked first: a file given twice (the same path or the same sha256) is refused,
+    and so are files of different continua pooled (pilots of two continua, or files with and
+    without one), a pilot folder whose manifest.csv is not the one its pilot.json records, a pilot
+    of another continuum than ``manifest``'s, and a continuum folder whose stimuli or manifest.csv
+    differ from its manifest.json.
     """
     if not files:
         raise StimgenError("give one or more data files")
+    files = [Path(f) for f in files]
+    _check_distinct(files)
     continuum = None if manifest is None else _continuum(Path(manifest))
-    tables, found = [], None
-    for file in map(Path, files):
+    tables, found, first = [], None, None
+    for file in files:
         table = _read_csv(file)
         folder = _pilot_folder(file)
+        pilot = _pilot_record(folder) if folder else None
         man_path = continuum if continuum is not None else (folder / MANIFEST_CSV if folder else None)
-        file_labels = labels or (tuple(json.loads((folder / PILOT_FILE).read_text())["labels"]) if folder else None)
-        trials = _trials(table, file, file_labels)
+        if pilot is not None:
+            _check_pilot_of(file, folder, pilot, man_path)
+        first = first or (file, man_path)
+        _check_same_continuum(file, man_path, *first)
+        trials = _trials(table, file, labels or (tuple(pilot["labels"]) if pilot else None))
         if man_path is not None:
             trials = _match(trials, file, pd.read_csv(man_path))
             found = found or man_path
         tables.append(trials)
     return pd.concat(tables, ignore_index=True), found
+
+
+def _check_distinct(files: list[Path]) -> None:
+    """Refuse a data file given twice: by the same path, or another path to the same bytes."""
+    from stimgen.outputs import file_sha256
+
+    seen: dict = {}
+    for file in files:
+        if not file.is_file():
+            continue   # _read_csv names it
+        for key, how in ((file.resolve(), "is given twice"), (file_sha256(file), "holds the same bytes as")):
+            if key in seen:
+                other = "" if how == "is given twice" else f" {seen[key]} (sha256 {key[:12]})"
+                raise StimgenError(f"{how}{other}: each data file counts once, or its trials would count twice",
+                                   path=file)
+            seen[key] = file
 
 
 def _continuum(manifest: Path) -> Path:
@@ -142,6 +168,47 @@ def _continuum(manifest: Path) -> Path:
     folder = read_folder(manifest.parent, verb="continuum", what="a continuum folder")
     folder.check_stimuli()
     return folder.path / MANIFEST_CSV
+
+
+def _pilot_record(folder: Path) -> dict:
+    """The pilot folder's ``pilot.json``."""
+    try:
+        record = json.loads((folder / PILOT_FILE).read_text())
+        return {**record, "labels": list(record["labels"])}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise StimgenError(f"is not a pilot.json of stimgen pilot ({exc.__class__.__name__}: {exc})",
+                           path=folder / PILOT_FILE) from None
+
+
+def _check_pilot_of(file: Path, folder: Path, pilot: dict, manifest: Path) -> None:
+    """Refuse data from a pilot whose manifest.csv is not the continuum's one its pilot.json records
+    (edited in the pilot folder, or ``manifest`` another continuum's)."""
+    from stimgen.outputs import file_sha256
+
+    recorded, found = pilot.get("manifest_sha256"), file_sha256(manifest)
+    if recorded is None or recorded == found:
+        return
+    if manifest.parent == folder:
+        raise StimgenError(f"sha256 {found[:12]} is not that of the continuum's manifest.csv that {PILOT_FILE} "
+                           f"records ({recorded[:12]}): edited after the pilot was written?", path=manifest)
+    raise StimgenError(f"lies in a pilot of another continuum than {manifest.parent} (its {PILOT_FILE} records "
+                       f"manifest.csv sha256 {recorded[:12]}, {manifest} has {found[:12]})", path=file)
+
+
+def _check_same_continuum(file: Path, manifest: Path | None, first: Path, first_manifest: Path | None) -> None:
+    """Refuse pooling ``file`` (of ``manifest``'s continuum, or of none) with ``first`` (of another)."""
+    from stimgen.outputs import file_sha256
+
+    if manifest is None and first_manifest is None:
+        return
+    if manifest is None or first_manifest is None:
+        which = (f"carries no continuum's manifest (not in a pilot folder) while {first} is of {first_manifest}"
+                 if manifest is None else
+                 f"is of {manifest} while {first} carries no continuum's manifest (not in a pilot folder)")
+        raise StimgenError(f"{which}: pool them with --continuum, or fit them apart", path=file)
+    if file_sha256(manifest) != file_sha256(first_manifest):
+        raise StimgenError(f"is data of another continuum than {first}: {manifest} and {first_manifest} differ; "
+                           "fit each continuum on its own", path=file)
 
 
 def _read_csv(file: Path) -> pd.DataFrame:

@@ -25,17 +25,22 @@ True
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special, stats
 
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.options import N_BOOT, N_BOOT_RANGE, SEED, SIGMOID, SIGMOIDS, check_seed, check_whole
 
 #: The guess and lapse rates are bounded to [0, MAX_RATE].
 MAX_RATE = 0.1
+#: Data fall when a falling function fits them better than every rising one and than a flat one by
+#: more than this log-likelihood: flat data stay below it (200 simulated flat listeners, 11 steps
+#: x 20 trials at P(B) 0.2 or 0.5, reached 3.4 at most) and label-swapped data rise far above it.
+FALLING_MARGIN = 4.0
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,39 @@ def _fit_batch(x: np.ndarray, n: np.ndarray, k: np.ndarray, sigmoid: str,
     return result.x.reshape(rows, 4), objective.nll
 
 
+def falls(table, sigmoid: str = SIGMOID) -> bool:
+    """Whether identification data fall: ``table`` (``morph_level``, ``trials``, ``b`` per step, as
+    fit.json's ``data``) is fitted better by a falling function than by every rising one and than a
+    flat one, by more than :data:`FALLING_MARGIN` (label-swapped data: a rising fit of them sits
+    at its bounds).
+
+    Examples
+    --------
+    >>> falls({"morph_level": [0, 0.5, 1], "trials": [20, 20, 20], "b": [19, 10, 1]})
+    True
+    """
+    x, n, k = (np.asarray(table[c], dtype=np.float64) for c in ("morph_level", "trials", "b"))
+    if x.size < 3 or k.sum() in (0, n.sum()):
+        return False
+    rising, falling = _fit_table(x, n, k, sigmoid), _fit_table(x, n, n - k, sigmoid)  # falling: rising in "A"
+    p = k.sum() / n.sum()
+    flat = float(np.sum(k * np.log(p) + (n - k) * np.log1p(-p)))
+    return falling.log_likelihood - max(rising.log_likelihood, flat) > FALLING_MARGIN
+
+
+def _warn_falling(pooled: bool, listeners: dict, files: list) -> list[str]:
+    """The one-line warning (a :class:`StimgenWarning`, and fit.json's ``warnings``) for falling
+    data: the pooled data's, else the listeners' whose data fall."""
+    who = [name for name, fit in listeners.items() if fit.get("falling")]
+    if not (pooled or who):
+        return []
+    whose = ("the data" if len(files) == 1 else "the pooled data") if pooled else f"the data of {', '.join(who)}"
+    problem = (f"{whose} fall: \"B\" is answered less often as the morph level rises (labels swapped?); fit.json "
+               "records it and stimgen respace refuses a falling fit")
+    warnings.warn(StimgenWarning(problem, path=files[0] if len(files) == 1 else None), stacklevel=3)
+    return [problem]
+
+
 def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: int = N_BOOT, seed: int = SEED,
              force: bool = False, command: str | None = None):
     """Fit the identification data ``files`` (see :func:`stimgen.pilot.read_responses`), pooled and
@@ -265,18 +303,19 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
     listeners = {}
     for who, rows in trials.groupby("participant"):
         try:
-            listeners[str(who)] = bootstrap(fit_psychometric(rows["morph_level"], rows["response_b"], sigmoid),
-                                            rows["morph_level"], rows["response_b"], n_boot=n_boot,
-                                            seed=seed).to_dict()
+            listeners[str(who)] = {**bootstrap(fit_psychometric(rows["morph_level"], rows["response_b"], sigmoid),
+                                               rows["morph_level"], rows["response_b"], n_boot=n_boot,
+                                               seed=seed).to_dict(), "falling": falls(_steps(rows), sigmoid)}
         except StimgenError as exc:
             listeners[str(who)] = {"not_fitted": exc.problem}
-    table = trials.groupby("morph_level")["response_b"].agg(["size", "sum"]).reset_index()
-    table.columns = ["morph_level", "trials", "b"]
+    table = _steps(trials)
+    falling = falls(table, sigmoid)
     result = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
               "function": f"P(B|x) = gamma + (1 - gamma - lapse) * F((x - alpha) / beta), F = {sigmoid}",
               "method": f"maximum likelihood (scipy L-BFGS-B); 95 % intervals from a {n_boot}-sample parametric "
                         f"bootstrap, seed {seed}",
-              "pooled": pooled.to_dict(), "participants": listeners,
+              "pooled": {**pooled.to_dict(), "falling": falling}, "participants": listeners,
+              "warnings": _warn_falling(falling, listeners, files),
               "data": table.to_dict("records"), "trials": len(trials),
               "data_files": [{"file": str(f), "sha256": file_sha256(f)} for f in files],
               "manifest": None if manifest_path is None else {"file": str(manifest_path.resolve()),
@@ -286,6 +325,13 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
         (tmp / "fit.json").write_text(json.dumps(result, indent=2) + "\n")
         plot_fit(pooled, table, tmp / "fit.png")
     return out
+
+
+def _steps(trials):
+    """The trials per step: ``morph_level``, ``trials``, ``b`` (answers of "B")."""
+    table = trials.groupby("morph_level")["response_b"].agg(["size", "sum"]).reset_index()
+    table.columns = ["morph_level", "trials", "b"]
+    return table
 
 
 def load_fit(path) -> tuple[PsychometricFit, dict]:

@@ -4,6 +4,7 @@ fit.json respace trusts. Every refusal is one line naming the file, and nothing 
 
 import csv
 import hashlib
+import json
 import shutil
 
 import numpy as np
@@ -162,3 +163,103 @@ def test_fit_and_respace_refuse_a_continuum_whose_stimuli_or_manifest_changed(ma
         r = respace(made, cont, made / "fit" / "fit.json", tmp_path / "new")
     assert_one_error_line(r, *fragments)
     assert not (tmp_path / "new").exists() and hashes(cont, made / "rising.csv", made / "fit") == before
+
+
+# item 6: fit pools only what belongs together; respace takes only a rising fit of this continuum
+
+
+@pytest.mark.parametrize("twice", ["the same path", "a copy"])
+def test_fit_refuses_a_data_file_given_twice(made, tmp_path, twice):
+    data = made / "pilot" / "data" / "P01.csv"
+    other = data if twice == "the same path" else tmp_path / "P01-again.csv"
+    if twice == "a copy":
+        shutil.copy2(data, other)
+    before = hashes(made / "pilot", other)
+    r = stimgen_cli("fit", data, other, "--bootstrap", 20, "--out", tmp_path / "fit")
+    if twice == "the same path":
+        assert_one_error_line(r, "P01.csv: is given twice: each data file counts once")
+    else:
+        assert_one_error_line(r, "P01-again.csv: holds the same bytes as", "P01.csv (sha256")
+    assert not (tmp_path / "fit").exists() and hashes(made / "pilot", other) == before
+
+
+def test_two_listeners_of_one_pilot_still_pool(made, tmp_path):
+    data = made / "pilot" / "data"
+    r = stimgen_cli("fit", data / "P01.csv", data / "P02.csv", "--bootstrap", 20, "--out", tmp_path / "fit")
+    assert r.returncode == 0, r.stderr
+    fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert fit["trials"] == 2 * 70 and set(fit["participants"]) == {"P01", "P02"} and fit["manifest"]
+
+
+@pytest.fixture(scope="module")
+def other_pilot(made, tmp_path_factory):
+    """A pilot of another continuum with the same steps and levels (another manifest.csv, which its
+    pilot.json records), holding P02.csv."""
+    pilot = tmp_path_factory.mktemp("other") / ".pilot"
+    shutil.copytree(made / "pilot", pilot)
+    (pilot / "data" / "P01.csv").unlink()
+    rows = _csv_rows(pilot / "manifest.csv")
+    rows[2][rows[0].index("f1_hz")] = "999"
+    _write_rows(pilot / "manifest.csv", rows)
+    record = json.loads((pilot / "pilot.json").read_text())
+    record["manifest_sha256"] = hashlib.sha256((pilot / "manifest.csv").read_bytes()).hexdigest()
+    (pilot / "pilot.json").write_text(json.dumps(record))
+    return pilot
+
+
+def test_fit_refuses_pilots_of_two_continua_pooled(made, other_pilot, tmp_path):
+    ours, theirs = made / "pilot" / "data" / "P01.csv", other_pilot / "data" / "P02.csv"
+    before = hashes(made / "pilot", other_pilot)
+    r = stimgen_cli("fit", ours, theirs, "--bootstrap", 20, "--out", tmp_path / "fit")
+    assert_one_error_line(r, f"{theirs}: is data of another continuum than {ours}",
+                          str(other_pilot / "manifest.csv"), str(made / "pilot" / "manifest.csv"))
+    r = stimgen_cli("fit", theirs, "--continuum", made / "cont", "--bootstrap", 20, "--out", tmp_path / "fit")
+    assert_one_error_line(r, f"{theirs}: lies in a pilot of another continuum than {made / 'cont'}")
+    r = stimgen_cli("fit", ours, made / "rising.csv", "--bootstrap", 20, "--out", tmp_path / "fit")
+    assert_one_error_line(r, "rising.csv: carries no continuum's manifest (not in a pilot folder)", "--continuum")
+    assert not (tmp_path / "fit").exists() and hashes(made / "pilot", other_pilot) == before
+
+
+def test_fit_refuses_a_pilot_whose_manifest_was_edited(made, tmp_path):
+    pilot = tmp_path / ".pilot"
+    shutil.copytree(made / "pilot", pilot)
+    edit_a_level(pilot)
+    before = hashes(pilot)
+    r = stimgen_cli("fit", pilot / "data" / "P01.csv", "--bootstrap", 20, "--out", tmp_path / "fit")
+    assert_one_error_line(r, f"{pilot / 'manifest.csv'}: sha256", "is not that of the continuum's manifest.csv "
+                          "that pilot.json records")
+    assert not (tmp_path / "fit").exists() and hashes(pilot) == before
+
+
+def test_falling_data_are_said_recorded_and_refused_by_respace(made, tmp_path):
+    assert json.loads((made / "fit" / "fit.json").read_text())["pooled"]["falling"] is False   # rising: not said
+    plain_data(tmp_path / "swapped.csv", pd.read_csv(made / "cont" / "manifest.csv"), seed=3, swapped=True)
+    r = stimgen_cli("fit", tmp_path / "swapped.csv", "--continuum", made / "cont", "--bootstrap", 20,
+                    "--out", tmp_path / "fit")
+    assert r.returncode == 0, r.stderr
+    warning = r.stderr.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("stimgen: warning: ") and "swapped.csv: the data fall" in \
+        warning[0], r.stderr
+    fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert fit["pooled"]["falling"] is True and fit["participants"]["swapped"]["falling"] is True
+    assert fit["warnings"] == [warning[0].removeprefix("stimgen: warning: ").split(": ", 1)[1]]
+    before = hashes(made / "cont", tmp_path / "fit")
+    r = respace(made, "cont", tmp_path / "fit" / "fit.json", tmp_path / "new")
+    assert_one_error_line(r, "fit.json: was fitted to falling data", "labels swapped")
+    # the same data with fit.json's flag hand-edited away: respace reads the data per step itself
+    fit["pooled"]["falling"] = False
+    (tmp_path / "unflagged.json").write_text(json.dumps(fit))
+    r = respace(made, "cont", tmp_path / "unflagged.json", tmp_path / "new")
+    assert_one_error_line(r, "unflagged.json: was fitted to falling data")
+    assert not (tmp_path / "new").exists() and hashes(made / "cont", tmp_path / "fit") == before
+
+
+def test_respace_refuses_a_fit_that_names_no_continuum(made, tmp_path):
+    shutil.copy2(made / "rising.csv", tmp_path / "copied.csv")   # data copied out, fitted without --continuum
+    r = stimgen_cli("fit", tmp_path / "copied.csv", "--bootstrap", 20, "--out", tmp_path / "fit")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "fit" / "fit.json").read_text())["manifest"] is None
+    before = hashes(made / "cont", tmp_path / "fit")
+    r = respace(made, "cont", tmp_path / "fit" / "fit.json", tmp_path / "new")
+    assert_one_error_line(r, "fit.json: names no continuum", "refit with --continuum cont")
+    assert not (tmp_path / "new").exists() and hashes(made / "cont", tmp_path / "fit") == before
