@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from stimgen.options import N_BOOT, N_BOOT_RANGE, SEED, SIGMOID, SIGMOIDS, check
 
 #: The guess and lapse rates are bounded to [0, MAX_RATE].
 MAX_RATE = 0.1
+#: The fitted location and scale are bounded to these (morph levels: the continuum is [0, 1]).
+ALPHA_RANGE, BETA_RANGE = (-0.5, 1.5), (1e-3, 2.0)
 #: Data fall when a falling function fits them better than every rising one and than a flat one by
 #: more than this log-likelihood: flat data stay below it (200 simulated flat listeners, 11 steps
 #: x 20 trials at P(B) 0.2 or 0.5, reached 3.4 at most) and label-swapped data rise far above it.
@@ -224,7 +227,7 @@ def _fit_batch(x: np.ndarray, n: np.ndarray, k: np.ndarray, sigmoid: str,
         objective.nll = nll
         return float(nll.sum()), grad.ravel()
 
-    bounds = [(-0.5, 1.5), (np.log(1e-3), np.log(2.0)), (0.0, MAX_RATE), (0.0, MAX_RATE)] * rows
+    bounds = [ALPHA_RANGE, tuple(np.log(BETA_RANGE)), (0.0, MAX_RATE), (0.0, MAX_RATE)] * rows
     result = optimize.minimize(objective, np.asarray(start, dtype=np.float64).ravel(), jac=True, method="L-BFGS-B",
                                bounds=bounds, options={"maxiter": 2000})
     objective(result.x)
@@ -335,7 +338,12 @@ def _steps(trials):
 
 
 def load_fit(path) -> tuple[PsychometricFit, dict]:
-    """The pooled fit of a ``fit.json`` and the whole record."""
+    """The pooled fit of a ``fit.json`` and the whole record, every field that later work reads
+    checked: the sigmoid one of :data:`SIGMOID_FUNCTIONS`, alpha and beta finite and within the
+    fitter's bounds (:data:`ALPHA_RANGE`, :data:`BETA_RANGE`: beta > 0 and no wider than the [0, 1]
+    continuum allows), guess and lapse in [0, 0.5), intervals two ordered numbers or null, the data
+    per step, the manifest null or with its sha256. A bad field is one :class:`StimgenError` naming
+    fit.json and the field."""
     import json
     from pathlib import Path
 
@@ -344,13 +352,71 @@ def load_fit(path) -> tuple[PsychometricFit, dict]:
         raise StimgenError("no such fit file (write one with stimgen fit)", path=path)
     try:
         record = json.loads(path.read_text())
-        d = record["pooled"]
-        fit = PsychometricFit(d["sigmoid"], d["alpha"], d["beta"], d["gamma"], d["lapse"], d["log_likelihood"],
-                              tuple(d["pse_ci"]) if d.get("pse_ci") else None,
-                              tuple(d["slope_ci"]) if d.get("slope_ci") else None)
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise StimgenError(f"is not a fit.json of stimgen fit ({exc})", path=path) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise StimgenError(f"is not a fit.json of stimgen fit ({exc.__class__.__name__}: {exc})", path=path) from None
+    if not isinstance(record, dict) or not isinstance(record.get("pooled"), dict):
+        raise StimgenError("is not a fit.json of stimgen fit (no pooled fit)", path=path)
+    d = record["pooled"]
+    if not (isinstance(d.get("sigmoid"), str) and d["sigmoid"] in SIGMOID_FUNCTIONS):
+        _bad_field(path, "pooled.sigmoid", f"one of {', '.join(SIGMOID_FUNCTIONS)}", d.get("sigmoid"))
+    fit = PsychometricFit(d["sigmoid"], _number(d, "alpha", path, *ALPHA_RANGE),
+                          _number(d, "beta", path, *BETA_RANGE), _number(d, "gamma", path, 0.0, 0.5, below=True),
+                          _number(d, "lapse", path, 0.0, 0.5, below=True),
+                          _number(d, "log_likelihood", path, -math.inf, 0.0),
+                          _interval(d, "pse_ci", path), _interval(d, "slope_ci", path))
+    if not isinstance(d.get("falling", False), bool):
+        _bad_field(path, "pooled.falling", "true or false", d.get("falling"))
+    _check_manifest_field(record.get("manifest"), path)
+    _check_data_field(record.get("data"), path)
     return fit, record
+
+
+def _bad_field(path, field: str, wanted: str, value) -> None:
+    """Refuse fit.json's ``field`` holding ``value`` where ``wanted`` is needed."""
+    raise StimgenError(f"{field} must be {wanted}, got {value!r} (write the fit again with stimgen fit)", path=path)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(d: dict, name: str, path, low: float, high: float, below: bool = False) -> float:
+    """``d[name]``, a finite number from ``low`` to ``high`` (``below``: less than ``high``)."""
+    value = d.get(name)
+    if not (_is_number(value) and low <= value and (value < high if below else value <= high)):
+        wanted = f"a finite number in [{low:g}, {high:g}{')' if below else ']'}" if math.isfinite(low) \
+            else f"a finite number up to {high:g}"
+        _bad_field(path, f"pooled.{name}", wanted, value)
+    return float(value)
+
+
+def _interval(d: dict, name: str, path) -> tuple[float, float] | None:
+    """``d[name]``: null, or two finite numbers, the lower first."""
+    value = d.get(name)
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(map(_is_number, value)) and value[0] <= value[1]):
+        _bad_field(path, f"pooled.{name}", "null or two finite numbers, the lower first", value)
+    return float(value[0]), float(value[1])
+
+
+def _check_manifest_field(manifest, path) -> None:
+    """fit.json's ``manifest``: null (no continuum) or the continuum's manifest.csv with its sha256."""
+    if manifest is not None and not (isinstance(manifest, dict) and isinstance(manifest.get("sha256"), str)
+                                     and len(manifest["sha256"]) == 64):
+        _bad_field(path, "manifest", "null or the continuum's manifest.csv with its sha256", manifest)
+
+
+def _check_data_field(data, path) -> None:
+    """fit.json's ``data``: a row per step, ``morph_level`` in [0, 1], ``trials`` > 0, ``b`` in [0, trials]."""
+    if not isinstance(data, list) or not data:
+        _bad_field(path, "data", "a list of steps (morph_level, trials, b)", data)
+    for i, row in enumerate(data):
+        ok = (isinstance(row, dict) and _is_number(row.get("morph_level")) and 0 <= row["morph_level"] <= 1
+              and _is_number(row.get("trials")) and row["trials"] > 0 and _is_number(row.get("b"))
+              and 0 <= row["b"] <= row["trials"])
+        if not ok:
+            _bad_field(path, f"data[{i}]", "a step's morph_level in [0, 1], trials > 0 and b from 0 to trials", row)
 
 
 def plot_fit(fit: PsychometricFit, table, path, steps=None) -> None:

@@ -263,3 +263,44 @@ def test_respace_refuses_a_fit_that_names_no_continuum(made, tmp_path):
     r = respace(made, "cont", tmp_path / "fit" / "fit.json", tmp_path / "new")
     assert_one_error_line(r, "fit.json: names no continuum", "refit with --continuum cont")
     assert not (tmp_path / "new").exists() and hashes(made / "cont", tmp_path / "fit") == before
+
+
+# item 13: every field of a hand-edited fit.json is checked before respace uses it
+
+
+#: The hand edits of the issue, through the real command; the rest in process below.
+EDITS = [("beta", 0), ("alpha", "abc"), ("beta", 1e9), ("sigmoid", "cubic")]
+
+
+@pytest.mark.parametrize("field, value", EDITS)
+def test_respace_refuses_a_hand_edited_fit_json(made, tmp_path, field, value):
+    fit = json.loads((made / "fit" / "fit.json").read_text())
+    fit["pooled"][field] = value
+    (tmp_path / "fit.json").write_text(json.dumps(fit))
+    before = hashes(made / "cont", tmp_path / "fit.json")
+    r = respace(made, "cont", tmp_path / "fit.json", tmp_path / "new")
+    assert_one_error_line(r, f"fit.json: pooled.{field} must be", f"got {value!r}")
+    assert not (tmp_path / "new").exists() and hashes(made / "cont", tmp_path / "fit.json") == before
+
+
+@pytest.mark.parametrize("where, field, value", [
+    *[("pooled", field, value) for field, value in EDITS],
+    ("pooled", "beta", -0.1), ("pooled", "alpha", float("nan")), ("pooled", "alpha", True),
+    ("pooled", "sigmoid", ["logistic"]), ("pooled", "gamma", 0.6), ("pooled", "lapse", -0.01),
+    ("pooled", "lapse", 0.5), ("pooled", "pse_ci", [0.6, 0.4]), ("pooled", "log_likelihood", "x"),
+    ("pooled", "falling", "no"), (None, "data", []), (None, "data", [{"morph_level": 2.0, "trials": 10, "b": 3}]),
+    (None, "manifest", {"sha256": "abc"}),
+])
+def test_load_fit_checks_every_field(made, tmp_path, where, field, value):
+    from stimgen.errors import StimgenError
+    from stimgen.psychometric import load_fit
+
+    fit = json.loads((made / "fit" / "fit.json").read_text())
+    (fit[where] if where else fit)[field] = value
+    (tmp_path / "fit.json").write_text(json.dumps(fit))   # NaN is written as NaN, as Python's json reads it
+    name = f"{where}.{field}" if where else field
+    with pytest.raises(StimgenError) as refused:
+        load_fit(tmp_path / "fit.json")
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path / 'fit.json'}: {name}") and "must be" in message and "\n" not in message
+    assert load_fit(made / "fit" / "fit.json")[0].beta > 0   # the fit as written loads
