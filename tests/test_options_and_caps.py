@@ -1,5 +1,6 @@
-"""Issue 21, items 11 and 12, through the real command: seeds and bootstrap samples in range, and
-fit --continuum without a manifest.
+"""Issue 21, items 11, 12 and 15, through the real command: seeds and bootstrap samples in range,
+fit --continuum without a manifest, caps on the stimuli of one set, and long recordings segmented
+block by block.
 
 Every refusal is one line and exit code 2 (``assert_one_error_line``), with nothing written and
 the inputs as they were."""
@@ -8,6 +9,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,11 @@ import pytest
 from conftest import assert_one_error_line, stimgen_cli
 from PIL import Image
 
-from stimgen.options import N_BOOT_RANGE, SEED_RANGE
+from stimgen.data import birdsong
+from stimgen.data.vowels import mean_vowel
+from stimgen.options import MAX_STIMULI, N_BOOT_RANGE, SEED_RANGE
+from stimgen.signal.audio import load_audio, save_wav
+from stimgen.signal.segment import BLOCK_UNIT_FINDERS, KINDS, SegmentSettings, find_units, find_units_in
 
 #: Today a huge value runs on (434 s for respace --steps 5000): a refusal must come well within this.
 SECONDS = 60
@@ -125,3 +131,130 @@ def test_a_continuum_folder_without_manifest_csv_is_one_line(tmp_path, study):
     assert_one_error_line(r, str(tmp_path / "not-a-continuum" / "manifest.csv"), "no such file",
                           "--continuum must be a continuum folder")
     assert not (tmp_path / "fit").exists()
+
+
+# --- item 15: caps on one set, long recordings in blocks -------------------------------------------
+
+
+def test_respace_to_more_steps_than_a_set_holds_is_refused_before_any_work(tmp_path, study):
+    before = digest(study)
+    r = capped("respace", study / "cont", "--fit", study / "fit" / "fit.json", "--steps", 5000, "--out",
+               tmp_path / "re")
+    assert_one_error_line(r, "--steps 5000 would make 5,000 stimuli", f"at most {MAX_STIMULI:,}")
+    assert not (tmp_path / "re").exists() and digest(study) == before
+
+
+def test_decoding_more_rows_than_a_set_holds_is_refused_before_any_work(tmp_path, study):
+    codes = pd.read_csv(study / "codes.csv")
+    many = tmp_path / "many.csv"
+    pd.concat([codes] * (MAX_STIMULI + 200), ignore_index=True).to_csv(many, index=False)
+    before = digest(many)
+    r = capped("decode", "--model", "vowels", "--latents", many, "--out", tmp_path / "decoded")
+    assert_one_error_line(r, str(many), f"{MAX_STIMULI + 200:,} rows of codes would make", f"at most {MAX_STIMULI:,}")
+    assert not (tmp_path / "decoded").exists() and digest(many) == before
+
+
+def _song(seconds: float, sr: int, seed: int) -> np.ndarray:
+    """Synthetic songs one after another in faint noise, ``seconds`` long."""
+    rng = np.random.default_rng(seed)
+    parts, total = [], 0
+    while total < seconds * sr:
+        song, _ = birdsong.synthesize_song(rng, sr)
+        parts.append(song)
+        total += song.size
+    y = np.concatenate(parts)[: int(seconds * sr)]
+    return (y + 1e-4 * rng.standard_normal(y.size)).astype(np.float32)
+
+
+def _speech(seconds: float, sr: int, seed: int) -> np.ndarray:
+    """Vowels (0.2-0.5 s) between pauses (0.1-0.6 s), ``seconds`` long."""
+    rng = np.random.default_rng(seed)
+    parts, total = [], 0
+    while total < seconds * sr:
+        vowel = mean_vowel(str(rng.choice(["iy", "aa", "uw", "eh"])), "man", f0=float(rng.uniform(100, 140)),
+                           duration=float(rng.uniform(0.2, 0.5)), rng=int(rng.integers(1000)))
+        gap = np.zeros(int(rng.uniform(0.1, 0.6) * sr), dtype=np.float32)
+        parts += [gap, vowel]
+        total += gap.size + vowel.size
+    return np.concatenate(parts)[: int(seconds * sr)].astype(np.float32)
+
+
+def _reader(y: np.ndarray):
+    def read(a: int, b: int) -> np.ndarray:
+        out = np.zeros(b - a, dtype=np.float32)
+        lo, hi = max(a, 0), min(b, y.size)
+        if hi > lo:
+            out[lo - a: hi - a] = y[lo:hi]
+        return out
+    return read
+
+
+def test_every_kind_has_a_block_by_block_finder():
+    assert set(BLOCK_UNIT_FINDERS) == set(KINDS)
+
+
+@pytest.mark.parametrize("block_seconds", [0.35, 1.0, 2.7])
+def test_birdsong_found_block_by_block_is_the_same_as_in_one_piece(block_seconds):
+    """Blocks far shorter than the song, so that many syllables span a boundary: each is found once,
+    with the same onset and offset to the sample."""
+    sr = 32000
+    y = _song(6.0, sr, 1)
+    whole = find_units(y, sr, SegmentSettings.for_kind("birdsong"))
+    blocks = find_units_in(_reader(y), y.size, sr, SegmentSettings.for_kind("birdsong"), block_seconds=block_seconds)
+    assert len(whole) > 20 and np.array_equal(blocks, whole)
+
+
+def test_speech_found_block_by_block_is_within_a_frame_of_one_piece():
+    sr = 16000
+    y = _speech(12.0, sr, 2)
+    settings = SegmentSettings.for_kind("speech")
+    whole = find_units(y, sr, settings)
+    blocks = find_units_in(_reader(y), y.size, sr, settings, block_seconds=2.5)
+    assert len(whole) > 10 and blocks.shape == whole.shape
+    assert np.max(np.abs(blocks - whole)) <= 0.0101   # two of Praat's 5 ms frames
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_recording_that_fits_one_block_gives_todays_units(tmp_path, kind):
+    """A file no longer than a block is read whole and cut where find_units (today's way) cuts it."""
+    sr = 32000 if kind == "birdsong" else 16000
+    y = _song(8.0, sr, 3) if kind == "birdsong" else _speech(8.0, sr, 3)
+    (tmp_path / "rec").mkdir()
+    save_wav(tmp_path / "rec" / "one.wav", y, sr)
+    r = capped("data", "segment", tmp_path / "rec", "--kind", kind, "--out", tmp_path / "units")
+    assert r.returncode == 0, r.stderr
+    read, _ = load_audio(tmp_path / "rec" / "one.wav", allow_silence=True)
+    today = find_units(read, sr, SegmentSettings.for_kind(kind))
+    labels = pd.read_csv(tmp_path / "units" / "labels.csv")
+    assert len(today) > 5 and labels[["onset", "offset"]].to_numpy() == pytest.approx(today, abs=5e-5)
+
+
+def test_a_long_recording_is_segmented_in_blocks_with_bounded_memory(tmp_path):
+    """A 45 s recording (two blocks): the same units as in one piece, each unit's file cut from the
+    recording to the sample, and numpy's peak memory (tracemalloc) a fraction of what finding the
+    units in one piece takes, as today's segment_folder did."""
+    import tracemalloc
+
+    from stimgen.data.recordings import segment_folder
+
+    sr = 32000
+    save_wav(tmp_path / "long.wav", _song(45.0, sr, 4), sr)
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "long.wav").rename(tmp_path / "rec" / "long.wav")
+    y, _ = load_audio(tmp_path / "rec" / "long.wav")
+    tracemalloc.start()
+    whole = find_units(y, sr, SegmentSettings.for_kind("birdsong"))
+    one_piece = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    tracemalloc.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        segment_folder(tmp_path / "rec", tmp_path / "units")
+    blocks = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert blocks < one_piece / 3, f"peak {blocks / 1e6:.0f} MB in blocks, {one_piece / 1e6:.0f} MB in one piece"
+    labels = pd.read_csv(tmp_path / "units" / "labels.csv")
+    assert len(whole) > 100 and labels[["onset", "offset"]].to_numpy() == pytest.approx(whole, abs=5e-5)
+    for i in (0, len(whole) // 2, len(whole) - 1):
+        a, b = max(0, round((whole[i, 0] - 0.005) * sr)), min(y.size, round((whole[i, 1] + 0.005) * sr))
+        assert np.array_equal(load_audio(tmp_path / "units" / labels["file"].iloc[i])[0], y[a:b])

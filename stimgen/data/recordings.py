@@ -6,19 +6,31 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import soundfile as sf
 from tqdm.auto import tqdm
 
 import stimgen
 from stimgen.data.folder import AUDIO_EXTENSIONS, LABELS_FILE, META_FILE, PREVIEW_FILE
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.outputs import atomic_dir, check_output
-from stimgen.signal.audio import load_audio, save_wav
-from stimgen.signal.segment import SPECTROGRAM_PRESETS, SegmentSettings, find_units
+from stimgen.signal.audio import CANCEL_MARGIN_DB, SILENCE_PEAK, load_audio, save_wav
+from stimgen.signal.segment import (
+    BLOCK_SECONDS,
+    SPECTROGRAM_PRESETS,
+    STFT_BLOCK_SECONDS,
+    SegmentSettings,
+    find_units_in,
+    stft_blocks,
+)
 from stimgen.signal.spectrogram import SpectrogramConfig
+
+#: The most spectrogram frames drawn of one recording in preview.png (about the figure's width in pixels).
+PREVIEW_FRAMES = 1000
 
 
 def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settings: SegmentSettings | None = None,
@@ -47,38 +59,106 @@ def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settin
         raise StimgenError(f"holds no sound files ({', '.join(AUDIO_EXTENSIONS)})", path=recordings)
     out = check_output(out, force, inputs=[recordings])
     rows, empty, drawn = [], [], []
-    for source in tqdm(sources, desc="segmenting", unit="file", disable=not progress, delay=2):
-        y, sr = load_audio(source, allow_silence=True)
-        units = find_units(y, sr, settings)
-        if not len(units):
-            empty.append(source.relative_to(recordings).as_posix())
-        if len(drawn) < 6:
-            drawn.append((source, y, sr, units))
-        stem = "_".join(source.relative_to(recordings).with_suffix("").parts)
-        for k, (onset, offset) in enumerate(units):
-            a, b = (max(0, round((onset - settings.pad / 1000) * sr)),
-                    min(y.size, round((offset + settings.pad / 1000) * sr)))
-            peak = float(np.max(np.abs(y[a:b])))
-            rows.append({"file": f"{stem}_{k:03d}.wav", "source": source.relative_to(recordings).as_posix(),
-                         "onset": round(float(onset), 4), "offset": round(float(offset), 4),
-                         "duration": round(float(offset - onset), 4),
-                         "peak_dbfs": round(20 * np.log10(max(peak, 1e-10)), 2), "_cut": (a, b, y, sr)})
-    if not rows:
-        raise StimgenError(f"no {settings.kind} unit found in any of {len(sources)} recordings; lower --start-db "
-                           "or --min-unit, or check --kind", path=recordings)
-    preset = SPECTROGRAM_PRESETS[settings.kind]
     with atomic_dir(out, force=force, inputs=[recordings], verb="data segment") as tmp:
-        for row in rows:
-            a, b, y, sr = row.pop("_cut")
-            save_wav(tmp / row["file"], y[a:b], sr)
-        pd.DataFrame(rows).to_csv(tmp / LABELS_FILE, index=False, lineterminator="\n")
+        for source in tqdm(sources, desc="segmenting", unit="file", disable=not progress, delay=2):
+            recording = Recording(source)
+            units = find_units_in(recording.read, recording.n, recording.sr, settings)
+            if not len(units):
+                empty.append(source.relative_to(recordings).as_posix())
+            if len(drawn) < 6:
+                drawn.append((source, recording, units))
+            stem = "_".join(source.relative_to(recordings).with_suffix("").parts)
+            for k, (onset, offset) in enumerate(units):
+                rows.append(_write_unit(tmp / f"{stem}_{k:03d}.wav", recording, onset, offset, settings.pad))
+                rows[-1]["source"] = source.relative_to(recordings).as_posix()
+        if not rows:
+            raise StimgenError(f"no {settings.kind} unit found in any of {len(sources)} recordings; lower "
+                               "--start-db or --min-unit, or check --kind", path=recordings)
+        columns = ["file", "source", "onset", "offset", "duration", "peak_dbfs"]
+        pd.DataFrame(rows)[columns].to_csv(tmp / LABELS_FILE, index=False, lineterminator="\n")
         meta = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                 "kind": "audio", "units": settings.kind, "recordings": str(recordings), "count": len(rows),
                 "segment": settings.to_dict(), "no_units_found_in": empty,
-                "spectrogram": SpectrogramConfig.preset(preset).to_dict()}
+                "spectrogram": SpectrogramConfig.preset(SPECTROGRAM_PRESETS[settings.kind]).to_dict()}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         _cut_sheet(tmp / PREVIEW_FILE, drawn, recordings)
     return out
+
+
+def _write_unit(path: Path, recording: Recording, onset: float, offset: float, pad_ms: float) -> dict:
+    """Write one unit, ``pad_ms`` of the recording kept on each side, and return its labels row."""
+    sr = recording.sr
+    a, b = max(0, round((onset - pad_ms / 1000) * sr)), min(recording.n, round((offset + pad_ms / 1000) * sr))
+    y = recording.read(a, b)
+    save_wav(path, y, sr)
+    peak = float(np.max(np.abs(y)))
+    return {"file": path.name, "onset": round(float(onset), 4), "offset": round(float(offset), 4),
+            "duration": round(float(offset - onset), 4), "peak_dbfs": round(20 * np.log10(max(peak, 1e-10)), 2)}
+
+
+class Recording:
+    """A recording read as mono float32 samples: whole (:func:`~stimgen.signal.audio.load_audio`)
+    when it lasts :data:`~stimgen.signal.segment.BLOCK_SECONDS` or less, else from the file piece by
+    piece (:meth:`read`), so that an hour-long session never sits in memory at once.
+
+    Examples
+    --------
+    >>> rec = Recording("session.wav")                      # doctest: +SKIP
+    >>> rec.read(0, rec.sr).shape                           # doctest: +SKIP
+    (48000,)
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.y, self.channel = path, None, None
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, TypeError):
+            info = None  # load_audio says what is wrong with the file
+        if info is None or info.frames <= round(BLOCK_SECONDS * info.samplerate):
+            self.y, self.sr = load_audio(path, allow_silence=True)
+            self.n = self.y.size
+        else:
+            self.sr, self.n, self.channels = int(info.samplerate), int(info.frames), int(info.channels)
+            self.channel = self._choose_channel() if self.channels > 1 else None
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        """Samples ``a`` to ``b`` (float32 mono), zeros where they lie outside the recording."""
+        lo = min(max(0, a), self.n)
+        hi = max(lo, min(self.n, b))
+        if self.y is not None:
+            y = self.y[lo:hi]
+        else:
+            data = sf.read(str(self.path), start=lo, stop=hi, dtype="float32", always_2d=True)[0]
+            y = data.mean(axis=1) if self.channel is None else np.ascontiguousarray(data[:, self.channel])
+            if not np.all(np.isfinite(y)):
+                raise StimgenError("contains NaN or infinite samples", path=self.path)
+        if lo == a and hi == b:
+            return y
+        padded = np.zeros(max(0, b - a), np.float32)
+        padded[lo - a:lo - a + y.size] = y
+        return padded
+
+    def _choose_channel(self) -> int | None:
+        """The channel a long multichannel recording is read as (None: their average), by the rule of
+        :func:`~stimgen.signal.audio.mix_to_mono` over the whole file, its sums taken block by block."""
+        channel_power, mix_power, peak = np.zeros(self.channels), 0.0, 0.0
+        for block in sf.blocks(str(self.path), blocksize=1 << 20, dtype="float32", always_2d=True):
+            if not np.all(np.isfinite(block)):
+                raise StimgenError("contains NaN or infinite samples", path=self.path)
+            channel_power += np.square(block, dtype=np.float64).sum(axis=0)
+            mix_power += float(np.square(block.mean(axis=1), dtype=np.float64).sum())
+            peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
+        rms, mix_rms = np.sqrt(channel_power / self.n), np.sqrt(mix_power / self.n)
+        loudest = int(np.argmax(rms))
+        if peak < SILENCE_PEAK or mix_rms * self.channels >= rms[loudest] * 10.0 ** (-CANCEL_MARGIN_DB / 20.0):
+            return None
+        shortfall = ("is silent" if mix_rms == 0 else
+                     f"is {20.0 * np.log10(rms[loudest] / mix_rms):.1f} dB below the loudest channel")
+        name = f"channel {loudest + 1}" + (f" ({('left', 'right')[loudest]})" if self.channels == 2
+                                           else f" of {self.channels}")
+        warnings.warn(StimgenWarning(f"channels cancel when averaged to mono (the average {shortfall}); "
+                                     f"used {name} alone", path=self.path), stacklevel=3)
+        return loudest
 
 
 def _cut_sheet(path: Path, drawn: list, root: Path) -> None:
@@ -89,10 +169,12 @@ def _cut_sheet(path: Path, drawn: list, root: Path) -> None:
 
     fig = figure(figsize=(10, 1.8 * len(drawn)))
     axes = fig.subplots(len(drawn), 1, squeeze=False)
-    for ax, (source, y, sr, units) in zip(axes[:, 0], drawn):
-        hop = max(1, round(sr / 500))
-        db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=512, hop_length=hop)), ref=np.max, top_db=70)
-        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", extent=(0, y.size / sr, 0, sr / 2000))
+    for ax, (source, rec, units) in zip(axes[:, 0], drawn):
+        hop = max(1, round(rec.sr / 500), -(-rec.n // PREVIEW_FRAMES))  # a long recording: coarser frames
+        magnitude = np.concatenate([np.abs(spectrum).astype(np.float32) for spectrum in
+                                    stft_blocks(rec.read, rec.n, 512, hop, round(STFT_BLOCK_SECONDS * rec.sr))], axis=1)
+        db = librosa.amplitude_to_db(magnitude, ref=np.max, top_db=70)
+        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", extent=(0, rec.n / rec.sr, 0, rec.sr / 2000))
         for onset, offset in units:
             ax.axvline(onset, color="#2ecc71", lw=0.9)
             ax.axvline(offset, color="#e74c3c", lw=0.9)

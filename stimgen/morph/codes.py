@@ -11,7 +11,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
-from stimgen.morph.stimuli import StimulusSet
+from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.options import SEED
 from stimgen.outputs import file_sha256
 
@@ -134,8 +134,8 @@ def decode_latents(model, latents: str | os.PathLike, seed: int = SEED, f0: floa
     ------
     StimgenError
         When the codes' provenance names another model or is unreadable, or the CSV lacks code
-        columns, has code columns the model does not have, has no rows, or has empty or
-        non-numeric codes.
+        columns, has code columns the model does not have, has no rows or more rows than a set may
+        hold (:data:`stimgen.options.MAX_STIMULI`), or has empty or non-numeric codes.
 
     Examples
     --------
@@ -145,6 +145,7 @@ def decode_latents(model, latents: str | os.PathLike, seed: int = SEED, f0: floa
     domain = Domain(model)
     check_latents_model(latents, domain)
     z, other = read_latents(latents, model.latent_dim)
+    check_count(len(z), f"{len(z):,} rows of codes", path=latents)
     table = pd.DataFrame({"name": [f"decoded_{k:03d}" for k in range(len(z))], "step": np.arange(len(z))})
     if "file" in other.columns:
         table["source_file"] = other["file"].astype(str).to_numpy()

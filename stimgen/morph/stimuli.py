@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,15 +11,15 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
+from stimgen.options import MAX_STIMULI
 from stimgen.representations.representation import RenderPlan
 
-#: The most stimuli one set may hold. More is a design for several commands, and would fill the
-#: memory (each stimulus is decoded, inverted to sound and measured).
-MAX_STIMULI = 1000
+__all__ = ["MAX_STIMULI", "StimulusSet", "check_count"]
 
 
-def check_count(n: int, what: str) -> None:
-    """Refuse a set of ``n`` stimuli beyond :data:`MAX_STIMULI`, before any of them is made.
+def check_count(n: int, what: str, path: str | os.PathLike | None = None) -> None:
+    """Refuse a set of ``n`` stimuli beyond :data:`stimgen.options.MAX_STIMULI`, before any of them
+    is made; ``path`` names the file that asks for them.
 
     Examples
     --------
@@ -26,7 +27,7 @@ def check_count(n: int, what: str) -> None:
     """
     if n > MAX_STIMULI:
         raise StimgenError(f"{what} would make {n:,} stimuli; one set holds at most {MAX_STIMULI:,}: "
-                           "split the design over several commands")
+                           "split the design over several commands", path=path)
 
 
 @dataclass

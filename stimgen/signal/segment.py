@@ -38,6 +38,15 @@ from stimgen.options import SEGMENT_KIND, SEGMENT_KINDS
 KINDS = SEGMENT_KINDS
 #: What a unit of each kind is called in messages.
 UNIT_NAMES = {"birdsong": ("syllable", "syllables"), "speech": ("voiced stretch", "voiced stretches")}
+#: Recordings longer than this (seconds) are read and analysed block by block (:func:`find_units_in`).
+BLOCK_SECONDS = 30.0
+#: How much of a long recording's short-time spectrum is made at a time (seconds: about 10 MB at 48 kHz).
+STFT_BLOCK_SECONDS = 5.0
+#: Speech read beyond each side of a block (seconds): Praat's pitch and intensity windows (50 ms) and
+#: its path through the pitch candidates see, at a block's edges, what they see in one piece.
+SPEECH_CONTEXT_SECONDS = 1.0
+#: Praat's time step for speech (seconds).
+SPEECH_STEP = 0.005
 #: The spectrogram preset a folder of each kind's units records in its meta.json.
 SPECTROGRAM_PRESETS = {"birdsong": "birdsong", "speech": "vowels"}
 
@@ -96,6 +105,29 @@ class SegmentSettings:
         return dataclasses.asdict(self)
 
 
+def find_units_in(read, n: int, sr: int, settings: SegmentSettings | None = None,
+                  block_seconds: float = BLOCK_SECONDS) -> np.ndarray:
+    """The units of a recording of ``n`` samples at ``sr`` Hz that ``read(a, b)`` gives in pieces
+    (mono samples ``a`` to ``b``, zeros outside 0..n), so that memory holds one block, not the
+    recording: one of ``block_seconds`` or less is read whole and is :func:`find_units`'s; a longer
+    one is analysed block by block. Birdsong: its envelope is made frame for frame as of the whole
+    sound, so the units are :func:`find_units`'s, a unit across a block boundary found once.
+    Speech: Praat analyses each block with :data:`SPEECH_CONTEXT_SECONDS` of the recording on each
+    side, and the voiced frames are joined before the stretches are found.
+
+    Examples
+    --------
+    >>> y = np.zeros(16000)
+    >>> find_units_in(lambda a, b: y[a:b], y.size, 16000).shape
+    (0, 2)
+    """
+    settings = settings or SegmentSettings()
+    block = max(1, round(block_seconds * sr))
+    if n <= block:
+        return find_units(read(0, n), sr, settings)
+    return BLOCK_UNIT_FINDERS[settings.kind](read, n, sr, settings, block)
+
+
 def find_units(y: np.ndarray, sr: int, settings: SegmentSettings | None = None) -> np.ndarray:
     """The units of a sound, (k, 2) onsets and offsets in seconds, in time order.
 
@@ -115,18 +147,58 @@ def find_units(y: np.ndarray, sr: int, settings: SegmentSettings | None = None) 
     return UNIT_FINDERS[settings.kind](y, sr, settings)
 
 
-def _song_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
+def _song_frames(sr: int) -> tuple[int, int, int]:
+    """The envelope's short-time spectrum at rate ``sr``: hop (1 ms), window (5 ms) and FFT length."""
+    win = max(16, round(0.005 * sr))
+    return max(1, round(sr / 1000)), win, int(2 ** np.ceil(np.log2(win)))
+
+
+def _song_band(sr: int, n_fft: int, s: SegmentSettings) -> np.ndarray:
+    """Which bins of the spectrum the envelope sums (``fmin`` to ``fmax``, capped at Nyquist)."""
     import librosa
 
-    hop = max(1, round(sr / 1000))
-    win = max(16, round(0.005 * sr))
-    n_fft = int(2 ** np.ceil(np.log2(win)))
-    power = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop, win_length=win, center=True)) ** 2
     freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
     band = (freqs >= s.fmin) & (freqs <= min(s.fmax, sr / 2))
     if not band.any():
         raise StimgenError(f"the band {s.fmin:g}-{s.fmax:g} Hz holds no frequency of a sound at {sr} Hz")
-    envelope = 10 * np.log10(power[band].sum(0) + 1e-20)
+    return band
+
+
+def _song_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
+    import librosa
+
+    hop, win, n_fft = _song_frames(sr)
+    band = _song_band(sr, n_fft, s)
+    power = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop, win_length=win, center=True)) ** 2
+    return _song_threshold(10 * np.log10(power[band].sum(0) + 1e-20), hop, sr, s)
+
+
+def _song_units_in_blocks(read, n: int, sr: int, s: SegmentSettings, block: int) -> np.ndarray:
+    """:func:`_song_units` of a long recording: its envelope (one number per 1 ms frame) made
+    :data:`STFT_BLOCK_SECONDS` at a time, frame for frame the whole sound's, then thresholded whole."""
+    hop, win, n_fft = _song_frames(sr)
+    band = _song_band(sr, n_fft, s)
+    envelope = [10 * np.log10((np.abs(spectrum[band]) ** 2).sum(0) + 1e-20)
+                for spectrum in stft_blocks(read, n, n_fft, hop, round(STFT_BLOCK_SECONDS * sr), win_length=win)]
+    return _song_threshold(np.concatenate(envelope), hop, sr, s)
+
+
+def stft_blocks(read, n: int, n_fft: int, hop: int, block: int, **stft):
+    """librosa's centred short-time spectrum (``center=True``, zeros beyond the ends) of a sound of
+    ``n`` samples that ``read(a, b)`` gives in pieces (zeros outside 0..n), yielded ``block``
+    samples' worth of frames at a time: frame for frame the spectrum of the whole sound."""
+    import librosa
+
+    frames, per_block = 1 + (n + 2 * (n_fft // 2) - n_fft) // hop, max(1, block // hop)
+    for first in range(0, frames, per_block):
+        last = min(frames, first + per_block)
+        piece = read(first * hop - n_fft // 2, (last - 1) * hop - n_fft // 2 + n_fft).astype(np.float64)
+        yield librosa.stft(piece, n_fft=n_fft, hop_length=hop, center=False, **stft)
+
+
+def _song_threshold(envelope: np.ndarray, hop: int, sr: int, s: SegmentSettings) -> np.ndarray:
+    """Units where the envelope (dB, one value per ``hop`` samples) stands above a threshold that
+    starts ``start_db`` above its noise floor and rises until no unit is longer than ``max_unit``."""
     times = np.arange(envelope.size) * hop / sr
     floor, peak = np.percentile(envelope, 5), envelope.max()
     threshold = floor + s.start_db
@@ -139,24 +211,48 @@ def _song_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
 
 
 def _speech_units(y: np.ndarray, sr: int, s: SegmentSettings) -> np.ndarray:
+    return _speech_regions(*_speech_track(y, sr), s)
+
+
+def _speech_units_in_blocks(read, n: int, sr: int, s: SegmentSettings, block: int) -> np.ndarray:
+    """:func:`_speech_units` of a long recording: Praat's pitch and intensity of each block, read with
+    :data:`SPEECH_CONTEXT_SECONDS` of the recording on each side, kept for the block's own frames."""
+    context, tracks = round(SPEECH_CONTEXT_SECONDS * sr), []
+    for a in range(0, n, block):
+        b, start = min(n, a + block), max(0, a - context)
+        times, voiced, level = _speech_track(read(start, min(n, b + context)).astype(np.float64), sr)
+        times = times + start / sr
+        own = (times >= a / sr) & (times < b / sr)
+        tracks.append((times[own], voiced[own], level[own]))
+    return _speech_regions(*(np.concatenate(part) for part in zip(*tracks)), s)
+
+
+def _speech_track(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Praat's 5 ms frames of a sound: their times, whether each is voiced, and its intensity (dB)."""
     import parselmouth
 
     from stimgen.signal.features import SPEECH_PITCH_RANGE
 
     sound = parselmouth.Sound(y, sampling_frequency=sr)
-    step = 0.005
-    pitch = sound.to_pitch(time_step=step, pitch_floor=SPEECH_PITCH_RANGE[0], pitch_ceiling=SPEECH_PITCH_RANGE[1])
+    pitch = sound.to_pitch(time_step=SPEECH_STEP, pitch_floor=SPEECH_PITCH_RANGE[0],
+                           pitch_ceiling=SPEECH_PITCH_RANGE[1])
     times = pitch.xs()
-    voiced = pitch.selected_array["frequency"] > 0
-    intensity = sound.to_intensity(minimum_pitch=SPEECH_PITCH_RANGE[0], time_step=step)
+    intensity = sound.to_intensity(minimum_pitch=SPEECH_PITCH_RANGE[0], time_step=SPEECH_STEP)
     level = np.interp(times, intensity.xs(), intensity.values[0], left=-np.inf, right=-np.inf)
+    return times, pitch.selected_array["frequency"] > 0, level
+
+
+def _speech_regions(times: np.ndarray, voiced: np.ndarray, level: np.ndarray, s: SegmentSettings) -> np.ndarray:
+    """Voiced stretches within ``range_db`` of the loudest voiced frame."""
     loud = level >= np.max(level[voiced]) - s.range_db if voiced.any() else voiced
-    units = _regions(voiced & loud, times - step / 2, step, s)
+    units = _regions(voiced & loud, times - SPEECH_STEP / 2, SPEECH_STEP, s)
     return _loud_enough(units, level, times, s.range_db)
 
 
-#: How units of each kind are found (the keys are :data:`KINDS`; tests/test_registries.py checks).
+#: How units of each kind are found in a whole sound, and in a long recording read block by block
+#: (the keys are :data:`KINDS`; tests/test_registries.py checks).
 UNIT_FINDERS = {"birdsong": _song_units, "speech": _speech_units}
+BLOCK_UNIT_FINDERS = {"birdsong": _song_units_in_blocks, "speech": _speech_units_in_blocks}
 
 
 def _regions(mask: np.ndarray, starts: np.ndarray, frame: float, s: SegmentSettings) -> np.ndarray:
