@@ -36,27 +36,33 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
 
     Returns the :class:`~stimgen.morph.stimuli.StimulusSet`, the old continuum's render settings
     and the step that draws ``respace.png`` (export it with ``render`` and ``after=picture``).
-    Raises :class:`StimgenError` for a fit of another continuum, a fit with no boundary inside the
-    continuum (flat, falling, or its PSE outside [0, 1]), and endpoint files or a model that are
-    no longer there.
+    Raises :class:`StimgenError` for a fit of another continuum or of none (data with no
+    manifest), a fit of falling data, a fit with no boundary inside the continuum (flat, or its
+    PSE outside [0, 1]), a continuum whose stimuli or manifest.csv differ from its manifest.json,
+    and endpoint files or a model that are no longer there or not the ones the continuum was made
+    from (sha256).
     """
     from stimgen import load_model
     from stimgen.morph.continuum import continuum
     from stimgen.outputs import file_sha256
-    from stimgen.psychometric import load_fit
+    from stimgen.psychometric import falls, load_fit
     from stimgen.stimulus_folder import MANIFEST_CSV, read_folder
 
     old = read_folder(continuum_dir, verb="continuum", what="a continuum folder")
     folder, manifest = old.path, old.manifest
+    old.check_stimuli()
+    old.check_inputs([old.record.settings["a"], old.record.settings["b"]])  # the endpoints it remakes from
     fit, record = load_fit(fit_file)
-    made_on = (record.get("manifest") or {}).get("sha256")
-    if made_on is not None and made_on != file_sha256(folder / MANIFEST_CSV):
-        raise StimgenError(f"was fitted on another continuum than {folder}", path=fit_file)
+    _check_fitted_on(record, folder / MANIFEST_CSV, fit_file)
     if scheme not in SCHEMES:
         raise StimgenError(f"--scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     low, high = p_range
     if not 0 < low < high < 1:
         raise StimgenError(f"the probability range must lie inside (0, 1), low before high; got {low:g}, {high:g}")
+    if record["pooled"].get("falling") or falls(pd.DataFrame(record["data"]), fit.sigmoid):
+        raise StimgenError("was fitted to falling data (P(B) drops as the morph level rises: labels swapped?); "
+                           "respace needs a rising function: refit with the labels the right way round",
+                           path=fit_file)
     p0, p1 = fit.probability([0.0, 1.0])
     if not (fit.slope > 0 and p0 < 0.5 < p1 and 0 <= fit.pse <= 1):
         raise StimgenError(f"the fitted function has no boundary inside the continuum (P(B) {p0:.2f} at level 0, "
@@ -83,10 +89,6 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
         raise StimgenError(f"model {model or made_with.name!r} is not the one the continuum was made with "
                            f"(sha256 {made_with.sha256[:12]}); give it with --model")
     a, b = Path(settings["a"]), Path(settings["b"])
-    for endpoint in (a, b):
-        if not endpoint.is_file():
-            raise StimgenError("the continuum's endpoint is not there any more (run respace where the continuum "
-                               "was made)", path=endpoint)
     f0 = settings.get("f0")
     f0 = float(f0) if isinstance(f0, (int, float)) else f0
     onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in old.record.inputs[:2]]
@@ -100,6 +102,19 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
         "predicted_p": np.round(fit.probability(levels), 4).tolist(), "pse": fit.pse}
     stimuli.table["predicted_p"] = np.round(fit.probability(levels), 4)
     return stimuli, old.record.render, respace_picture(fit, record)
+
+
+def _check_fitted_on(record: dict, manifest: Path, fit_file: str | os.PathLike) -> None:
+    """Refuse a fit that names no continuum (its data carried no manifest) or another one than
+    ``manifest``'s."""
+    from stimgen.outputs import file_sha256
+
+    if record.get("manifest") is None:
+        raise StimgenError("names no continuum (its data carried no manifest): refit with --continuum "
+                           f"{manifest.parent}", path=fit_file)
+    if record["manifest"]["sha256"] != file_sha256(manifest):
+        raise StimgenError(f"was fitted on another continuum than {manifest.parent} (the sha256 of its "
+                           f"{manifest.name} differs)", path=fit_file)
 
 
 def respace_picture(fit, record: dict):
