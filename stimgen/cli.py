@@ -503,6 +503,10 @@ def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | 
     """
     from stimgen.psychometric import fit_data
 
+    for file in data:  # the API would call a folder "no such data file"
+        if os.path.isdir(file):
+            raise StimgenError("is a folder, not a data file: give the CSV files in it (e.g. PILOT/data/*.csv)",
+                               path=file)
     manifest = None if continuum_dir is None else os.path.join(continuum_dir, "manifest.csv")
     path = fit_data(list(data), out, sigmoid=sigmoid, manifest=manifest, n_boot=n_boot, seed=seed, force=force,
                     command=_command())

@@ -60,8 +60,13 @@ from stimgen.representations import Representation, for_dataset
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 METRICS_FILE = "metrics.csv"
+#: The wall-clock side of the log (samples per second), kept out of metrics.csv so that two runs
+#: with the same seed write the same metrics.csv.
+TIMINGS_FILE = "timings.csv"
+#: Columns of a log row that measure time, not the training: written to TIMINGS_FILE.
+TIMING_COLUMNS = ("samples_per_s",)
 #: What a run folder holds: listed in its .stimgen.json, so that --force may start it over.
-RUN_FILES = (CHECKPOINT_FILE, METRICS_FILE, CONFIG_FILE, WEIGHTS_FILE, LATENTS_FILE)
+RUN_FILES = (CHECKPOINT_FILE, METRICS_FILE, TIMINGS_FILE, CONFIG_FILE, WEIGHTS_FILE, LATENTS_FILE)
 RUN_FOLDERS = ("previews", "tensorboard")
 
 
@@ -371,16 +376,17 @@ def _catch_sigint(stop: dict):
 
 
 class _Writer:
-    """metrics.csv (and TensorBoard where installed), rank 0 only."""
+    """metrics.csv and timings.csv (and TensorBoard where installed), rank 0 only."""
 
     def __init__(self, run_dir: Path, settings: TrainSettings, start: int):
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / METRICS_FILE
-        if start and self.path.exists():  # resuming: keep the rows up to the checkpoint
-            kept = pd.read_csv(self.path)
-            kept[kept["step"] <= start].to_csv(self.path, index=False)
-        elif self.path.exists():
-            self.path.unlink()
+        self.path, self.timings = run_dir / METRICS_FILE, run_dir / TIMINGS_FILE
+        for path in (self.path, self.timings):
+            if start and path.exists():  # resuming: keep the rows up to the checkpoint
+                kept = pd.read_csv(path)
+                kept[kept["step"] <= start].to_csv(path, index=False)
+            elif path.exists():
+                path.unlink()
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -389,14 +395,11 @@ class _Writer:
             self.tb = None
 
     def log(self, row: dict) -> None:
-        """Append ``row`` (``step`` and the averaged metrics) to metrics.csv, with a header in a new
-        file, and to TensorBoard where it is installed."""
-        new = not self.path.exists()
-        with open(self.path, "a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                w.writeheader()
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        """Append ``row`` (``step`` and the averaged metrics) to metrics.csv and its timings to
+        timings.csv, each with a header in a new file, and to TensorBoard where it is installed."""
+        timed = {k: v for k, v in row.items() if k == "step" or k in TIMING_COLUMNS}
+        _append_row(self.path, {k: v for k, v in row.items() if k not in TIMING_COLUMNS})
+        _append_row(self.timings, timed)
         if self.tb:
             for k, v in row.items():
                 if k != "step":
@@ -406,6 +409,16 @@ class _Writer:
         """Close the TensorBoard writer, if there is one."""
         if self.tb:
             self.tb.close()
+
+
+def _append_row(path: Path, row: dict) -> None:
+    """Append ``row`` to the CSV ``path`` (floats to 6 significant digits), with a header in a new file."""
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
 
 
 # --- pictures ---------------------------------------------------------------------------------
@@ -487,6 +500,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
     >>> train("digits", "runs/digits-gaia", TrainSettings(steps=2000, size=32))   # doctest: +SKIP
     """
     out = Path(out)
+    _check_out_of_data(out, data)
     rank, world = _init_distributed()
     try:
         saved_data = None
@@ -574,7 +588,44 @@ def _resumed_settings(out: Path, settings: TrainSettings) -> tuple[TrainSettings
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable checkpoint
         raise StimgenError(f"not a readable checkpoint ({exc})", path=path) from None
+    _check_resumed(saved, settings, out)
     return dataclasses.replace(saved, steps=settings.steps, device=settings.device), state.get("data_sha256")
+
+
+#: The settings a resumed run takes from the command: train longer, or on another device.
+RESUME_CHANGES = ("steps", "device")
+
+
+def _check_resumed(saved: TrainSettings, asked: TrainSettings, out: Path) -> None:
+    """Refuse a resume asked with settings other than the run's (beyond :data:`RESUME_CHANGES`), in one
+    line naming each option, the value asked and the run's; a setting left at its default is the run's."""
+    default, differ = TrainSettings(), []
+    for name in (f.name for f in dataclasses.fields(TrainSettings) if f.name not in RESUME_CHANGES):
+        value, kept = getattr(asked, name), getattr(saved, name)
+        if value != kept and value != getattr(default, name):
+            option = "--set" if name == "model_options" else "--" + name.replace("_", "-")
+            differ.append(f"{option} {_shown(value)} (the run's: {_shown(kept)})")
+    if differ:
+        raise StimgenError(f"--resume continues the run with its own settings, but {', '.join(differ)} differ: "
+                           "leave them out, or start a new run with --force", path=out)
+
+
+def _shown(value) -> str:
+    """A setting as the command line gives it (model options as KEY=VALUE)."""
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _check_out_of_data(out: Path, data: str | os.PathLike) -> None:
+    """Refuse a run folder inside the data folder: the run would write among the training files,
+    and the next run would read its files as data."""
+    if str(data) in BUILTIN_NAMES or not Path(data).is_dir():
+        return
+    folder = Path(data).resolve()
+    if out.resolve() == folder or folder in out.resolve().parents:
+        raise StimgenError(f"is inside --data {data}: the run would write among the training files; choose an "
+                           "--out outside it", path=out)
 
 
 def _abandon(out: Path, created: bool) -> None:

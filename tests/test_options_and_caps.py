@@ -1,12 +1,13 @@
-"""Issue 21, items 11, 12 and 15, through the real command: seeds and bootstrap samples in range,
-fit --continuum without a manifest, caps on the stimuli of one set, and long recordings segmented
-block by block.
+"""Issue 21, items 11, 12, 15 and 16, through the real command: seeds and bootstrap samples in range,
+caps on the stimuli of one set, long recordings segmented block by block, and what --resume, --out,
+metrics.csv, weights' permissions and a few misleading messages do.
 
 Every refusal is one line and exit code 2 (``assert_one_error_line``), with nothing written and
 the inputs as they were."""
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -258,3 +259,86 @@ def test_a_long_recording_is_segmented_in_blocks_with_bounded_memory(tmp_path):
     for i in (0, len(whole) // 2, len(whole) - 1):
         a, b = max(0, round((whole[i, 0] - 0.005) * sr)), min(y.size, round((whole[i, 1] + 0.005) * sr))
         assert np.array_equal(load_audio(tmp_path / "units" / labels["file"].iloc[i])[0], y[a:b])
+
+
+# --- item 16 ----------------------------------------------------------------------------------------
+
+
+def test_resume_refuses_settings_other_than_the_runs(tmp_path, images):
+    run = tmp_path / "run"
+    r = capped("train", "--data", images, *TINY, "--out", run)
+    assert r.returncode == 0, r.stderr
+    before = digest(run)
+    args = [a if a != 4 else 8 for a in TINY]   # --width 8 --latent-dim 8
+    args[args.index("--steps") + 1] = 4
+    r = capped("train", "--data", images, *args, "--model", "ae", "--resume", "--out", run)
+    assert_one_error_line(r, str(run), "--resume continues the run with its own settings",
+                          "--model ae (the run's: gaia)", "--latent-dim 8 (the run's: 4)", "--width 8 (the run's: 4)")
+    assert "--batch-size" not in r.stderr and digest(run) == before
+
+
+def test_a_run_folder_inside_the_data_is_refused(tmp_path, images):
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in sorted(images.iterdir()):
+        (data / f.name).write_bytes(f.read_bytes())
+    before = digest(data)
+    r = capped("train", "--data", data, *TINY, "--out", data / "run")
+    assert_one_error_line(r, str(data / "run"), f"is inside --data {data}")
+    assert digest(data) == before and sorted(p.name for p in data.iterdir()) == sorted(p.name for p in images.iterdir())
+
+
+def test_two_seeded_runs_write_the_same_metrics_and_weights_with_the_umask(tmp_path, images):
+    for name in ("a", "b"):
+        r = capped("train", "--data", images, *TINY, "--seed", 3, "--out", tmp_path / name)
+        assert r.returncode == 0, r.stderr
+    for file in ("metrics.csv", "model.safetensors", "latents.csv"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+    timings = pd.read_csv(tmp_path / "a" / "timings.csv")
+    assert list(timings.columns) == ["step", "samples_per_s"] and timings["samples_per_s"].iloc[-1] > 0
+    assert "samples_per_s" not in pd.read_csv(tmp_path / "a" / "metrics.csv").columns
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for file in ("model.safetensors", "checkpoint.safetensors", "config.json"):
+        assert (tmp_path / "a" / file).stat().st_mode & 0o777 == 0o666 & ~mask, file
+
+
+def test_onset_nan_says_what_is_wrong(tmp_path, endpoints):
+    r = capped("continuum", "--a", endpoints / "i.wav", "--b", endpoints / "a.wav", "--onset", "nan",
+               "--out", tmp_path / "c")
+    assert_one_error_line(r, "i.wav", "--onset must be a number of seconds, got nan")
+    assert "twice" not in r.stderr and not (tmp_path / "c").exists()
+
+
+def test_vectors_holding_nan_name_the_file_and_the_vector(tmp_path, endpoints):
+    from stimgen import load_model
+
+    model = load_model("vowels")
+    dim = model.latent_dim
+    vectors = {"model_sha256": model.info["model_sha256"], "data": "", "method": "ols", "columns": ["F1"], "n": 10,
+               "vectors": {"F1": [float("nan")] + [0.1] * (dim - 1)}, "intercept": [0.0] * dim, "r2": [0.5] * dim}
+    path = tmp_path / "vectors.json"
+    path.write_text(json.dumps(vectors))
+    r = capped("edit", "--model", "vowels", "--input", endpoints / "eh.wav", "--vectors", path, "--attribute", "F1",
+               "--values", "0,100", "--out", tmp_path / "e")
+    assert_one_error_line(r, str(path), "the vector of F1 holds NaN")
+    assert not (tmp_path / "e").exists()
+
+
+def test_a_folder_given_as_latents_or_as_fit_data_is_called_a_folder(tmp_path, study):
+    (tmp_path / "dir").mkdir()
+    r = capped("decode", "--model", "vowels", "--latents", tmp_path / "dir", "--out", tmp_path / "d")
+    assert_one_error_line(r, str(tmp_path / "dir"), "is a folder, not a latents file")
+    r = capped("fit", tmp_path / "dir", "--continuum", study / "cont", "--out", tmp_path / "f")
+    assert_one_error_line(r, str(tmp_path / "dir"), "is a folder, not a data file")
+    assert "no such" not in r.stderr and not (tmp_path / "d").exists() and not (tmp_path / "f").exists()
+
+
+def test_a_grid_of_identical_anchors_is_refused_as_a_continuum_of_identical_endpoints(tmp_path):
+    same = tmp_path / "i.wav"   # shorter than the model's window: taken whole, without a word
+    save_wav(same, mean_vowel("iy", "man", f0=120.0, duration=0.4, rng=1), 16000)
+    r = capped("continuum", "--a", same, "--b", same, "--out", tmp_path / "c")
+    assert_one_error_line(r, "decode to the same stimulus")
+    r = capped("grid", "--anchors", f"{same},{same},{same}", "--out", tmp_path / "g")
+    assert_one_error_line(r, "anchors A and B decode to the same stimulus")
+    assert not (tmp_path / "g").exists() and not (tmp_path / "c").exists()

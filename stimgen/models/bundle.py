@@ -102,12 +102,21 @@ def build_model(name: str, config) -> StimModel:
     return MODELS[name][0](config)
 
 
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
+    """safetensors' ``save_file``, the file then given the permissions of the user's umask, as every
+    file stimgen writes (``save_file`` makes it readable by its owner only)."""
+    save_file(tensors, path, metadata=metadata)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def save_model(model: StimModel, out: Path, info: dict) -> str:
     """Write ``config.json`` and ``model.safetensors`` (generator only) into ``out``; return the
     weights' sha256, which is the model's hash."""
     out.mkdir(parents=True, exist_ok=True)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.G.state_dict().items()}
-    save_file(weights, out / WEIGHTS_FILE, metadata={"format": "stimgen-model"})
+    save_tensors(weights, out / WEIGHTS_FILE, metadata={"format": "stimgen-model"})
     digest = file_sha256(out / WEIGHTS_FILE)
     config = {"stimgen_version": stimgen.__version__, "model": model.name,
               "model_config": model_config_to_dict(model.config), "model_sha256": digest, **info}
@@ -276,7 +285,7 @@ def save_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: 
         tensors[f"extra.{name}"] = t.detach().cpu().contiguous()
     metadata = {"format": "stimgen-checkpoint", "state": json.dumps(state), "param_groups": json.dumps(groups)}
     with atomic_file(path, force=True, ours_only=False) as tmp:
-        save_file(tensors, tmp, metadata=metadata)
+        save_tensors(tensors, tmp, metadata=metadata)
 
 
 def load_checkpoint(path: Path, model: StimModel, optimizers: dict, generators: dict[str, torch.Generator]

@@ -91,19 +91,26 @@ class AttributeVectors:
         """
         path = Path(path)
         if not path.is_file():
-            raise StimgenError("no such vectors file", path=path)
+            raise StimgenError("is a folder, not a vectors file" if path.is_dir() else "no such vectors file",
+                               path=path)
         try:
             d = json.loads(path.read_text())
             names = tuple(d["vectors"])
             vectors = np.array([d["vectors"][k] for k in names], dtype=np.float64)
             if vectors.ndim != 2 or not names:
                 raise ValueError("vectors must be a non-empty mapping of equal-length lists")
-            return cls(names, vectors, np.asarray(d["intercept"], dtype=np.float64),
-                       np.asarray(d["r2"], dtype=np.float64), d["method"], tuple(d["columns"]), int(d["n"]),
-                       d.get("model_sha256", ""), d.get("data", ""))
+            loaded = cls(names, vectors, np.asarray(d["intercept"], dtype=np.float64),
+                         np.asarray(d["r2"], dtype=np.float64), d["method"], tuple(d["columns"]), int(d["n"]),
+                         d.get("model_sha256", ""), d.get("data", ""))
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
             raise StimgenError(f"not a stimgen attribute-vectors file ({exc.__class__.__name__}: {exc})",
                                path=path) from None
+        bad = [n for n, v in zip(names, vectors) if not np.all(np.isfinite(v))]
+        if bad or not np.all(np.isfinite(loaded.intercept)):
+            what = f"the vector of {', '.join(bad)}" if bad else "the intercept"
+            raise StimgenError(f"{what} holds NaN, infinite or empty numbers: fit the vectors again "
+                               "(stimgen attributes fit)", path=path)
+        return loaded
 
     def check_model(self, domain: Domain, path: str | os.PathLike | None = None) -> None:
         """Refuse vectors fitted on another model (a different weights hash)."""

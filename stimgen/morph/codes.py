@@ -65,6 +65,8 @@ def read_latents(path: str | os.PathLike, latent_dim: int) -> tuple[np.ndarray, 
     from stimgen.data.folder import read_table
 
     path = Path(path)
+    if path.is_dir():
+        raise StimgenError("is a folder, not a latents file (the CSV stimgen encode writes)", path=path)
     table = read_table(path, "latents file")
     zcols = [f"z{i}" for i in range(latent_dim)]
     missing = [c for c in zcols if c not in table.columns]

@@ -83,6 +83,8 @@ class Domain:
                                f"not {len(onsets)} times")
         windows: dict[str, float | None] = {}
         for path, start in zip(paths, onsets):
+            if start is not None and not np.isfinite(start):  # NaN is unequal to itself: not "given twice"
+                raise StimgenError(f"--onset must be a number of seconds, got {start:g}", path=path)
             if windows.setdefault(str(path), start) != start:  # one file has one window per command
                 raise StimgenError("is given twice with different windows (--onset); cut the file into units with "
                                    "`stimgen data segment` and give those", path=path)

@@ -75,7 +75,8 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = GRID_STEPS, seed:
     ------
     StimgenError
         For other than 3 or 4 anchors, fewer than 2 steps, more stimuli than a set may hold, an
-        ``f0`` the model cannot use, or anchor files that cannot be read.
+        ``f0`` the model cannot use, anchor files that cannot be read, or two anchors that decode
+        to the same stimulus.
 
     Examples
     --------
@@ -87,6 +88,7 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = GRID_STEPS, seed:
     anchors = [Path(a) for a in anchors]
     domain.representation.check_f0(f0)
     z_anchor = domain.encode(domain.load_files(anchors, onset))
+    _check_distinct(anchors, domain.decode(z_anchor))
     z = weights @ z_anchor
     rows = np.round(uv[:, 1] * (steps - 1)).astype(int)
     cols = np.round(uv[:, 0] * (steps - 1)).astype(int)
@@ -98,3 +100,13 @@ def grid(model, anchors: list[str | os.PathLike], steps: int = GRID_STEPS, seed:
     settings = {"verb": "grid", "anchors": [str(a) for a in anchors], "steps": int(steps), "seed": int(seed),
                 **plan.settings}
     return StimulusSet(domain, "grid", plan, z, table, settings, inputs=anchors)
+
+
+def _check_distinct(anchors: list[Path], items: np.ndarray) -> None:
+    """Refuse anchors of which two decode to the same stimulus (as a continuum refuses such
+    endpoints): the grid would repeat a stimulus along a whole side."""
+    for i in range(len(anchors)):
+        for j in range(i + 1, len(anchors)):
+            if np.max(np.abs(items[i] - items[j])) <= 1e-6:
+                raise StimgenError(f"anchors {'ABCD'[i]} and {'ABCD'[j]} decode to the same stimulus: there is no "
+                                   "distance to divide between them; give different anchors", path=anchors[j])
