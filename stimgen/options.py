@@ -73,6 +73,14 @@ MAX_STIMULI = 1000
 LATENT_DIM = 64
 WIDTH = 16
 MAX_CHANNELS = 128
+#: Bounds of the training settings: beyond them a run would not finish or not fit in memory, or
+#: (learning rate, loss weights) would only diverge.
+MAX_STEPS = 10_000_000
+MAX_BATCH = 65_536
+MAX_LATENT_DIM = 4096
+MAX_SIZE = 1024
+MAX_LR = 1.0
+MAX_WEIGHT = 1e6
 
 
 def check_whole(value, option: str, low: int, high: int, why: str = "") -> int:
@@ -168,20 +176,24 @@ class TrainSettings:
         if not all(isinstance(key, str) for key in given):
             raise StimgenError(f"model option names must be strings, got {', '.join(map(repr, given))}")
         object.__setattr__(self, "model_options", given)
-        for option, value, lowest in (("--lr", self.lr, None), ("--distance-weight", self.distance_weight, 0.0),
-                                      ("--recon-weight", self.recon_weight, 0.0)):
-            if value is not None and not (math.isfinite(value) and (value > 0 if lowest is None else value >= lowest)):
-                kind = "a positive number" if lowest is None else "a number of at least 0"
-                raise StimgenError(f"{option} must be {kind}, got {value:g}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
+            raise StimgenError(f"--lr must be a positive number of at most {MAX_LR:g} (Adam's step size), got "
+                               f"{self.lr:g}")
+        for option, value in (("--distance-weight", self.distance_weight), ("--recon-weight", self.recon_weight)):
+            if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_WEIGHT):
+                raise StimgenError(f"{option} must be a number from 0 to {MAX_WEIGHT:g}, got {value:g}")
         check_seed(self.seed)
-        if self.steps < 1:
-            raise StimgenError(f"--steps must be at least 1, got {self.steps}")
-        if self.batch_size < 2:
-            raise StimgenError(f"--batch-size must be at least 2 (the losses compare items within a batch), "
-                               f"got {self.batch_size}")
+        check_whole(self.steps, "--steps", 1, MAX_STEPS)
+        check_whole(self.batch_size, "--batch-size", 2, MAX_BATCH, " (the losses compare items within a batch)")
+        for option, value, high in (("--latent-dim", self.latent_dim, MAX_LATENT_DIM), ("--width", self.width,
+                                                                                      MAX_CHANNELS),
+                                    ("max_channels", self.max_channels, 4096), ("log_every", self.log_every, MAX_STEPS),
+                                    ("--preview-every", self.preview_every, MAX_STEPS),
+                                    ("--checkpoint-every", self.checkpoint_every, MAX_STEPS)):
+            check_whole(value, option, 1, high)
         if not 0 <= self.holdout < 0.5:
             raise StimgenError(f"holdout must be in [0, 0.5), got {self.holdout}")
         if self.device not in DEVICES:
             raise StimgenError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        if self.size is not None and (self.size < 8 or self.size & (self.size - 1)):
-            raise StimgenError(f"size must be a power of two of at least 8, got {self.size}")
+        if self.size is not None and (self.size < 8 or self.size > MAX_SIZE or self.size & (self.size - 1)):
+            raise StimgenError(f"size must be a power of two from 8 to {MAX_SIZE}, got {self.size}")

@@ -4,7 +4,6 @@ command runs is never replaced; a failed training run leaves nothing that needs 
 
 import hashlib
 import json
-import subprocess
 
 import numpy as np
 import pandas as pd
@@ -232,23 +231,28 @@ def test_train_leaves_a_run_folder_made_or_changed_while_it_read_the_data(tmp_pa
 # --- item 14: a failed training run leaves nothing that needs --force ------------------------------------
 
 
-def without_progress(result):
-    """``result`` with the training progress bar's lines taken out of stderr."""
-    lines = [line for line in result.stderr.splitlines() if not line.startswith("training gaia:")]
-    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout, "\n".join(lines))
+def test_a_diverged_run_is_one_line_and_leaves_no_run_folder(tmp_path, monkeypatch):
+    """A step whose loss is not finite (here forced: no learning rate within bounds diverges in 2
+    steps) ends in one line and removes the run folder; an --lr beyond the bound is refused first."""
+    from stimgen.cli import cli
+    from stimgen.models.gaia import GAIA
 
-
-def test_a_diverged_run_is_one_line_and_leaves_no_run_folder(tmp_path):
     data, out = digits_folder(tmp_path / "data"), tmp_path / "run"
     before = digest(data)
-    result = without_progress(stimgen_cli(*TRAIN, "--lr", "1e30", "--data", data, "--out", out))
-    assert_one_error_line(result, "training diverged at step", "with --lr 1e+30; lower --lr")
+    result = stimgen_cli(*TRAIN, "--lr", "1e30", "--data", data, "--out", out)
+    assert_one_error_line(result, "--lr must be a positive number of at most 1")
+    assert not out.exists() and digest(data) == before
+    monkeypatch.setattr(GAIA, "train_step", lambda self, *args, **kwargs: {"loss": float("nan")})
+    result = CliRunner().invoke(cli, [*TRAIN, "--lr", "0.5", "--data", str(data), "--out", str(out)])
+    assert isinstance(result.exception, StimgenError)
+    assert "training diverged at step 1" in str(result.exception) and "with --lr 0.5; lower --lr" in str(
+        result.exception)
     assert not out.exists() and digest(data) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
     # an empty folder the user made stays, empty: the next run needs no --force
     out.mkdir()
-    result = without_progress(stimgen_cli(*TRAIN, "--lr", "1e30", "--data", data, "--out", out))
-    assert_one_error_line(result, "training diverged at step")
+    result = CliRunner().invoke(cli, [*TRAIN, "--lr", "0.5", "--data", str(data), "--out", str(out)])
+    assert "training diverged at step" in str(result.exception)
     assert out.is_dir() and not any(out.iterdir()) and digest(data) == before
 
 

@@ -80,9 +80,15 @@ class SegmentSettings:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
                 raise StimgenError(f"{name} must be a positive number, got {value!r}")
-        if self.pad < 0 or not 0 <= self.fmin < self.fmax:
-            raise StimgenError(f"need pad >= 0 and 0 <= fmin < fmax, got pad {self.pad}, fmin {self.fmin}, "
-                               f"fmax {self.fmax}")
+        for name in ("start_db", "pad", "fmin", "fmax"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value)):
+                raise StimgenError(f"{name} must be a finite number, got {value!r}")
+        if not 0 <= self.start_db <= 120:  # a threshold above the noise floor; more than 120 dB finds nothing
+            raise StimgenError(f"start_db must lie from 0 to 120 dB above the noise floor, got {self.start_db:g}")
+        if not 0 <= self.pad <= 1000 or not 0 <= self.fmin < self.fmax:
+            raise StimgenError(f"need 0 <= pad <= 1000 ms and 0 <= fmin < fmax, got pad {self.pad:g}, fmin "
+                               f"{self.fmin:g}, fmax {self.fmax:g}")
         if self.max_unit <= self.min_unit:
             raise StimgenError(f"max_unit ({self.max_unit:g} ms) must be longer than min_unit ({self.min_unit:g} ms)")
 
