@@ -136,11 +136,12 @@ def test_resume_refuses_other_data(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--lr", "nan"], "--lr must be a positive number, got nan"),
-    (["--lr", "0"], "--lr must be a positive number, got 0"),
-    (["--distance-weight", "nan"], "--distance-weight must be a number of at least 0, got nan"),
-    (["--recon-weight", "-1"], "--recon-weight must be a number of at least 0, got -1"),
-    (["--batch-size", "1"], "--batch-size must be at least 2"),
+    (["--lr", "nan"], "--lr must be a positive number of at most 1 (Adam's step size), got nan"),
+    (["--lr", "0"], "--lr must be a positive number of at most 1 (Adam's step size), got 0"),
+    (["--distance-weight", "nan"], "--distance-weight must be a number from 0 to 1e+06, got nan"),
+    (["--recon-weight", "-1"], "--recon-weight must be a number from 0 to 1e+06, got -1"),
+    (["--batch-size", "1"], "--batch-size must be a whole number from 2 to 65,536 (the losses compare items within a "
+                            "batch), got 1"),
 ])
 def test_bad_training_settings_name_their_option(tmp_path, args, message):
     data = image_folder(tmp_path / "data", 4)

@@ -127,7 +127,7 @@ def test_train_force_replaces_its_own_run_folder_only(tmp_path):
     assert_one_error_line(result, "is a folder that stimgen did not write")
     assert (mine / "results.csv").read_text() == "1,2,3"
     result = stimgen_cli(*TRAIN, "--data", data, "--out", data, "--force")
-    assert_one_error_line(result, "is the input")
+    assert_one_error_line(result, "is inside --data")
     assert digest(data) == before
 
     run = tmp_path / "run"

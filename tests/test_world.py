@@ -205,7 +205,8 @@ def test_pyworld_imports_where_setuptools_no_longer_ships_pkg_resources():
 
 
 def test_grids_and_decoded_codes_take_f0_too(tmp_path, voices):
-    r = stimgen_cli("grid", "--anchors", f"{voices / 'i100.wav'},{voices / 'a140.wav'},{voices / 'i100.wav'}",
+    save_wav(tmp_path / "u110.wav", mean_vowel("uw", "man", f0=110.0, duration=0.6, rng=1), 16000)
+    r = stimgen_cli("grid", "--anchors", f"{voices / 'i100.wav'},{voices / 'a140.wav'},{tmp_path / 'u110.wav'}",
                     "--steps", 2, "--f0", "b", "--out", tmp_path / "g")
     assert r.returncode == 0, r.stderr
     np.testing.assert_allclose(pd.read_csv(tmp_path / "g" / "manifest.csv")["f0_hz"], 140.0, atol=2.0)
