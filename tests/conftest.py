@@ -53,6 +53,17 @@ def endpoints(tmp_path_factory):
     return folder
 
 
+def digits_folder(folder: Path, n: int = 6) -> Path:
+    """A folder of ``n`` random 16 x 16 grey PNGs: the smallest image data set a model trains on."""
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
 def tone(freq: float = 440.0, sr: int = 16000, seconds: float = 0.5, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import assert_one_error_line, stimgen_cli
-from PIL import Image
+from conftest import assert_one_error_line, digits_folder, stimgen_cli
 
 import stimgen.outputs
 from stimgen.errors import StimgenError
@@ -185,14 +184,6 @@ def test_continuum_leaves_a_folder_made_at_out_while_it_ran(endpoints, tmp_path,
     assert str(result.exception).startswith(f"{out}: appeared while this command ran")
     assert digest(out) == {"notes.txt": hashlib.sha256(b"mine").hexdigest()}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c1"]
-
-
-def digits_folder(folder, n=6):
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
-    return folder
 
 
 TRAIN = ["train", "--steps", "2", "--batch-size", "2", "--latent-dim", "4", "--width", "4", "--size", "16",

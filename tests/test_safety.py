@@ -11,8 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import assert_one_error_line, stimgen_cli
-from PIL import Image
+from conftest import assert_one_error_line, digits_folder, stimgen_cli
 
 from stimgen.data.vowels import mean_vowel
 from stimgen.signal.audio import save_wav
@@ -104,14 +103,6 @@ def test_an_input_inside_the_output_folder_survives(rec, tmp_path):
     result = stimgen_cli(*CONTINUUM, "--a", step, "--b", rec / "y.wav", "--out", out, "--force")
     assert_one_error_line(result, "holds the input")
     assert step.read_bytes() == before
-
-
-def digits_folder(folder, n=6):
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
-    return folder
 
 
 TRAIN = ["train", "--steps", "2", "--batch-size", "2", "--latent-dim", "4", "--width", "4", "--size", "16"]
