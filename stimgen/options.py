@@ -64,6 +64,14 @@ P_RANGE = (0.05, 0.95)
 #: What ``stimgen data segment`` cuts recordings into.
 SEGMENT_KINDS = ("birdsong", "speech")
 SEGMENT_KIND = "birdsong"
+#: Putting a continuum's steps back into their song (``stimgen in-song``): the crossfade at each boundary and
+#: its bound (ms), what each step's level is matched on, and the frequency (Hz) below which the song's own
+#: sound (its background: hum, cage noise) goes on under the step (0: the whole band is replaced).
+CROSSFADE_MS = 5.0
+MAX_CROSSFADE_MS = 50.0
+LEVEL_MATCHES = ("rms", "peak")
+LEVEL_MATCH = "rms"
+KEEP_BELOW_HZ = 500.0
 #: Where ``stimgen demo`` writes when not told.
 DEMO_OUT = "stimgen-demo"
 #: The most stimuli one set may hold (continuum, grid, edit, decode, respace). More is a design for

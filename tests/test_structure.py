@@ -21,7 +21,7 @@ LAYERS = [
     ("models", ["stimgen.models"]),
     ("morph", ["stimgen.morph", "stimgen.stimulus_folder"]),
     ("work", ["stimgen.export", "stimgen.pilot", "stimgen.psychometric", "stimgen.respace", "stimgen.train",
-              "stimgen.demo", "stimgen.metrics2d"]),
+              "stimgen.demo", "stimgen.metrics2d", "stimgen.in_song"]),
     ("command", ["stimgen.cli", "stimgen.__main__"]),
 ]
 #: The one import that goes up: ``stimgen.load_model``, which imports the model bundle when called.
