@@ -100,14 +100,18 @@ def data_show(folder: str) -> None:
                    "[birdsong 40, speech 30]")
 @click.option("--pad", type=float,
               help="Recording kept on each side of a unit (ms). [birdsong 5, speech 20]")
+@click.option("--labels", is_flag=True,
+              help="Cut at your hand labels instead of finding units: NAME.csv beside each recording NAME.wav "
+                   "(columns onset_s, offset_s in seconds, label); labels.csv gets their label column.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, max_unit: float | None,
                  min_silence: float | None, fmin: float | None, fmax: float | None, start_db: float | None,
-                 range_db: float | None, pad: float | None, force: bool) -> None:
+                 range_db: float | None, pad: float | None, labels: bool, force: bool) -> None:
     """Cut the long recordings in folder RECORDINGS into one WAV per syllable (or voiced stretch).
 
-    Writes the units, labels.csv (source, onset, offset, duration, peak_dbfs), meta.json and
-    preview.png (each recording's spectrogram with the cuts). Train on it: stimgen train --data OUT.
+    Writes the units, labels.csv (source, onset, offset, duration, peak_dbfs; with --labels, label),
+    meta.json and preview.png (each recording's spectrogram with the cuts). Train on it: stimgen
+    train --data OUT.
 
     Example: stimgen data segment songs/ --kind birdsong --out syllables
     """
@@ -116,7 +120,7 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 
     settings = SegmentSettings.for_kind(kind, min_unit=min_unit, max_unit=max_unit, min_silence=min_silence, fmin=fmin,
                                         fmax=fmax, start_db=start_db, range_db=range_db, pad=pad)
-    path = segment_folder(recordings, out, settings, force=force, progress=True, command=_command())
+    path = segment_folder(recordings, out, settings, force=force, progress=True, command=_command(), labels=labels)
     ds = data_api.open_folder(path)
     sources = ds.labels["source"].nunique()
     click.echo(f"wrote {len(ds)} units from {sources} recordings, labels.csv and preview.png to {path}")

@@ -3,6 +3,7 @@ without a word (the window a model takes, --onset)."""
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from conftest import assert_one_error_line, stimgen_cli
 
 from stimgen.data import birdsong
+from stimgen.data.folder import open_folder
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.signal.audio import load_audio, save_wav
@@ -238,3 +240,62 @@ def test_edits_and_world_models_take_the_window_too(tmp_path, long_vowels):
     assert (inputs[0]["onset_s"] == 0.0
             and (inputs[1]["onset_s"] + inputs[1]["offset_s"]) / 2 == pytest.approx(1.1, abs=0.01))
     np.testing.assert_allclose(pd.read_csv(tmp_path / "c" / "manifest.csv")["f0_hz"], 120.0, atol=3.0)   # /i/'s voice
+
+
+#: Two real Bengalese finch songs with their hand labels (evsonganaly), shipped for the tests.
+REAL_SONGS = Path(__file__).parent / "data" / "birdsong-gy6or6"
+
+
+def test_data_segment_with_labels_cuts_at_the_hand_labels_to_the_sample(tmp_path):
+    out = tmp_path / "syllables"
+    r = stimgen_cli("data", "segment", REAL_SONGS, "--labels", "--out", out)
+    assert r.returncode == 0, r.stderr
+    labels = pd.read_csv(out / "labels.csv", dtype={"label": str})
+    assert list(labels.columns) == ["file", "source", "onset", "offset", "duration", "peak_dbfs", "label"]
+    assert json.loads((out / "meta.json").read_text())["cut_by"] == "labels"
+    for source, rows in labels.groupby("source"):
+        hand = pd.read_csv((REAL_SONGS / source).with_suffix(".csv"), dtype={"label": str})
+        assert rows["file"].tolist() == [f"{Path(source).stem}_{k:03d}.wav" for k in range(len(hand))]
+        np.testing.assert_array_equal(rows[["onset", "offset"]].to_numpy(), hand[["onset_s", "offset_s"]].to_numpy())
+        assert rows["label"].tolist() == hand["label"].tolist()
+        song, sr = load_audio(REAL_SONGS / source)
+        for row in rows.iloc[[0, len(rows) // 2, -1]].itertuples():   # the recording, 5 ms on each side
+            y, _ = load_audio(out / row.file)
+            np.testing.assert_array_equal(y, song[round((row.onset - 0.005) * sr): round((row.offset + 0.005) * sr)])
+
+
+def test_hand_labels_stay_text_and_train_reads_them(tmp_path):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    song, known = synthetic_song(32000, 5)
+    save_wav(songs / "bird.wav", song, 32000)
+    pd.DataFrame({"onset": known[:, 0], "offset": known[:, 1], "label": ["1", "2"] * 4}).to_csv(
+        songs / "bird.csv", index=False)
+    out = tmp_path / "syllables"
+    r = stimgen_cli("data", "segment", songs, "--labels", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert open_folder(out).labels["label"].tolist() == ["1", "2"] * 4   # text, not the numbers 1 and 2
+    r = stimgen_cli("train", "--data", out, "--model", "ae", "--steps", 1, "--batch-size", 4, "--latent-dim", 2,
+                    "--width", 4, "--size", 32, "--out", tmp_path / "m")
+    assert r.returncode == 0, r.stderr
+    latents = pd.read_csv(tmp_path / "m" / "latents.csv", dtype={"label": str})
+    assert sorted(latents["label"]) == ["1"] * 4 + ["2"] * 4
+
+
+@pytest.mark.parametrize("table, fragments", [
+    (None, ["bird.wav", "has no hand labels bird.csv beside it"]),
+    ("onset_s,offset_s,name\n0.1,0.2,a\n", ["bird.csv", "needs columns onset_s", "has onset_s, offset_s, name"]),
+    ("onset_s,offset_s,label\n0.1,0.2,a\n0.5,0.4,b\n", ["bird.csv", "row 3 (onset_s 0.5, offset_s 0.4)", "before"]),
+    ("onset_s,offset_s,label\n0.1,x,a\n", ["bird.csv", "row 2", "must be numbers"]),
+    ("onset_s,offset_s,label\n0.1,0.2,a\n0.9,1.5,b\n", ["bird.csv", "row 3", "outside the recording (0-1.0000 s)"]),
+    ("onset_s,offset_s,label\n0.5,0.7,a\n0.1,0.2,b\n0.6,0.8,c\n", ["bird.csv", "row 4", "overlaps row 2"]),
+])
+def test_bad_hand_labels_are_one_line_and_nothing_is_written(tmp_path, table, fragments):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    save_wav(songs / "bird.wav", synthetic_song(32000, 6)[0][:32000], 32000)
+    if table is not None:
+        (songs / "bird.csv").write_text(table)
+    r = stimgen_cli("data", "segment", songs, "--labels", "--out", tmp_path / "o")
+    assert_one_error_line(r, *fragments)
+    assert not (tmp_path / "o").exists()

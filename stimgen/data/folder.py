@@ -36,6 +36,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 LABELS_FILE = "labels.csv"
 META_FILE = "meta.json"
 PREVIEW_FILE = "preview.png"
+#: Label columns read as text whatever they hold (a syllable labelled "1" stays "1", not the number 1).
+TEXT_COLUMNS = ("label",)
 #: The label columns of a file that lies between two others (see the module's text).
 BETWEEN_COLUMNS = ("between_a", "between_b", "between_at")
 
@@ -197,9 +199,10 @@ def open_folder(root: str | os.PathLike) -> FolderDataset:
     return FolderDataset(root, "audio" if audio else "image", files, _read_labels(root, files), _read_meta(root))
 
 
-def read_table(path: str | os.PathLike, what: str = "CSV table") -> pd.DataFrame:
-    """A CSV file as a DataFrame (a UTF-8 byte-order mark is dropped); a missing or unreadable file
-    is one :class:`StimgenError` naming it (``what`` says what it should have been).
+def read_table(path: str | os.PathLike, what: str = "CSV table", text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV file as a DataFrame (a UTF-8 byte-order mark is dropped; the columns named in ``text``
+    read as strings, not numbers); a missing or unreadable file is one :class:`StimgenError` naming
+    it (``what`` says what it should have been).
 
     Examples
     --------
@@ -210,7 +213,7 @@ def read_table(path: str | os.PathLike, what: str = "CSV table") -> pd.DataFrame
     if not path.is_file():
         raise StimgenError(f"no such {what}", path=path)
     try:
-        return pd.read_csv(path, encoding="utf-8-sig")
+        return pd.read_csv(path, encoding="utf-8-sig", dtype=dict.fromkeys(text, str))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise StimgenError(f"not a readable CSV table ({str(exc).splitlines()[0]})", path=path) from None
 
@@ -219,7 +222,7 @@ def _read_labels(root: Path, files: list[str]) -> pd.DataFrame:
     path = root / LABELS_FILE
     if not path.exists():
         return pd.DataFrame({"file": files})
-    table = read_table(path)
+    table = read_table(path, text=TEXT_COLUMNS)
     if "file" not in table.columns:
         raise StimgenError("needs a 'file' column naming each file relative to the folder", path=path)
     table["file"] = table["file"].astype(str).str.replace("\\", "/", regex=False)

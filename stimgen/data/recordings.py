@@ -1,6 +1,7 @@
 """A folder of recordings cut into units as a folder data set (``stimgen data segment``): one WAV
-per syllable or voiced stretch, found by :func:`stimgen.signal.segment.find_units`, with
-``labels.csv``, ``meta.json`` and a preview of the cuts; ``stimgen train --data`` takes it."""
+per syllable or voiced stretch, found by :func:`stimgen.signal.segment.find_units` or read from
+the hand labels beside each recording (:func:`read_hand_labels`), with ``labels.csv``,
+``meta.json`` and a preview of the cuts; ``stimgen train --data`` takes it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 import stimgen
-from stimgen.data.folder import AUDIO_EXTENSIONS, LABELS_FILE, META_FILE, PREVIEW_FILE
+from stimgen.data.folder import AUDIO_EXTENSIONS, LABELS_FILE, META_FILE, PREVIEW_FILE, read_table
 from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.outputs import atomic_dir, check_output
 from stimgen.signal.audio import CANCEL_MARGIN_DB, SILENCE_PEAK, load_audio, save_wav
@@ -31,10 +32,15 @@ from stimgen.signal.spectrogram import SpectrogramConfig
 
 #: The most spectrogram frames drawn of one recording in preview.png (about the figure's width in pixels).
 PREVIEW_FRAMES = 1000
+#: The onset and offset columns a hand-label table may have (seconds; evsonganaly, vak and hvc
+#: exports), in order of preference, and its label column.
+HAND_TIME_COLUMNS = (("onset_s", "offset_s"), ("onset", "offset"))
+HAND_LABEL_COLUMN = "label"
 
 
 def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settings: SegmentSettings | None = None,
-                   force: bool = False, progress: bool = False, command: str | None = None) -> Path:
+                   force: bool = False, progress: bool = False, command: str | None = None,
+                   labels: bool = False) -> Path:
     """Cut every sound file under ``recordings`` into units, written to ``out`` as a folder data set.
 
     ``out`` gets one WAV per unit (``SOURCE_NNN.wav``, at the recording's rate, ``pad`` ms of the
@@ -43,6 +49,11 @@ def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settin
     the kind, the version) and ``preview.png`` (the first recordings' spectrograms with the cut
     points drawn). ``stimgen train --data OUT`` trains on it. A recording in which no unit is found
     is listed in meta.json, not refused; a folder with no unit at all is refused.
+
+    ``labels``: cut at a lab's own boundaries instead of finding units: each recording ``NAME.ext``
+    needs ``NAME.csv`` beside it (:func:`read_hand_labels`), its rows are the units (in time
+    order), ``labels.csv`` gets their ``label`` column and meta.json says ``"cut_by": "labels"``
+    (else ``"segmenter"``). A missing or bad table is refused before anything is written.
 
     Examples
     --------
@@ -57,12 +68,19 @@ def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settin
                      and not any(part.startswith(".") for part in p.relative_to(recordings).parts))
     if not sources:
         raise StimgenError(f"holds no sound files ({', '.join(AUDIO_EXTENSIONS)})", path=recordings)
+    missing = [p for p in sources if labels and not p.with_suffix(".csv").is_file()]
+    if missing:
+        raise StimgenError(f"has no hand labels {missing[0].with_suffix('.csv').name} beside it (--labels: "
+                           "every recording needs one)", path=missing[0])
     out = check_output(out, force, inputs=[recordings])
     rows, empty, drawn = [], [], []
     with atomic_dir(out, force=force, inputs=[recordings], verb="data segment") as tmp:
         for source in tqdm(sources, desc="segmenting", unit="file", disable=not progress, delay=2):
             recording = Recording(source)
-            units = find_units_in(recording.read, recording.n, recording.sr, settings)
+            if labels:
+                units, names = read_hand_labels(source.with_suffix(".csv"), recording.n / recording.sr)
+            else:
+                units, names = find_units_in(recording.read, recording.n, recording.sr, settings), None
             if not len(units):
                 empty.append(source.relative_to(recordings).as_posix())
             if len(drawn) < 6:
@@ -71,18 +89,60 @@ def segment_folder(recordings: str | os.PathLike, out: str | os.PathLike, settin
             for k, (onset, offset) in enumerate(units):
                 rows.append(_write_unit(tmp / f"{stem}_{k:03d}.wav", recording, onset, offset, settings.pad))
                 rows[-1]["source"] = source.relative_to(recordings).as_posix()
+                if labels:
+                    rows[-1][HAND_LABEL_COLUMN] = names[k]
         if not rows:
-            raise StimgenError(f"no {settings.kind} unit found in any of {len(sources)} recordings; lower "
+            raise StimgenError(f"no row in the hand-label tables of any of {len(sources)} recordings" if labels else
+                               f"no {settings.kind} unit found in any of {len(sources)} recordings; lower "
                                "--start-db or --min-unit, or check --kind", path=recordings)
-        columns = ["file", "source", "onset", "offset", "duration", "peak_dbfs"]
+        columns = ["file", "source", "onset", "offset", "duration", "peak_dbfs"] + [HAND_LABEL_COLUMN] * labels
         pd.DataFrame(rows)[columns].to_csv(tmp / LABELS_FILE, index=False, lineterminator="\n")
         meta = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                 "kind": "audio", "units": settings.kind, "recordings": str(recordings), "count": len(rows),
+                "cut_by": "labels" if labels else "segmenter",
                 "segment": settings.to_dict(), "no_units_found_in": empty,
                 "spectrogram": SpectrogramConfig.preset(SPECTROGRAM_PRESETS[settings.kind]).to_dict()}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         _cut_sheet(tmp / PREVIEW_FILE, drawn, recordings)
     return out
+
+
+def read_hand_labels(path: str | os.PathLike, length: float) -> tuple[np.ndarray, list[str]]:
+    """The units a lab drew by hand in the table ``path`` for a recording of ``length`` seconds:
+    (k, 2) onsets and offsets in seconds, in time order, and their labels (strings, "1" as "1").
+
+    The table has columns ``onset_s``, ``offset_s`` (or ``onset``, ``offset``; seconds) and
+    ``label``, one row per unit, as evsonganaly, vak and hvc export them. Refused, with one line
+    naming the file and the row: a missing column, a time that is not a number, onset at or after
+    offset, a row outside the recording, rows that overlap.
+
+    Examples
+    --------
+    >>> units, names = read_hand_labels("song.csv", 7.02)      # doctest: +SKIP
+    >>> units[:2].tolist(), names[:2]                          # doctest: +SKIP
+    ([[0.3583, 0.4339], [0.4978, 0.5901]], ['i', 'i'])
+    """
+    table = read_table(path, "hand-label table (--labels)", text=(HAND_LABEL_COLUMN,))
+    columns = next((pair for pair in HAND_TIME_COLUMNS if set(pair) <= set(table.columns)), None)
+    if columns is None or HAND_LABEL_COLUMN not in table.columns:
+        raise StimgenError(f"needs columns onset_s, offset_s (or onset, offset; seconds) and {HAND_LABEL_COLUMN}, "
+                           f"has {', '.join(map(str, table.columns))}", path=path)
+    times = table[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    names = table[HAND_LABEL_COLUMN].fillna("").astype(str).to_numpy()
+    order = np.argsort(times[:, 0], kind="stable")  # NaN last
+    before = np.full(len(times), -1)  # the row that starts before each, in time
+    before[order[1:]] = order[:-1]
+    overlaps = (before >= 0) & (times[:, 0] < times[before, 1])
+    for bad, problem in ((~np.isfinite(times).all(axis=1), "onset and offset must be numbers (seconds)"),
+                         (times[:, 0] >= times[:, 1], "onset must come before offset"),
+                         ((times[:, 0] < 0) | (times[:, 1] > length), f"lies outside the recording (0-{length:.4f} s)"),
+                         (overlaps, "overlaps row {before}")):
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise StimgenError(f"row {i + 2} ({columns[0]} {table[columns[0]].iloc[i]}, {columns[1]} "
+                               f"{table[columns[1]].iloc[i]}): {problem.format(before=before[i] + 2)}",
+                               path=path)  # rows counted as in a spreadsheet: the header is row 1
+    return times[order].reshape(-1, 2), names[order].tolist()
 
 
 def _write_unit(path: Path, recording: Recording, onset: float, offset: float, pad_ms: float) -> dict:
