@@ -35,6 +35,7 @@ from stimgen.signal.distances import bark_distance, spectral_distance
 from stimgen.signal.features import FORMANT_RULE, PITCH_RANGES, SPEECH_PITCH_RANGE, audio_features
 from stimgen.signal.phonetics import vocal_tract_ceiling
 from stimgen.signal.segment import Excerpt, choose_excerpt
+from stimgen.signal.song_features import SONG_FEATURES, SOUNDING_DB, song_features, sounding_samples
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class Sound(Representation):
         #: file is chosen, and Praat's pitch search range (birds' or voices').
         self.units = units or ("birdsong" if source == "birdsong" else "speech")
         self.pitch_range = PITCH_RANGES["birdsong"] if self.units == "birdsong" else SPEECH_PITCH_RANGE
+        #: Birdsong: each stimulus also measures the song features a birdsong lab uses
+        #: (:mod:`stimgen.signal.song_features`), and is levelled by its sounding part (:func:`condition`).
+        self.song = self.units == "birdsong"
+        self.features = (*type(self).features, *(SONG_FEATURES if self.song else ()))
         #: The window of each file loaded so far, and its voicing, by path (:meth:`excerpt`, :meth:`plan`).
         self.excerpts: dict[str, Excerpt] = {}
         self._voicings: dict[str, Voicing] = {}
@@ -122,8 +127,9 @@ class Sound(Representation):
         return fitted
 
     def provenance(self) -> dict:
+        song = {"level": SOUNDING_LEVEL, "song_features": SONG_FEATURES_RULE} if self.song else {}
         return {**self.analysis_provenance(), **self.vocoder.provenance(),
-                "measurement": {"pitch_range_hz": list(self.pitch_range), "formants": FORMANT_RULE}}
+                "measurement": {"pitch_range_hz": list(self.pitch_range), "formants": FORMANT_RULE, **song}}
 
     @abstractmethod
     def analysis_provenance(self) -> dict:
@@ -233,7 +239,7 @@ class Sound(Representation):
             else:
                 y = self.excerpt(src).cut(load_audio(src, sr=settings.sr)[0], settings.sr)
             y = fix_duration(y, settings.sr, self.duration)
-            out.append(condition(y, settings, name=f"stimulus {i}" if src is None else str(src)))
+            out.append(condition(y, settings, name=f"stimulus {i}" if src is None else str(src), sounding=self.song))
         return out
 
     def write(self, path: Path, stimulus: np.ndarray, settings: RenderSettings) -> None:
@@ -243,13 +249,18 @@ class Sound(Representation):
         out = []
         for path, state in zip(paths, plan.state):
             y, sr = load_audio(path, allow_silence=True)
-            out.append((audio_features(y, sr, self.pitch_range, state.formant_ceiling),
-                        self.sound_to_item(y, sr, path=path)))
+            out.append((self._features(y, sr, state), self.sound_to_item(y, sr, path=path)))
         return out
 
     def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
-        return [audio_features(y, self.sample_rate, self.pitch_range, state.formant_ceiling)
-                for y, state in zip(self.model_audio(plan, seed=seed), plan.state)]
+        return [self._features(y, self.sample_rate, state) for y, state in zip(self.model_audio(plan, seed=seed),
+                                                                               plan.state)]
+
+    def _features(self, y: np.ndarray, sr: int, state: Voicing) -> dict[str, float]:
+        """Praat's features of a sound (:func:`~stimgen.signal.features.audio_features`), and for
+        birdsong the song features (:func:`~stimgen.signal.song_features.song_features`)."""
+        song = song_features(y, sr, self.pitch_range) if self.song else {}
+        return {**audio_features(y, sr, self.pitch_range, state.formant_ceiling), **song}
 
     # --- distances and pictures -------------------------------------------------------------------
     def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
@@ -271,11 +282,27 @@ def _with_baseline(plan: RenderPlan, base: tuple[Voicing, ...]) -> RenderPlan:
     return replace(plan, baseline=RenderPlan(plan.items[:1], base[:1]))
 
 
-def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus") -> np.ndarray:
-    """Ramps, then the RMS level; a stimulus that would clip is refused with an error naming it."""
+#: How birdsong stimuli are levelled (manifest.json records it under ``settings.measurement``).
+SOUNDING_LEVEL = (f"--level is the RMS over each sound's sounding part: its frames within {SOUNDING_DB:g} dB of its "
+                  "loudest (stimgen.signal.song_features.sounding_samples), not over its whole window")
+#: What the song features are (manifest.json records it beside the level).
+SONG_FEATURES_RULE = (f"{', '.join(SONG_FEATURES)}: Sound Analysis Pro's features (Tchernichovski et al. 2000) over "
+                      "each sound's sounding part, as stimgen.signal.song_features defines them")
+
+
+def condition(y: np.ndarray, settings: RenderSettings, name: str = "stimulus", sounding: bool = False) -> np.ndarray:
+    """Ramps, then the RMS level; a stimulus that would clip is refused with an error naming it.
+
+    With ``sounding`` (birdsong), the level is the RMS over the sound's sounding part
+    (:func:`~stimgen.signal.song_features.sounding_samples`, :data:`SOUNDING_LEVEL`): a syllable of
+    40 ms in a 0.25 s window is as loud as it sounds, and its peak is not pushed up by the silence
+    around it (levelled over the whole window, -20 dBFS puts most real syllables' peaks above -1 dBFS)."""
     y = apply_ramps(y, settings.sr, settings.ramp_ms)
     try:
-        y, _ = normalize_rms(y, settings.level_dbfs, max_peak_dbfs=settings.max_peak_dbfs)
+        over = sounding_samples(y, settings.sr) if sounding else None
+        y, _ = normalize_rms(y, settings.level_dbfs, max_peak_dbfs=settings.max_peak_dbfs, over=over)
     except StimgenError as exc:
-        raise StimgenError(f"{exc.problem} (try --level {np.floor(settings.level_dbfs - 6):g})", path=name) from None
+        over = "RMS over its sounding part; " if sounding else ""
+        raise StimgenError(f"{exc.problem} ({over}try --level {np.floor(settings.level_dbfs - 6):g})",
+                           path=name) from None
     return y

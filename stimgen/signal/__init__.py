@@ -8,6 +8,7 @@ model, a representation or a stimulus folder.
 - :mod:`~stimgen.signal.world`: WORLD analysis and synthesis, voices and F0 policies;
 - :mod:`~stimgen.signal.phonetics`: Praat's measurements (formants, F0, HNR), the Bark scale;
 - :mod:`~stimgen.signal.features`: what a stimulus measures, as manifests report it;
+- :mod:`~stimgen.signal.song_features`: Sound Analysis Pro's features of a birdsong syllable;
 - :mod:`~stimgen.signal.distances`: distances between stimuli, with their units;
 - :mod:`~stimgen.signal.segment`: recordings cut into units, and the window of a long file.
 

@@ -399,9 +399,11 @@ class LevelReport:
 
 
 def normalize_rms(
-    y: np.ndarray, target_dbfs: float = -20.0, max_peak_dbfs: float = -1.0, on_clip: str = "error"
+    y: np.ndarray, target_dbfs: float = -20.0, max_peak_dbfs: float = -1.0, on_clip: str = "error",
+    over: np.ndarray | None = None,
 ) -> tuple[np.ndarray, LevelReport]:
-    """Scale ``y`` to an RMS of ``target_dbfs``, guarding against clipping.
+    """Scale ``y`` to an RMS of ``target_dbfs`` (over the samples ``over`` picks, if given),
+    guarding against clipping.
 
     If the scaled peak would exceed ``max_peak_dbfs``, ``on_clip="error"`` refuses with a
     :class:`StimgenError`, and ``on_clip="attenuate"`` lowers the gain until the peak sits at
@@ -418,13 +420,17 @@ def normalize_rms(
         Highest sample peak allowed after scaling, in dBFS.
     on_clip : str
         ``"error"`` or ``"attenuate"``: what to do when the peak would exceed ``max_peak_dbfs``.
+    over : np.ndarray or None
+        A boolean mask as long as ``y``: the samples whose RMS is set (a syllable's sounding part,
+        :func:`stimgen.signal.song_features.sounding_samples`); None, all of them.
 
     Returns
     -------
     y : np.ndarray
         The scaled audio, float32.
     report : LevelReport
-        The gain applied (dB), the resulting RMS and peak (dBFS), and whether it attenuated.
+        The gain applied (dB), the resulting RMS (over ``over``) and peak (dBFS), and whether it
+        attenuated.
 
     Raises
     ------
@@ -447,7 +453,10 @@ def normalize_rms(
     if on_clip not in ("error", "attenuate"):
         raise StimgenError(f"on_clip must be 'error' or 'attenuate', got {on_clip!r}")
     y = check_audio(y)
-    gain_db = target_dbfs - rms_dbfs(y)
+    if over is not None and not (np.shape(over) == y.shape and np.asarray(over).dtype == bool and np.any(over)):
+        raise StimgenError(f"over must be a boolean mask of {y.size} samples that picks some, got {over!r}")
+    measured = y if over is None else y[over]
+    gain_db = target_dbfs - rms_dbfs(measured)
     new_peak = peak_dbfs(y) + gain_db
     attenuated = False
     if new_peak > max_peak_dbfs:
@@ -464,7 +473,7 @@ def normalize_rms(
         gain_db -= new_peak - max_peak_dbfs
         attenuated = True
     out = (y * 10.0 ** (gain_db / 20.0)).astype(np.float32)
-    return out, LevelReport(gain_db, rms_dbfs(out), peak_dbfs(out), attenuated)
+    return out, LevelReport(gain_db, rms_dbfs(out if over is None else out[over]), peak_dbfs(out), attenuated)
 
 
 # --- shape in time -------------------------------------------------------------------------

@@ -1,0 +1,189 @@
+"""What a birdsong lab measures of a syllable: the features of Sound Analysis Pro (SAP;
+Tchernichovski, Nottebohm, Ho, Pesaran & Mitra 2000, "A procedure for an automated measurement of
+song similarity", Animal Behaviour 59: 1167-1176), on plain arrays.
+
+A syllable is measured over its *sounding part*: the analysis frames whose level lies within
+:data:`SOUNDING_DB` of its loudest frame's (:func:`sounding_frames`), so the silence around a
+syllable in a stimulus's window counts for nothing. The frames are SAP's: a short window
+(:func:`frame_settings`: about 8 ms, a power of two of samples) every millisecond, and the power
+spectrum of each is a multitaper estimate (two Slepian tapers, time-bandwidth 1.5), as in SAP.
+
+- ``sounding_s``: the syllable's duration, from its first sounding frame to its last (s);
+- ``sounding_rms_dbfs``: its RMS level over the sounding part (dBFS): what birdsong stimuli are
+  levelled by (:func:`stimgen.representations.sound.condition`);
+- ``pitch_hz``: its mean F0 by Praat's autocorrelation (:func:`~stimgen.signal.phonetics.measure_f0`)
+  over the middle 60 % of the sounding part, searched in birds' range
+  (:data:`~stimgen.signal.features.PITCH_RANGES`); NaN where Praat finds no periodicity;
+- ``wiener_entropy``: SAP's Wiener entropy, the natural log of the ratio of the geometric to the
+  arithmetic mean of each frame's power spectrum (0 for white noise, very negative for a pure
+  tone), the mean over the sounding frames;
+- ``spectral_centroid_hz``: the power-weighted mean frequency (librosa's spectral centroid of the
+  power spectrogram; SAP's mean frequency), the mean over the sounding frames;
+- ``fm_hz_per_ms``: frequency modulation, from the time and frequency derivatives of the spectrum
+  as in SAP, but as a rate rather than SAP's angle: in each frame, the least-squares speed at which
+  the log-power spectrum's contours move along the frequency axis,
+  ``v = -sum(w dS/dt dS/df) / sum(w dS/df ** 2)`` over frequency bins (``S`` in dB, ``w`` each bin's
+  share of the frame's power), the mean of ``|v|`` over the sounding frames in Hz per ms. A steady
+  tone reads 0; a linear chirp its sweep rate. SAP's FM angle is the arctangent of the same ratio
+  of derivatives in its own units of time and frequency, which depend on its analysis settings;
+- ``am_db_per_ms``: amplitude modulation, SAP's time derivative of the power summed over
+  frequencies, as the mean over the sounding frames of ``|d level / dt|`` in dB per ms.
+
+Examples
+--------
+>>> sr = 32000
+>>> t = np.arange(sr // 10) / sr
+>>> f = song_features(0.3 * np.sin(2 * np.pi * 1000 * t), sr)
+>>> round(f["pitch_hz"]), round(f["sounding_s"], 2)
+(1000, 0.1)
+"""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+from scipy.signal.windows import dpss
+
+from stimgen.errors import StimgenError
+from stimgen.signal.audio import check_audio, rms_dbfs
+from stimgen.signal.features import PITCH_RANGES, PITCH_SEARCH_MARGIN
+from stimgen.signal.phonetics import measure_f0
+
+#: How far below a sound's loudest frame (dB) a frame still counts as sounding.
+SOUNDING_DB = 30.0
+#: The analysis frames: about this long (s; rounded up to a power of two of samples), one every :data:`HOP_S`.
+WINDOW_S = 0.008
+HOP_S = 0.001
+#: SAP's multitaper estimate: this many Slepian tapers of this time-bandwidth product.
+TAPERS, TIME_BANDWIDTH = 2, 1.5
+#: Power this far below the sound's loudest bin (dB) is floored there, before any logarithm.
+FLOOR_DB = 100.0
+#: The features :func:`song_features` returns, in the order manifests list them.
+SONG_FEATURES = ("sounding_s", "sounding_rms_dbfs", "pitch_hz", "wiener_entropy", "spectral_centroid_hz",
+                 "fm_hz_per_ms", "am_db_per_ms")
+
+
+def frame_settings(sr: int) -> tuple[int, int]:
+    """The analysis window and hop (samples) at rate ``sr``: :data:`WINDOW_S` rounded up to a power
+    of two, and :data:`HOP_S`.
+
+    Examples
+    --------
+    >>> frame_settings(32000)
+    (256, 32)
+    """
+    sr = _check_rate(sr)
+    return int(2 ** np.ceil(np.log2(WINDOW_S * sr))), max(1, round(HOP_S * sr))
+
+
+def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
+    """SAP's power spectrogram of a sound, (frames, bins): each frame (:func:`frame_settings`,
+    centred on every hop, the sound padded with zeros) the mean power spectrum under
+    :data:`TAPERS` Slepian tapers.
+
+    Examples
+    --------
+    >>> multitaper_spectrogram(np.ones(3200), 32000).shape
+    (101, 129)
+    """
+    y = check_audio(y, allow_silence=True).astype(np.float64)
+    n_fft, hop = frame_settings(sr)
+    frames = librosa.util.frame(np.pad(y, n_fft // 2), frame_length=n_fft, hop_length=hop, axis=0)
+    tapers = dpss(n_fft, TIME_BANDWIDTH, TAPERS)
+    return np.mean([np.abs(np.fft.rfft(frames * taper, axis=1)) ** 2 for taper in tapers], axis=0)
+
+
+def sounding_frames(power: np.ndarray) -> np.ndarray:
+    """Which frames of a power spectrogram (frames, bins) sound: those whose summed power lies
+    within :data:`SOUNDING_DB` of the loudest frame's (none of a silent one).
+
+    Examples
+    --------
+    >>> sounding_frames(np.array([[1.0], [1e-2], [1e-4]])).tolist()
+    [True, True, False]
+    """
+    level = np.sum(power, axis=1)
+    return level > np.max(level) * 10.0 ** (-SOUNDING_DB / 10.0) if np.max(level) > 0 else np.zeros(len(level), bool)
+
+
+def sounding_samples(y: np.ndarray, sr: int) -> np.ndarray:
+    """Which samples of a sound lie in its sounding part (each sample belongs to the frame centred
+    nearest to it; :func:`sounding_frames`): a boolean array as long as ``y``.
+
+    Examples
+    --------
+    >>> y = np.concatenate([np.zeros(3200), np.sin(np.arange(3200)), np.zeros(3200)])
+    >>> int(sounding_samples(y, 32000).sum())
+    3423
+    """
+    y = check_audio(y)
+    return _samples(sounding_frames(multitaper_spectrogram(y, sr)), y.size, frame_settings(sr)[1])
+
+
+def _samples(frames: np.ndarray, n: int, hop: int) -> np.ndarray:
+    """A per-frame mask as a per-sample one (``n`` samples; each takes the frame centred nearest it)."""
+    return frames[np.minimum(np.round(np.arange(n) / hop).astype(int), frames.size - 1)]
+
+
+def song_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = PITCH_RANGES["birdsong"]
+                  ) -> dict[str, float]:
+    """SAP's features of a syllable over its sounding part (see the module): duration (s), RMS level
+    (dBFS), pitch (Hz), Wiener entropy, spectral centroid (Hz), frequency modulation (Hz/ms) and
+    amplitude modulation (dB/ms). Pitch is searched over ``pitch_range`` (Hz; its top widened by
+    :data:`~stimgen.signal.features.PITCH_SEARCH_MARGIN`).
+
+    Raises :class:`~stimgen.errors.StimgenError` for a sound that is not 1-D, is empty, holds NaN or
+    infinite samples or is all silence, and for a rate that is not a positive whole number of Hz.
+
+    Examples
+    --------
+    >>> noise = np.random.default_rng(0).normal(0, 0.1, 8000)
+    >>> round(song_features(noise, 16000)["wiener_entropy"], 1)
+    -0.3
+    """
+    y = check_audio(y).astype(np.float64)
+    sr = _check_rate(sr)
+    n_fft, hop = frame_settings(sr)
+    power = multitaper_spectrogram(y, sr)
+    sounding = sounding_frames(power)
+    first, last = np.flatnonzero(sounding)[[0, -1]]
+    part = y[first * hop: min(y.size, last * hop + 1)]
+    centroid = librosa.feature.spectral_centroid(S=power.T, sr=sr, n_fft=n_fft)[0]
+    power = np.maximum(power, np.max(power) * 10.0 ** (-FLOOR_DB / 10.0))
+    spectrum = power[:, 1:]  # no DC
+    entropy = np.mean(np.log(spectrum), axis=1) - np.log(np.mean(spectrum, axis=1))
+    level = 10.0 * np.log10(np.sum(power, axis=1))
+    return {"sounding_s": float(last - first + 1) * hop / sr,
+            "sounding_rms_dbfs": float(rms_dbfs(y[_samples(sounding, y.size, hop)])),
+            "pitch_hz": _pitch(part, sr, pitch_range),
+            "wiener_entropy": float(np.mean(entropy[sounding])),
+            "spectral_centroid_hz": float(np.mean(centroid[sounding])),
+            "fm_hz_per_ms": float(np.mean(np.abs(_contour_speed(power, sr))[sounding])),
+            "am_db_per_ms": float(np.mean(np.abs(np.gradient(level, HOP_S * 1e3))[sounding])) if level.size > 1
+            else 0.0}
+
+
+def _contour_speed(power: np.ndarray, sr: int) -> np.ndarray:
+    """Each frame's least-squares speed (Hz/ms) of the log-power spectrum's contours along frequency."""
+    n_fft, hop = frame_settings(sr)
+    log_power = 10.0 * np.log10(power)
+    if len(power) < 2:
+        return np.zeros(len(power))
+    d_dt = np.gradient(log_power, hop / sr * 1e3, axis=0)  # dB per ms
+    d_df = np.gradient(log_power, sr / n_fft, axis=1)  # dB per Hz
+    w = power / np.sum(power, axis=1, keepdims=True)
+    return -np.sum(w * d_dt * d_df, axis=1) / np.maximum(np.sum(w * d_df**2, axis=1), 1e-30)
+
+
+def _pitch(part: np.ndarray, sr: int, pitch_range: tuple[float, float]) -> float:
+    """Praat's mean F0 of the sounding part; NaN where it is too short for three periods of the floor."""
+    floor, ceiling = pitch_range
+    if part.size / sr < 3.0 / floor:
+        return float("nan")
+    return measure_f0(part, sr, floor=floor, ceiling=ceiling * PITCH_SEARCH_MARGIN)
+
+
+def _check_rate(sr) -> int:
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise StimgenError(f"sample rate must be a positive whole number of Hz, got {sr!r}")
+    return int(sr)
