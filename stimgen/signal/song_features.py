@@ -7,6 +7,9 @@ A syllable is measured over its *sounding part*: the analysis frames whose level
 syllable in a stimulus's window counts for nothing. The frames are SAP's: a short window
 (:func:`frame_settings`: about 8 ms, a power of two of samples) every millisecond, and the power
 spectrum of each is a multitaper estimate (two Slepian tapers, time-bandwidth 1.5), as in SAP.
+Only frequencies from the floor of birds' pitch range up count (:data:`BAND_FLOOR_HZ`): below it
+lies the rumble of the room and the cage (a quarter of the power of this project's real
+syllables), not song; it would drag the centroid down and the entropy up.
 
 - ``sounding_s``: the syllable's duration, from its first sounding frame to its last (s);
 - ``sounding_rms_dbfs``: its RMS level over the sounding part (dBFS): what birdsong stimuli are
@@ -58,6 +61,8 @@ HOP_S = 0.001
 TAPERS, TIME_BANDWIDTH = 2, 1.5
 #: Power this far below the sound's loudest bin (dB) is floored there, before any logarithm.
 FLOOR_DB = 100.0
+#: The lowest frequency counted (Hz): the floor of birds' pitch range.
+BAND_FLOOR_HZ = PITCH_RANGES["birdsong"][0]
 #: The features :func:`song_features` returns, in the order manifests list them.
 SONG_FEATURES = ("sounding_s", "sounding_rms_dbfs", "pitch_hz", "wiener_entropy", "spectral_centroid_hz",
                  "fm_hz_per_ms", "am_db_per_ms")
@@ -77,20 +82,33 @@ def frame_settings(sr: int) -> tuple[int, int]:
 
 
 def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
-    """SAP's power spectrogram of a sound, (frames, bins): each frame (:func:`frame_settings`,
-    centred on every hop, the sound padded with zeros) the mean power spectrum under
-    :data:`TAPERS` Slepian tapers.
+    """SAP's power spectrogram of a sound, (frames, bins), the bins from :data:`BAND_FLOOR_HZ`
+    up to half the rate (:func:`band`): each frame (:func:`frame_settings`, centred on every hop,
+    the sound padded with zeros) the mean power spectrum under :data:`TAPERS` Slepian tapers.
 
     Examples
     --------
     >>> multitaper_spectrogram(np.ones(3200), 32000).shape
-    (101, 129)
+    (101, 127)
     """
     y = check_audio(y, allow_silence=True).astype(np.float64)
     n_fft, hop = frame_settings(sr)
     frames = librosa.util.frame(np.pad(y, n_fft // 2), frame_length=n_fft, hop_length=hop, axis=0)
     tapers = dpss(n_fft, TIME_BANDWIDTH, TAPERS)
-    return np.mean([np.abs(np.fft.rfft(frames * taper, axis=1)) ** 2 for taper in tapers], axis=0)
+    power = np.mean([np.abs(np.fft.rfft(frames * taper, axis=1)) ** 2 for taper in tapers], axis=0)
+    return power[:, band(sr)]
+
+
+def band(sr: int) -> np.ndarray:
+    """Which bins of a frame's spectrum (:func:`frame_settings`) count: from :data:`BAND_FLOOR_HZ` up.
+
+    Examples
+    --------
+    >>> int(band(32000).sum())
+    127
+    """
+    n_fft = frame_settings(sr)[0]
+    return np.fft.rfftfreq(n_fft, 1.0 / sr) >= BAND_FLOOR_HZ
 
 
 def sounding_frames(power: np.ndarray) -> np.ndarray:
@@ -148,10 +166,10 @@ def song_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = PIT
     sounding = sounding_frames(power)
     first, last = np.flatnonzero(sounding)[[0, -1]]
     part = y[first * hop: min(y.size, last * hop + 1)]
-    centroid = librosa.feature.spectral_centroid(S=power.T, sr=sr, n_fft=n_fft)[0]
+    freq = np.fft.rfftfreq(n_fft, 1.0 / sr)[band(sr)]
+    centroid = librosa.feature.spectral_centroid(S=power.T, freq=freq)[0]
     power = np.maximum(power, np.max(power) * 10.0 ** (-FLOOR_DB / 10.0))
-    spectrum = power[:, 1:]  # no DC
-    entropy = np.mean(np.log(spectrum), axis=1) - np.log(np.mean(spectrum, axis=1))
+    entropy = np.mean(np.log(power), axis=1) - np.log(np.mean(power, axis=1))
     level = 10.0 * np.log10(np.sum(power, axis=1))
     return {"sounding_s": float(last - first + 1) * hop / sr,
             "sounding_rms_dbfs": float(rms_dbfs(y[_samples(sounding, y.size, hop)])),
