@@ -556,6 +556,40 @@ def respace_cmd(continuum_dir: str, fit_file: str, steps: int | None, scheme: st
     click.echo(f"wrote {len(stimuli)} re-spaced stimuli, manifest.csv and respace.png to {path}")
 
 
+@cli.command("in-song")
+@click.option("--stimuli", "continuum", required=True, type=click.Path(),
+              help="A continuum of sounds (stimgen continuum, respace).")
+@click.option("--song", required=True, type=click.Path(), help="The song (WAV, FLAC, ...): its rate is the output's.")
+@click.option("--onset", type=float, help="Start of the syllable replaced (s).")
+@click.option("--offset", type=float, help="End of the syllable replaced (s).")
+@click.option("--labels", type=click.Path(),
+              help="Or the song's hand labels: a CSV with onset_s, offset_s, label (as data segment --labels reads).")
+@click.option("--syllable", type=int, help="With --labels: the syllable replaced, its row counting from 1.")
+@click.option("--crossfade-ms", default=options.CROSSFADE_MS, show_default=True,
+              help="Each equal-power fade, inside the part replaced (ms).")
+@click.option("--match", default=options.LEVEL_MATCH, show_default=True, type=click.Choice(options.LEVEL_MATCHES),
+              help="Each step gets the syllable's RMS, or its peak.")
+@click.option("--keep-below", "keep_below_hz", default=options.KEEP_BELOW_HZ, show_default=True,
+              help="The song's sound below this goes on under the step (its hum, cage noise) (Hz); 0 replaces all.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (must not exist).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def in_song_cmd(continuum: str, song: str, onset: float | None, offset: float | None, labels: str | None,
+                syllable: int | None, crossfade_ms: float, match: str, keep_below_hz: float, out: str,
+                force: bool) -> None:
+    """Write every step of a continuum into its song, in the place of one syllable, with a manifest.
+
+    Each step is trimmed to its sounding part, matched to the syllable's level and crossfaded in at
+    --onset; the rest of the song keeps its samples and its times. See docs/in-song.md.
+
+    Example: stimgen in-song --stimuli b-c --song song.flac --labels song.csv --syllable 13 --out b-c-in-song
+    """
+    from stimgen.in_song import in_song
+
+    path = in_song(continuum, song, out, onset, offset, labels, syllable, crossfade_ms=crossfade_ms, match=match,
+                   keep_below_hz=keep_below_hz, force=force, command=_command())
+    click.echo(f"wrote the steps of {continuum} into {song} and manifest.csv to {path}")
+
+
 @cli.command("demo")
 @click.option("--out", default=options.DEMO_OUT, show_default=True, type=click.Path(), help="Folder to write.")
 @click.option("--seed", default=options.SEED, show_default=True, callback=_seed,

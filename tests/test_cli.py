@@ -95,6 +95,7 @@ def _command_apis() -> dict[str, tuple]:
     from stimgen.data.recordings import segment_folder
     from stimgen.demo import demo
     from stimgen.export import export, write_latents
+    from stimgen.in_song import in_song
     from stimgen.models.bundle import describe, load_model
     from stimgen.morph.attributes import edit, fit_model_attributes
     from stimgen.morph.codes import decode_latents, encode_files
@@ -115,6 +116,7 @@ def _command_apis() -> dict[str, tuple]:
         "edit": (edit, RenderSettings, export), "grid": (grid, RenderSettings, export),
         "encode": (encode_files, write_latents), "decode": (decode_latents, RenderSettings, export),
         "pilot": (make_pilot,), "fit": (fit_data,), "respace": (respace, export), "demo": (demo,),
+        "in-song": (in_song,),
     }
 
 
@@ -142,13 +144,14 @@ def _api_choices() -> dict[tuple[str, str], object]:
     from stimgen.representations import REGISTRY
     from stimgen.respace import SCHEMES
     from stimgen.signal.segment import KINDS
+    from stimgen.signal.splice import MATCHES
 
     return {("data build", "name"): builtin.BUILTINS, ("data segment", "kind"): KINDS,
             ("train", "model"): MODELS, ("train", "device"): options.DEVICES, ("train", "representation"): REGISTRY,
             ("continuum", "spacing"): SPACINGS, ("continuum", "path"): PATHS, ("continuum", "endpoints"): ENDPOINTS,
             ("continuum", "metric"): {m for r in REGISTRY.values() for m in r.metrics},
             ("attributes fit", "method"): METHODS, ("fit", "sigmoid"): SIGMOIDS,
-            ("respace", "scheme"): SCHEMES}
+            ("respace", "scheme"): SCHEMES, ("in-song", "match"): MATCHES}
 
 
 def test_every_default_and_choice_of_every_command_is_the_apis():

@@ -25,10 +25,9 @@ import numpy as np
 import scipy.signal
 
 from stimgen.errors import StimgenError
+from stimgen.options import LEVEL_MATCHES as MATCHES  # what level_gain_db matches: the RMS or the sample peak
 from stimgen.signal.audio import check_audio, peak_dbfs, rms_dbfs
 
-#: What :func:`level_gain_db` matches: the RMS or the sample peak.
-MATCHES = ("rms", "peak")
 #: The order of the Butterworth low-pass of :func:`split_band` (run forward and back: twice this in effect).
 BAND_ORDER = 4
 
