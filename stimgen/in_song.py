@@ -105,7 +105,8 @@ def in_song(continuum: str | os.PathLike, song: str | os.PathLike, out: str | os
     Warns
     -----
     StimgenWarning
-        When steps are longer than the syllable and run on past ``offset``.
+        When steps are longer than the syllable and run on past its offset (how far, and how loud
+        the song is where they do).
 
     Examples
     --------
@@ -185,10 +186,12 @@ def in_song(continuum: str | os.PathLike, song: str | os.PathLike, out: str | os
         which = ", ".join(str(step) for step, _, _ in overruns)
         which = f"steps {which} run" if len(overruns) > 1 else f"step {which} runs"
         longest, loudest = max(o for _, o, _ in overruns), max(level for _, _, level in overruns)
-        warnings.warn(StimgenWarning(f"{which} on past --offset {offset:g} s "
-                                     f"by up to {longest * 1e3:.1f} ms, over song at up to {loudest:.1f} dBFS RMS "
-                                     f"above {keep_below_hz:g} Hz (the syllable's: {rms_dbfs(syllable):.1f}): check "
-                                     "that the next syllable starts later", path=song), stacklevel=2)
+        check = (f"before the next labelled syllable ({place['next_onset_s']:g} s)" if "next_onset_s" in place else
+                 "check that the next syllable starts later")
+        warnings.warn(StimgenWarning(f"{which} on past the syllable's offset {offset:g} s by up to "
+                                     f"{longest * 1e3:.1f} ms, over song at up to {loudest:.1f} dBFS RMS above "
+                                     f"{keep_below_hz:g} Hz (the syllable's: {rms_dbfs(syllable):.1f}): {check}",
+                                     path=song), stacklevel=2)
     return Path(out)
 
 

@@ -160,7 +160,8 @@ def test_the_manifest_names_every_step_its_source_and_the_song_by_sha256(made):
 def test_steps_longer_than_the_syllable_are_said(made):
     assert (made["manifest"]["overrun_s"] > 0).all()  # the model's steps outlast the 39 ms syllable
     warning = [line for line in made["result"].stderr.splitlines() if "warning" in line]
-    assert len(warning) == 1 and "run on past --offset" in warning[0]
+    assert len(warning) == 1 and "run on past the syllable's offset 2.1151 s" in warning[0]
+    assert "before the next labelled syllable (2.1786 s)" in warning[0]
 
 
 def test_same_command_same_bytes_and_no_overwrite_without_force(made):
