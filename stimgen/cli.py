@@ -92,9 +92,9 @@ def data_show(folder: str) -> None:
 @click.option("--max-unit", type=float,
               help="birdsong: the threshold rises until no unit is longer (ms). [400]")
 @click.option("--min-silence", type=float, help="Shorter gaps are closed (ms). [birdsong 5, speech 50]")
-@click.option("--fmin", type=float, help="birdsong: lowest frequency of the envelope's band (Hz). [500]")
+@click.option("--fmin", type=float, help="birdsong: lowest frequency of the envelope's band (Hz). [1000]")
 @click.option("--fmax", type=float, help="birdsong: highest frequency of the band (Hz). [12000]")
-@click.option("--start-db", type=float, help="birdsong: first threshold above the noise floor (dB). [6]")
+@click.option("--start-db", type=float, help="birdsong: first threshold above the noise floor (dB). [8]")
 @click.option("--range-db", type=float,
               help="Units (speech: frames) more than this far below the loudest are noise (dB). "
                    "[birdsong 40, speech 30]")
