@@ -148,7 +148,13 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--set", "model_options", multiple=True, metavar="KEY=VALUE",
               help="An option of the model's own, by its config's name; repeatable: e.g. --set kl_weight=0.1 (vae), "
                    "--set lam=0.3 (acai), --set gamma=0.7 (gaia). A wrong KEY lists the model's options.")
+@click.option("--augment", is_flag=True, default=TrainSettings.augment,
+              help="Shift spectrograms a little in time, pitch and level at every step (small data sets).")
+@click.option("--init", "init", metavar="MODEL", default=TrainSettings.init,
+              help="Start the generator from this model folder's (a warm start: same --size, --latent-dim, --width).")
 @click.option("--device", default=TrainSettings.device, show_default=True, type=click.Choice(options.DEVICES))
+@click.option("--threads", type=int, help="CPU threads (default: one per core no other process keeps busy; "
+              "give it for bit-identical reruns).")
 @click.option("--seed", default=TrainSettings.seed, show_default=True, callback=_seed,
               help="Random seed: same seed, same model on the CPU.")
 @click.option("--preview-every", default=TrainSettings.preview_every, show_default=True,
@@ -159,8 +165,8 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--force", is_flag=True, help="Start over in an existing run folder that stimgen wrote.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
               size: int | None, representation: str | None, distance_weight: float | None, recon_weight: float,
-              model_options: tuple[str, ...], device: str, seed: int, preview_every: int, checkpoint_every: int,
-              resume: bool, force: bool) -> None:
+              model_options: tuple[str, ...], augment: bool, init: str | None, device: str, threads: int | None,
+              seed: int, preview_every: int, checkpoint_every: int, resume: bool, force: bool) -> None:
     """Train a model (GAIA by default) and write it to --out as a model folder.
 
     Watch previews/ and metrics.csv while it runs; Ctrl-C saves a checkpoint. Several
@@ -181,10 +187,10 @@ def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: 
 
     settings = TrainSettings(model=model, steps=steps, batch_size=batch_size, lr=lr, latent_dim=latent_dim,
                              width=width, size=size, representation=representation, distance_weight=distance_weight,
-                             recon_weight=recon_weight, device=device, seed=seed,
+                             recon_weight=recon_weight, device=device, seed=seed, augment=augment, init=init,
                              preview_every=preview_every, checkpoint_every=checkpoint_every, model_options=given)
     try:
-        path = train(data, out, settings, resume=resume, force=force)
+        path = train(data, out, settings, resume=resume, force=force, threads=threads)
     except Interrupted as exc:
         click.echo(f"stimgen: {exc}", err=True)
         sys.exit(130)

@@ -89,6 +89,8 @@ MAX_LATENT_DIM = 4096
 MAX_SIZE = 1024
 MAX_LR = 1.0
 MAX_WEIGHT = 1e6
+#: The most threads ``stimgen train --threads`` takes.
+MAX_THREADS = 1024
 
 
 def check_whole(value, option: str, low: int, high: int, why: str = "") -> int:
@@ -170,6 +172,11 @@ class TrainSettings:
     preview_every: int = 250
     checkpoint_every: int = 250
     device: str = "auto"
+    #: Train on spectrograms shifted a little in time and pitch and in level at every step (``--augment``;
+    #: :func:`stimgen.train.augment_spectrograms`); for spectrogram representations only.
+    augment: bool = False
+    #: A model folder (or shipped model) whose generator the new model starts from (``--init``; a warm start).
+    init: str | None = None
     #: Options of the model's own config by its field names (``stimgen train --set KEY=VALUE``), e.g.
     #: ``{"kl_weight": 0.1}`` for a VAE; :func:`stimgen.train.model_options` checks them against the model.
     model_options: dict = field(default_factory=dict, hash=False)  # hash=False: the settings stay hashable

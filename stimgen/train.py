@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
+import functools
 import json
 import math
 import numbers
@@ -53,7 +54,7 @@ from stimgen.models.bundle import (
 )
 from stimgen.models.model import StimModel
 from stimgen.models.networks import NetworkConfig
-from stimgen.options import TrainSettings
+from stimgen.options import MAX_THREADS, TrainSettings, check_whole
 from stimgen.outputs import MARKER, approve_output, claim_folder
 from stimgen.preview import save_sheet
 from stimgen.representations import Representation, for_dataset
@@ -223,8 +224,12 @@ def _distributed() -> tuple[int, int]:
 
 def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path | None = None,
         resume: bool = False, progress: bool = True, preview_items: np.ndarray | None = None,
-        sheet_style: str = "image", data_sha256: str | None = None, betweens: Betweens | None = None) -> list[dict]:
+        sheet_style: str = "image", data_sha256: str | None = None, betweens: Betweens | None = None,
+        augment: typing.Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> list[dict]:
     """Train ``model`` on ``x`` (N, *input_shape) for ``settings.steps`` steps; return the logged rows.
+
+    ``augment(batch, generator)``, where given, alters every batch before the step (its random draws
+    come from a generator of their own, seeded from ``settings.seed`` and saved in checkpoints).
 
     A model with a ``between_weight`` gets, at every step, half a batch of ``betweens`` (items of
     ``x`` that lie between two others of ``x``) beside its batch.
@@ -248,6 +253,8 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     if wants_betweens:
         check_betweens(betweens)
         generators["between"] = torch.Generator().manual_seed(settings.seed + 2)
+    if augment is not None:
+        generators["augment"] = torch.Generator().manual_seed(settings.seed + 3)
     n = data.shape[0]
     check_batch(n, settings.batch_size)
     if settings.batch_size % world:
@@ -266,7 +273,9 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     previous_handler = _catch_sigint(stop)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     rows, totals, count, t0 = [], {}, 0, time.perf_counter()
-    bar = tqdm(total=settings.steps, initial=start, desc=f"training {model.name}", unit="step",
+    threads = f" on {torch.get_num_threads()} CPU thread{'s' if torch.get_num_threads() != 1 else ''}"
+    bar = tqdm(total=settings.steps, initial=start, desc=f"training {model.name}"
+               f"{threads if device.type == 'cpu' else ''}", unit="step",
                disable=not progress or rank != 0, dynamic_ncols=True)
 
     def save(step: int) -> None:
@@ -289,8 +298,9 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
                 extra["between"] = (*(data[ix[picked]].to(device) for ix in (betweens.a, betweens.b, betweens.item)),
                                     torch.from_numpy(betweens.at[picked]).float().to(device))
             try:
+                items = data[batch] if augment is None else augment(data[batch], generators["augment"])
                 with autocast:
-                    metrics = model.train_step(data[batch].to(device), optimizers, generators["step"], **extra)
+                    metrics = model.train_step(items.to(device), optimizers, generators["step"], **extra)
             except FloatingPointError:  # a model's own check (GAIA's learning-rate balance) found it not finite
                 metrics = None
             if metrics is None or not all(np.isfinite(v) for v in metrics.values()):
@@ -327,6 +337,113 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
             writer.close()
     model.eval()
     return rows
+
+
+#: How far :func:`augment_spectrograms` moves an item at most: frames in time, mel bins in pitch, dB in level.
+AUGMENT_SHIFT_FRAMES = 3
+AUGMENT_SHIFT_BINS = 1
+AUGMENT_GAIN_DB = 3.0
+
+
+def augment_spectrograms(x: torch.Tensor, generator: torch.Generator, db_range: float) -> torch.Tensor:
+    """Spectrogram items (batch, 1, mels, frames) in [0, 1] over ``db_range`` dB, each shifted by a
+    whole number of frames in time (up to :data:`AUGMENT_SHIFT_FRAMES`) and of mel bins in pitch (up
+    to :data:`AUGMENT_SHIFT_BINS`), what is shifted in being silence (0), and made louder or quieter
+    by up to :data:`AUGMENT_GAIN_DB` dB where it is not silent; all drawn uniformly per item.
+
+    Examples
+    --------
+    >>> x = torch.zeros(2, 1, 8, 8); x[:, :, 4, 4] = 0.5
+    >>> y = augment_spectrograms(x, torch.Generator().manual_seed(0), 80.0)
+    >>> y.shape, int((y > 0).sum())
+    (torch.Size([2, 1, 8, 8]), 2)
+    """
+    out = torch.zeros_like(x)
+    n = x.shape[0]
+    frames = torch.randint(-AUGMENT_SHIFT_FRAMES, AUGMENT_SHIFT_FRAMES + 1, (n,), generator=generator).tolist()
+    bins = torch.randint(-AUGMENT_SHIFT_BINS, AUGMENT_SHIFT_BINS + 1, (n,), generator=generator).tolist()
+    gains = (torch.rand(n, generator=generator) * 2 - 1) * AUGMENT_GAIN_DB / db_range
+    height, width = x.shape[-2:]
+    for k, (dt, df) in enumerate(zip(frames, bins)):
+        source = x[k, :, max(0, -df):height - max(0, df), max(0, -dt):width - max(0, dt)]
+        out[k, :, max(0, df):height - max(0, -df), max(0, dt):width - max(0, -dt)] = source
+    louder = torch.where(out > 0, out + gains.view(n, 1, 1, 1).to(out), out)
+    return louder.clamp(0.0, 1.0)
+
+
+def choose_threads(requested: int | None = None) -> tuple[int, str]:
+    """The number of threads torch trains with, and why: ``requested``, or else the cores this
+    process may run on that other processes are not busy on, at least one.
+
+    torch's default (a thread per core) slows a step about tenfold when another process keeps a
+    core busy, because its threads wait on each other; one thread per free core does not
+    (experiments/bench_threads.py). Busy cores are read from /proc/stat over a fifth of a second
+    (the one-minute load average where there is no /proc/stat).
+
+    Examples
+    --------
+    >>> choose_threads(3)
+    (3, '--threads 3')
+    """
+    if requested is not None:
+        check_whole(requested, "--threads", 1, MAX_THREADS)
+        return requested, f"--threads {requested}"
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0:
+        return int(os.environ["OMP_NUM_THREADS"]), "OMP_NUM_THREADS"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    busy = _busy_cores()
+    threads = max(1, usable - round(busy))
+    return threads, f"{usable} core{'s' if usable != 1 else ''}, {busy:.1f} busy with other work"
+
+
+def _busy_cores(interval: float = 0.2) -> float:
+    """How many cores other processes keep busy now (this one is idle while it measures)."""
+    def times() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)  # total, idle + iowait
+
+    first = times()
+    if first is None:
+        return min(os.getloadavg()[0], os.cpu_count() or 1) if hasattr(os, "getloadavg") else 0.0
+    time.sleep(interval)
+    second = times()
+    total, idle = second[0] - first[0], second[1] - first[1]
+    return (total - idle) / total * (os.cpu_count() or 1) if total > 0 else 0.0
+
+
+def init_from(model: StimModel, source: str | os.PathLike, data_info: dict) -> str:
+    """Start ``model``'s generator from the generator of the model folder (or shipped model)
+    ``source`` (a warm start, e.g. GAIA from an AE trained on the same items); return the sha256
+    of the weights it was read from. Its networks must have the same shapes (the same ``--size``,
+    ``--latent-dim`` and ``--width``) and its items the representation of ``data_info`` (the
+    ``data`` section of the new model's config: :attr:`TrainingData.info`).
+
+    Examples
+    --------
+    >>> init_from(model, "runs/my-song-ae", prepare_data("syllables", 64).info)   # doctest: +SKIP
+    'c0ffee...'
+    """
+    from stimgen.models.bundle import load_model
+
+    start = load_model(source)
+    theirs, ours = start.G.state_dict(), model.G.state_dict()
+    differ = [k for k in ours if k not in theirs or theirs[k].shape != ours[k].shape]
+    if differ or set(theirs) - set(ours):
+        raise StimgenError(f"--init {source}: its generator does not have this model's shapes (input "
+                           f"{tuple(start.input_shape)}, {start.latent_dim} latent units; this one: input "
+                           f"{tuple(model.input_shape)}, {model.latent_dim}); train with its --size, --latent-dim "
+                           "and --width on the same representation")
+    data = start.info.get("data", {})
+    for key in ("representation", "spectrogram", "world", "image"):
+        if data.get(key) != data_info.get(key):
+            raise StimgenError(f"--init {source}: its items are another {key} ({data.get(key)}) than this data's "
+                               f"({data_info.get(key)}); train it on the same representation and --size")
+    model.G.load_state_dict(theirs)
+    return start.info["model_sha256"]
 
 
 def check_batch(n: int, batch_size: int, held_out: int = 0, path: str | os.PathLike | None = None) -> None:
@@ -453,7 +570,7 @@ def write_preview(model: StimModel, items: np.ndarray, path: Path, style: str, t
 
 
 def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettings, resume: bool = False,
-          force: bool = False, progress: bool = True) -> Path:
+          force: bool = False, progress: bool = True, threads: int | None = None) -> Path:
     """Train a model on a built-in set or a folder and write the model folder ``out``.
 
     ``out`` is the run folder: it holds the checkpoint, ``metrics.csv`` and ``previews/`` during
@@ -477,6 +594,10 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         Start over in an existing run folder of stimgen's own.
     progress : bool
         Show progress bars.
+    threads : int, optional
+        Threads torch computes with; None: :func:`choose_threads` (one per core that no other
+        process keeps busy). Said on stderr and recorded in config.json (``run.threads``); it does
+        not change what is trained, only the last bits of float sums.
 
     Returns
     -------
@@ -513,6 +634,8 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         elif rank == 0:
             inputs = [] if str(data) in BUILTIN_NAMES else [data]
             approved = approve_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # empty is fine
+        n_threads, why = choose_threads(threads)
+        torch.set_num_threads(n_threads)  # the progress bar says how many
         prepared = prepare_data(data, settings.size, progress=progress and rank == 0,
                                 representation=settings.representation)
         if saved_data and saved_data != prepared.info["data_sha256"]:
@@ -523,6 +646,15 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         check_batch(len(train_idx), settings.batch_size, len(holdout_idx), path=data)  # before the run folder exists
         torch.manual_seed(settings.seed)
         model = make_model(settings, tuple(prepared.x.shape[1:]))
+        run_info = {"threads": n_threads, "threads_chosen_by": why}
+        if settings.init is not None and not resume:
+            run_info["init_sha256"] = init_from(model, settings.init, prepared.info)
+        augment = None
+        if settings.augment:
+            if not hasattr(prepared.representation, "db_range"):
+                raise StimgenError("--augment shifts spectrograms in time and pitch; the "
+                                   f"{prepared.representation.name} representation has none", path=data)
+            augment = functools.partial(augment_spectrograms, db_range=prepared.representation.db_range)
         betweens = None
         if _wants_betweens(model):  # checked before the run folder exists
             kept = None if prepared.betweens is None else prepared.betweens.within(train_idx, len(prepared.x))
@@ -534,14 +666,14 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         try:
             fit(model, prepared.x[train_idx], settings, out, resume=resume, progress=progress,
                 preview_items=preview, sheet_style=prepared.representation.sheet_style,
-                data_sha256=prepared.info["data_sha256"], betweens=betweens)
+                data_sha256=prepared.info["data_sha256"], betweens=betweens, augment=augment)
         except BaseException:
             if approved is not None:
                 _abandon(out, created)
             raise
         if rank == 0:
             info = {"data": prepared.info, "training": dataclasses.asdict(settings),
-                    "split": {"holdout": holdout_idx.tolist()}, "world_size": world}
+                    "split": {"holdout": holdout_idx.tolist()}, "world_size": world, "run": run_info}
             save_model(model, out, info)
             _write_latents(model, prepared, holdout_idx, out / LATENTS_FILE)
         return out
