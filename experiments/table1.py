@@ -164,9 +164,10 @@ def build(model: str, s: Settings):
     if model == "VAE":
         return VAE(VAEConfig(net, lr=s.lr, kl_weight=s.vae_kl_weight))
     if model == "GAIA ll=0":
-        return GAIA(GAIAConfig(net, lr=s.lr, gamma=s.gaia_gamma, distance_weight=0.0))
+        return GAIA(GAIAConfig(net, lr=s.lr, gamma=s.gaia_gamma, distance_weight=0.0, recon_weight=0.0))
     if model == "GAIA ll=1":
-        return GAIA(GAIAConfig(net, lr=s.lr, gamma=s.gaia_gamma, distance_weight=s.gaia_distance_weight))
+        return GAIA(GAIAConfig(net, lr=s.lr, gamma=s.gaia_gamma, distance_weight=s.gaia_distance_weight,
+                                recon_weight=0.0))  # the paper's objective
     if model == "ACAI":
         return ACAI(ACAIConfig(net, lr=s.lr))
     raise StimgenError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")

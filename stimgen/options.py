@@ -166,7 +166,7 @@ class TrainSettings:
     holdout: float = 0.1
     # GAIA's, kept for older callers and config.json files: shorthands for model_options of those names
     distance_weight: float | None = None
-    recon_weight: float = 0.0
+    recon_weight: float = 10.0
     disc_bottom: int | None = None
     log_every: int = 25
     preview_every: int = 250

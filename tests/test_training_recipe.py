@@ -109,3 +109,16 @@ def test_bad_init_and_augment_are_one_line(tmp_path):
     assert_one_error_line(result, "--augment", "pixels representation has none")
     result = stimgen_cli(*base, "--threads", "0", "--out", str(tmp_path / "t"))
     assert_one_error_line(result, "--threads must be a whole number from 1")
+
+
+def test_configs_written_before_the_default_changed_read_as_trained():
+    from stimgen.models.bundle import model_config_from_dict, model_config_to_dict
+    from stimgen.models.gaia import GAIAConfig
+    from stimgen.models.networks import NetworkConfig
+
+    saved = model_config_to_dict(GAIAConfig(NetworkConfig(input_shape=(1, 16, 16), latent_dim=4, width=4)))
+    assert saved["recon_weight"] == TrainSettings().recon_weight == 10.0  # today's default, written out
+    del saved["recon_weight"]  # as config.json files written before issue 22 (the shipped digits model)
+    assert model_config_from_dict("gaia", saved).recon_weight == 0.0
+    assert load_model("digits").config.recon_weight == 0.0
+

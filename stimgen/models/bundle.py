@@ -69,8 +69,14 @@ def model_config_to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
+#: Settings whose default changed, with the value a config.json written before had when it left them
+#: out: GAIA trained with no direct reconstruction term (recon_weight 0) until issue 22 made it 10.
+PREVIOUS_DEFAULTS = {"gaia": {"recon_weight": 0.0}}
+
+
 def model_config_from_dict(name: str, d: dict):
-    """Rebuild a model's frozen config (and its network configs) from JSON."""
+    """Rebuild a model's frozen config (and its network configs) from JSON; a setting it leaves out
+    takes the default it had when the file was written (:data:`PREVIOUS_DEFAULTS`), else today's."""
     if name not in MODELS:
         raise StimgenError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     cls = MODELS[name][1]
@@ -78,7 +84,7 @@ def model_config_from_dict(name: str, d: dict):
     unknown = set(d) - names
     if unknown:
         raise StimgenError(f"unknown {name} settings: {', '.join(sorted(unknown))}")
-    values = dict(d)
+    values = {**PREVIOUS_DEFAULTS.get(name, {}), **d}
     for key in ("generator", "discriminator"):
         if isinstance(values.get(key), dict):
             values[key] = NetworkConfig.from_dict(values[key])
@@ -336,4 +342,6 @@ def describe(model: StimModel) -> str:
         lines.append(from_config(data, Path(info["path"]) / "config.json").summary())
     if training:
         lines.append("training: " + ", ".join(f"{k}={v}" for k, v in training.items()))
+    if info.get("attribution"):  # where the recordings it learned came from, and their licence
+        lines.append(f"data from: {info['attribution']}")
     return "\n".join(lines)
