@@ -10,7 +10,8 @@ model, a representation or a stimulus folder.
 - :mod:`~stimgen.signal.features`: what a stimulus measures, as manifests report it;
 - :mod:`~stimgen.signal.song_features`: Sound Analysis Pro's features of a birdsong syllable;
 - :mod:`~stimgen.signal.distances`: distances between stimuli, with their units;
-- :mod:`~stimgen.signal.segment`: recordings cut into units, and the window of a long file.
+- :mod:`~stimgen.signal.segment`: recordings cut into units, and the window of a long file;
+- :mod:`~stimgen.signal.splice`: a sound put into a recording in the place of another, level matched.
 
 The modules are imported one by one (``from stimgen.signal.audio import load_audio``), so that
 reading a WAV does not import torch.
