@@ -8,8 +8,9 @@ latent 32, width 16) in a fresh process per setting, medians over ``--steps`` st
 warm-up steps:
 - idle: torch at 1 thread, at every thread count up to the cores, and at what
   :func:`stimgen.train.choose_threads` picks;
-- loaded: the same beside one other busy process (a one-thread torch matmul loop, like a second
-  training run), at torch's default (a thread per core) and at what ``choose_threads`` picks then.
+- loaded: the same beside one other busy process (a torch matmul loop at one thread, then at
+  torch's default of a thread per core, like a second training run), at torch's default and at
+  what ``choose_threads`` picks then.
 
 It prints seconds per step and each setting's slowdown against the best idle setting (goal: the
 default beside a busy process within 1.5x of the best idle).
@@ -45,7 +46,15 @@ for _ in range(steps + 2):
 print(json.dumps({"threads": torch.get_num_threads(), "s_per_step": statistics.median(times[2:])}))
 """
 
-BUSY = "import torch\ntorch.set_num_threads(1)\na = torch.randn(512, 512)\nwhile True:\n    a @ a\n"
+#: Another busy process: a torch matmul loop at ``threads`` threads (0: torch's default, a thread per core).
+BUSY = """
+import sys, torch
+if int(sys.argv[1]):
+    torch.set_num_threads(int(sys.argv[1]))
+a = torch.randn(512, 512)
+while True:
+    a @ a
+"""
 
 
 def run(threads: str, steps: int, size: int, batch: int) -> dict:
@@ -67,18 +76,19 @@ def main() -> None:
     for t in range(1, cores + 1):
         rows[f"idle, {t} thread{'s' if t > 1 else ''}"] = run(str(t), args.steps, args.size, args.batch)
     rows["idle, stimgen's default"] = run("auto", args.steps, args.size, args.batch)
-    busy = subprocess.Popen([sys.executable, "-c", BUSY])
-    try:
-        time.sleep(2)
-        rows["busy process, torch's default"] = run("0", args.steps, args.size, args.batch)
-        rows["busy process, stimgen's default"] = run("auto", args.steps, args.size, args.batch)
-    finally:
-        busy.kill()
+    for busy_threads, what in (("1", "a one-thread job"), ("0", "a job at torch's default threads")):
+        busy = subprocess.Popen([sys.executable, "-c", BUSY, busy_threads])
+        try:
+            time.sleep(2)
+            rows[f"beside {what}, torch's default"] = run("0", args.steps, args.size, args.batch)
+            rows[f"beside {what}, stimgen's default"] = run("auto", args.steps, args.size, args.batch)
+        finally:
+            busy.kill()
     best = min(r["s_per_step"] for k, r in rows.items() if k.startswith("idle"))
     print(f"{cores} cores; first-look GAIA step (batch {args.batch}, {args.size} x {args.size}); "
           f"median of {args.steps}")
     for name, r in rows.items():
-        print(f"{name:34s} {r['threads']:3d} threads  {r['s_per_step']:6.3f} s/step  {r['s_per_step'] / best:5.2f}x "
+        print(f"{name:58s} {r['threads']:3d} threads  {r['s_per_step']:6.3f} s/step  {r['s_per_step'] / best:5.2f}x "
               "the best idle")
 
 
