@@ -375,9 +375,10 @@ def choose_threads(requested: int | None = None) -> tuple[int, str]:
     """The number of threads torch trains with, and why: ``requested``, or else the cores this
     process may run on that other processes are not busy on, at least one.
 
-    torch's default (a thread per core) slows a step about tenfold when another process keeps a
-    core busy, because its threads wait on each other; one thread per free core does not
-    (experiments/bench_threads.py). Busy cores are read from /proc/stat over a fifth of a second
+    torch's default (a thread per core) made a step 2-3.5 times slower when another process kept a
+    core busy on 2 cores (the issue that asked for this saw tenfold), because its threads wait on
+    each other; one thread per free core trains at a free core's speed (experiments/bench_threads.py,
+    docs/results/real-song.md). Busy cores are read from /proc/stat over a fifth of a second
     (the one-minute load average where there is no /proc/stat).
 
     Examples
