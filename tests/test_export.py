@@ -120,7 +120,9 @@ def test_same_seed_same_bytes_other_seed_other_phase(tmp_path, inputs):
     for model_name in ("birdsong", "vowels"):
         model = load_model(model_name)
         for name, seed in (("one", 3), ("two", 3), ("three", 4)):
-            c = continuum(model, inputs / "i.wav", inputs / "u.wav", steps=3, spacing="linear", seed=seed)
+            # a vowel is no birdsong: the birdsong model's syllable search finds several in it, so its window is given
+            onset = 0.2 if model_name == "birdsong" else None
+            c = continuum(model, inputs / "i.wav", inputs / "u.wav", steps=3, spacing="linear", seed=seed, onset=onset)
             out = export(c, tmp_path / model_name / name, RenderSettings(sr=44100, level_dbfs=-26.0, ramp_ms=5.0))
             runs[model_name, name] = [(out / "stimuli" / f"step_{k:02d}.wav").read_bytes() for k in range(3)]
     assert runs["birdsong", "one"] == runs["birdsong", "two"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ["vowels", "birdsong", "digits"]
+NAMES = ["vowels", "birdsong", "bengalese-finch", "digits"]
 #: What a wheel build needs no copy of (all git-ignored, or large and unused by the build).
 NOT_COPIED = {".git", ".venv", "build", "dist", "runs", "out", ".pytest_cache", ".hypothesis", "docs"}
 
