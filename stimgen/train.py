@@ -624,6 +624,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
     out = Path(out)
     _check_out_of_data(out, data)
     rank, world = _init_distributed()
+    callers_threads = torch.get_num_threads()
     try:
         saved_data = None
         options = model_options(settings)  # a bad option fails here, before the data are read; saved as read
@@ -636,7 +637,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             inputs = [] if str(data) in BUILTIN_NAMES else [data]
             approved = approve_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # empty is fine
         n_threads, why = choose_threads(threads)
-        torch.set_num_threads(n_threads)  # the progress bar says how many
+        torch.set_num_threads(n_threads)  # the progress bar says how many; the caller's count is back after
         prepared = prepare_data(data, settings.size, progress=progress and rank == 0,
                                 representation=settings.representation)
         if saved_data and saved_data != prepared.info["data_sha256"]:
@@ -679,6 +680,7 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
             _write_latents(model, prepared, holdout_idx, out / LATENTS_FILE)
         return out
     finally:
+        torch.set_num_threads(callers_threads)  # a notebook's torch keeps its own setting
         if world > 1:
             dist.destroy_process_group()
 
