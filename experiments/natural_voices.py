@@ -1,0 +1,173 @@
+"""Sustained vowels of four voices no one here made, for judging continua on natural voices (issue 23).
+
+    python experiments/natural_voices.py OUT
+
+Writes OUT/<voice>/<code>.wav (16 kHz mono) for the codes iy ih eh ae aa ao uw and four voices:
+``espeak-man`` (espeak-ng ``en-us``, pitch 40) and ``espeak-woman`` (``en-us+f3``, pitch 80), as
+experiments/vocoder.py makes them; ``festival-man`` (festival's ``kal_diphone``, Debian
+``festvox-kallpc16k``), the phones ``pau p V p pau`` at a fixed 800 ms each and 105 Hz
+(``Utterance Phones``, ``FP_duration``, ``FP_F0``), of which only the voiced vowel is kept: between
+pauses this voice's /uw/ glides (F2 1800 to 1100 Hz over the vowel, median 1641 Hz), between
+voiceless /p/ it holds (F2 1130-1240 Hz), and its other vowels are steadier too;
+``festival-woman`` (``cmu_us_slt_arctic_hts``, Debian ``festvox-us-slt-hts``), a one-vowel word
+added to the lexicon, said alone at 0.15 of the HTS engine's speed (``-r 0.15``), as that voice
+takes no Phones utterance and ignores ``Duration_Stretch``. Each file is the synthesiser's output
+with silence more than 30 dB below the peak trimmed (``stimgen.signal.audio.trim_silence``), cut
+to its longest voiced run (Praat pitch), at most the middle 0.7 s of it, with 10 ms ramps, at
+-20 dBFS RMS. A voice whose synthesiser is not installed is left out.
+
+The ruler, :func:`measure_vowel`: Praat's Burg, 5 formants, one fixed ceiling (5500 Hz, every
+voice), median over the middle half of the voiced part; F0 the mean over that half. Measured
+(espeak-ng 1.51, festival 2.5.0; F0 / F1 / F2 in Hz; seconds of vowel written)::
+
+    voice            iy            ih            eh            ae            aa            ao            uw
+    espeak-man       87/288/2290   87/354/2137   87/572/1724   87/640/1600   87/713/1194   87/653/1004   87/328/1366
+    espeak-woman    133/276/2945  133/384/2787  133/694/2212  133/804/2064  133/839/1446  133/785/1173  133/333/1624
+    festival-man    105/322/2074  105/476/1638  105/546/1645  105/654/1401  105/675/1092  105/658/1013  105/360/1152
+    festival-woman  163/420/2783  166/712/1952  159/793/2008  171/928/1744  172/861/1288  153/778/1178  160/523/1704
+
+0.50-0.64 s of vowel for espeak-ng (its steady part at ``-s 60``), 0.70 s for festival (0.59 s for
+the woman's /eh/). The men's /iy/ F2 is above 1800 Hz and their /uw/ and /ao/ F2 below 1400 Hz;
+in every voice /iy/ has the highest F2, /ao/ the lowest, and /iy/ and /uw/ the two lowest F1, but
+the women's /uw/ is fronted (F2 1624 and 1704 Hz, as American /u/ often is) and festival-woman's
+/ih/ and /eh/ lie close (0.6 Bark apart in F1, 0.2 in F2). F0 is the
+synthesiser's, level (espeak-ng, kal) or nearly so (slt, 153-172 Hz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vocoder import ESPEAK  # noqa: E402
+
+CODES = ("iy", "ih", "eh", "ae", "aa", "ao", "uw")
+SR = 16000
+LONGEST = 0.7
+ESPEAK_VOICES = {"espeak-man": ("en-us", 40), "espeak-woman": ("en-us+f3", 80)}
+FESTIVAL_VOICES = {"festival-man": "kal_diphone", "festival-woman": "cmu_us_slt_arctic_hts"}
+FESTIVAL_SCHEME = {
+    "kal_diphone": """(voice_kal_diphone)
+(set! FP_duration 800)
+(set! FP_F0 105)
+(set! utt (Utterance Phones (pau p {phone} p pau)))""",
+    "cmu_us_slt_arctic_hts": """(voice_cmu_us_slt_arctic_hts)
+(lex.add.entry '("vowelx" nil ((({phone}) 1))))
+(set! hts_engine_params (append hts_engine_params (list '("-r" 0.15))))
+(set! utt (Utterance Words (vowelx)))""",
+}
+
+
+def voiced_span(y: np.ndarray, sr: int) -> tuple[float, float]:
+    """Start and end (s) of the longest run of voiced frames in Praat's pitch track (60-600 Hz)."""
+    import parselmouth
+
+    pitch = parselmouth.Sound(y.astype(np.float64), sampling_frequency=sr).to_pitch(
+        pitch_floor=60.0, pitch_ceiling=600.0)
+    times = np.asarray(pitch.xs())
+    voiced = np.concatenate([[0], pitch.selected_array["frequency"] > 0, [0]]).astype(int)
+    edges = np.flatnonzero(np.diff(voiced))
+    if edges.size == 0:
+        raise ValueError("no voiced frame")
+    starts, stops = edges[::2], edges[1::2] - 1
+    k = int(np.argmax(stops - starts))
+    return float(times[starts[k]]), float(times[stops[k]])
+
+
+def measure_vowel(path: Path, ceiling: float = 5500.0) -> dict[str, float]:
+    """Mean F0 and median F1-F3 (Hz) over the middle half of a file's voiced part: Praat's Burg,
+    5 formants below ``ceiling``, 25 ms window."""
+    from stimgen.signal.audio import load_audio
+    from stimgen.signal.phonetics import measure_f0, measure_formants
+
+    y, sr = load_audio(path)
+    start, stop = voiced_span(y, sr)
+    duration = len(y) / sr
+    span = ((start + 0.25 * (stop - start)) / duration, (start + 0.75 * (stop - start)) / duration)
+    f1, f2, f3 = measure_formants(y, sr, max_formant=ceiling, span=span)
+    return {"f0": measure_f0(y, sr, span=span), "f1": float(f1), "f2": float(f2), "f3": float(f3)}
+
+
+def cut_vowel(y: np.ndarray, sr: int) -> np.ndarray:
+    """The steady vowel of a synthesiser's output at 16 kHz: silence trimmed, the longest voiced
+    run, at most its middle ``LONGEST`` s, 10 ms ramps, at -20 dBFS RMS."""
+    from stimgen.signal.audio import apply_ramps, normalize_rms, resample, trim_silence
+
+    y = trim_silence(resample(np.asarray(y, dtype=np.float32), sr, SR), 30.0)
+    start, stop = voiced_span(y, SR)
+    middle, half = 0.5 * (start + stop), 0.5 * min(stop - start, LONGEST)
+    y = apply_ramps(y[int((middle - half) * SR):int((middle + half) * SR)], SR)
+    return normalize_rms(y, -20.0)[0]
+
+
+def synthesise(voice: str, code: str, raw: Path) -> None:
+    """Write one vowel of ``voice`` as the synthesiser makes it to ``raw``."""
+    if voice in ESPEAK_VOICES:
+        name, pitch = ESPEAK_VOICES[voice]
+        subprocess.run(["espeak-ng", "-v", name, "-p", str(pitch), "-s", "60", "-w", str(raw),
+                        f"[[{ESPEAK[code]}]]"], check=True)
+        return
+    script = raw.with_suffix(".scm")
+    script.write_text(FESTIVAL_SCHEME[FESTIVAL_VOICES[voice]].format(phone=code)
+                      + f'\n(utt.synth utt)\n(utt.save.wave utt "{raw}" \'riff)\n')
+    subprocess.run(["festival", "-b", str(script)], check=True, capture_output=True)
+    if not raw.exists():
+        raise RuntimeError(f"festival wrote no {raw.name} for {voice} {code}")
+
+
+def installed(voice: str) -> bool:
+    """Whether the synthesiser and voice that ``voice`` needs are installed."""
+    if voice in ESPEAK_VOICES:
+        return shutil.which("espeak-ng") is not None
+    if shutil.which("festival") is None:
+        return False
+    return any(Path("/usr/share/festival/voices").glob(f"*/{FESTIVAL_VOICES[voice]}"))
+
+
+def make_voices(out: Path) -> dict[str, Path]:
+    """Write OUT/<voice>/<code>.wav for every installed voice; the folder of each voice written."""
+    from stimgen.signal.audio import load_audio, save_wav
+
+    folders = {}
+    for voice in (*ESPEAK_VOICES, *FESTIVAL_VOICES):
+        if not installed(voice):
+            print(f"{voice}: synthesiser or voice not installed, left out", flush=True)
+            continue
+        folder = Path(out) / voice
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for code in CODES:
+                raw = Path(tmp) / f"{code}.wav"
+                synthesise(voice, code, raw)
+                y, sr = load_audio(raw)
+                save_wav(folder / f"{code}.wav", cut_vowel(y, sr), SR)
+        folders[voice] = folder
+    return folders
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args()
+    from stimgen.signal.audio import audio_info
+
+    folders = make_voices(args.out)
+    print(f"{'voice':15s}" + "".join(f"{code:>17s}" for code in CODES))
+    for voice, folder in folders.items():
+        cells = []
+        for code in CODES:
+            m = measure_vowel(folder / f"{code}.wav")
+            seconds = audio_info(folder / f"{code}.wav").duration
+            cells.append(f"{m['f0']:4.0f}/{m['f1']:4.0f}/{m['f2']:4.0f} {seconds:.2f}")
+        print(f"{voice:15s}" + "".join(f"{cell:>17s}" for cell in cells))
+
+
+if __name__ == "__main__":
+    main()
