@@ -301,7 +301,11 @@ MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
               help="Distance for --spacing equal: spectral (log-mel, dB; sound default), formants (F1/F2 in "
                    "Bark, Praat), pixel (images).")
 @click.option("--endpoints", default=options.ENDPOINT, show_default=True, type=click.Choice(options.ENDPOINTS),
-              help="reconstruct: every step passes through the model; original: the input files are steps 0 and N-1.")
+              help="How the first and last steps come to be the files (docs/morph.md): warp: what the model misses "
+                   "at each end, warped along frequency and mixed along the path; tune: a copy of the decoder tuned "
+                   "on the two files (slower); refine: codes optimised against the files; residual: what the model "
+                   "misses, cross-faded; reconstruct: the model's own ends; original: the files pasted as steps 0 "
+                   "and N-1.")
 @_f0_option("interpolate,a,b", "interpolate (default) moves it log-linearly from --a's contour to --b's, a or b "
                                "uses that endpoint's contour")
 @_onset_option

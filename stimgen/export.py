@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,9 @@ import pandas as pd
 import stimgen
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.stimuli import StimulusSet
-from stimgen.options import METRIC_UNITS
+from stimgen.errors import StimgenWarning
+from stimgen.morph.ends import save_tuned_decoder
+from stimgen.options import END_TOLERANCE, METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
 from stimgen.signal.image import save_image
@@ -111,6 +114,10 @@ def export(
         if stimuli.plan.baseline is not None:
             manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
         manifest[DISTANCE_PREV] = np.concatenate([[np.nan], distances])
+        if stimuli.references is not None:
+            manifest = _end_distances(manifest, stimuli, features)
+        if stimuli.ends is not None and stimuli.ends.decoder is not None:
+            stimuli.state["ends"].update(save_tuned_decoder(tmp, stimuli.ends.decoder))
         pictures = [rep.picture(item) for item in written]
         if rep.pictures_beside:
             manifest[SPECTROGRAM_FILE] = [spectrogram_file(name) for name in stimuli.table["name"]]
@@ -139,6 +146,41 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
     manifest = manifest.copy()
     manifest.insert(manifest.columns.get_loc("requested_change") + 1, "measured_change", manifest[feature] - baseline)
     return manifest, {f"unedited_{feature}": baseline}
+
+
+def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[dict]) -> pd.DataFrame:
+    """Columns ``end_distance_<unit>``: how far the decoded first and last items lie from their
+    endpoint files' items in the representation's own metric (of what the stimulus hears of
+    them, :meth:`~stimgen.representations.representation.Representation.heard`); for speech also
+    ``end_distance_bark``: (F1, F2) of the written step against the file's, by the manifest's
+    ruler. Empty on the steps between. One warning line per end farther than
+    :data:`stimgen.options.END_TOLERANCE` (in Bark for speech, else in the own metric).
+    """
+    rep = stimuli.domain.representation
+    own = rep.metrics[0]
+    speech = "formants" in rep.metrics and getattr(rep, "units", None) == "speech"
+    rows = (0, len(manifest) - 1)
+    manifest = manifest.copy()
+    columns = {METRIC_UNITS[own].lower(): np.full(len(manifest), np.nan)}
+    if speech:
+        columns["bark"] = np.full(len(manifest), np.nan)
+    for row, path, reference in zip(rows, stimuli.inputs, stimuli.references):
+        pair = rep.heard(np.stack([stimuli.x[row], reference]))
+        columns[METRIC_UNITS[own].lower()][row] = rep.written_distances([{}, {}], pair, own)[0]
+        if speech:
+            state = stimuli.plan.state[row] if stimuli.plan.state else None
+            measured = [features[row], rep.file_features(path, state)]
+            columns["bark"][row] = rep.written_distances(measured, pair, "formants")[0]
+        unit = "bark" if speech else METRIC_UNITS[own].lower()
+        if columns[unit][row] > END_TOLERANCE[unit]:
+            warnings.warn(StimgenWarning(
+                f"the continuum's {'first' if row == 0 else 'last'} step lies {columns[unit][row]:.2f} "
+                f"{'Bark' if speech else METRIC_UNITS[own]} from this file (more than {END_TOLERANCE[unit]:g}); "
+                "--endpoints warp or tune, or a model trained on this voice (stimgen train --init MODEL --data "
+                "FOLDER), brings it nearer", path=path))
+    for unit, column in columns.items():
+        manifest[f"end_distance_{unit}"] = np.round(column, 4)
+    return manifest
 
 
 def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:

@@ -35,15 +35,20 @@ DIGIT_SIZE = 32
 #: Continua: the latent path, how steps are spaced along it, what the end steps are.
 PATHS = ("linear", "slerp")
 SPACINGS = ("equal", "linear")
-ENDPOINTS = ("reconstruct", "original")
+ENDPOINTS = ("warp", "tune", "refine", "residual", "reconstruct", "original")
 CONTINUUM_STEPS = 11
 PATH = "linear"
 SPACING = "equal"
-ENDPOINT = "reconstruct"
+ENDPOINT = "warp"
 #: Grids: points per side.
 GRID_STEPS = 5
 #: Distances for equal spacing, with their units.
 METRIC_UNITS = {"spectral": "dB", "formants": "Bark", "pixel": "RMS"}
+#: How far a continuum's end may lie from its file before stimgen warns, by unit (lower case):
+#: Bark ((F1, F2) of the written step, speech), a formant JND (3-5 %, 0.2-0.35 Bark at F2); dB (the
+#: decoded item, other sounds), about the spacing of a bird's syllables to their nearest
+#: neighbours (3.5-3.9 dB on two birds); RMS (images), see docs/morph.md.
+END_TOLERANCE = {"bark": 0.3, "db": 3.5, "rms": 0.1}
 #: Attribute vectors: how they are fitted; whether edits of measurable attributes are calibrated.
 ATTRIBUTE_METHODS = ("ols", "mean-diff")
 ATTRIBUTE_METHOD = "ols"

@@ -44,6 +44,7 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     """
     from stimgen import load_model
     from stimgen.morph.continuum import continuum
+    from stimgen.morph.ends import folder_ends
     from stimgen.outputs import file_sha256
     from stimgen.psychometric import falls, load_fit
     from stimgen.stimulus_folder import MANIFEST_CSV, read_folder
@@ -93,7 +94,8 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     f0 = float(f0) if isinstance(f0, (int, float)) else f0
     onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in old.record.inputs[:2]]
     stimuli = continuum(loaded, a, b, path=settings.get("path", PATH), endpoints=settings.get("endpoints", ENDPOINT),
-                        seed=old.record.seed, f0=f0, at=t, levels=np.round(levels, 4), onset=onsets)
+                        seed=old.record.seed, f0=f0, at=t, levels=np.round(levels, 4), onset=onsets,
+                        ends=folder_ends(folder, old.record.state))  # the ends as the continuum had them
     stimuli.path_map = old.record.path_map   # the same path between the same codes
     stimuli.settings["respaced_from"] = {
         "continuum": str(folder.resolve()), "manifest_sha256": file_sha256(folder / MANIFEST_CSV),

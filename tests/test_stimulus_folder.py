@@ -37,7 +37,9 @@ def test_the_record_keeps_every_code_at_full_precision_and_the_render_settings(m
     assert not np.array_equal(np.round(record.codes(), 6), stimuli.z)
     assert (record.render.sr, record.render.level_dbfs, record.render.ramp_ms) == (44100, -23.0, 5.0)
     assert record.verb == "continuum" and record.medium == "audio" and record.model.name == "vowels"
-    assert record.settings["f0"] == 120.0 and record.state == {}
+    assert record.settings["f0"] == 120.0 and set(record.state) == {"ends"}   # the faithful ends' record
+    assert record.state["ends"]["method"] == record.settings["endpoints"] == "warp"
+    np.testing.assert_array_equal(record.state["ends"]["codes"], record.codes()[[0, -1]])
     assert [i["file"] for i in record.inputs] == ["i.wav", "a.wav"] and all(len(i["sha256"]) == 64
                                                                              for i in record.inputs)
     assert folder.manifest["stim_file"].tolist() == [row["stim_file"] for row in record.stimuli]

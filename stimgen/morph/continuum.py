@@ -17,6 +17,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
+from stimgen.morph.ends import Ends, fit_ends
 from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.options import CONTINUUM_STEPS, ENDPOINT, ENDPOINTS, PATH, PATHS, SEED, SPACING, SPACINGS
 
@@ -97,6 +98,7 @@ def continuum(
     onset: float | list[float | None] | None = None,
     at: np.ndarray | None = None,
     levels: np.ndarray | None = None,
+    ends: Ends | None = None,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
 
@@ -116,8 +118,14 @@ def continuum(
         ``"spectral"`` (log-mel distance, dB; audio default), ``"formants"`` (F1/F2 in Bark, Praat;
         audio) or ``"pixel"`` (RMS pixel difference; images).
     endpoints : str
-        ``"reconstruct"``: every step, the endpoints included, is decoded by the model;
-        ``"original"``: steps 0 and N - 1 are the input files themselves.
+        How the first and last steps come to be the files (:mod:`stimgen.morph.ends`):
+        ``"warp"`` (the default): what the model misses at each end is warped along frequency
+        and added back, mixed along the path, so that the ends are the files and the path between
+        is the model's; ``"tune"``: a copy of the decoder tuned on the two files (slower);
+        ``"refine"``: the codes optimised against the files; ``"residual"``: what the model
+        misses, cross-faded along the path; ``"reconstruct"``: the encoder's codes decoded, the
+        ends as the model makes them; ``"original"``: as ``"reconstruct"``, with steps 0 and
+        N - 1 the input files themselves.
     dense : int or None
         Points of the dense path that equal spacing measures; by default 51 (which place the steps
         of 11-step vowel continua within 0.0003 of where 201 put them; see docs/morph.md), and 5
@@ -136,6 +144,9 @@ def continuum(
         Latent positions of the steps given outright (``spacing`` is then unused) and the morph
         level recorded for each (default: equal steps from 0 to 1); :func:`stimgen.respace.respace`
         uses them.
+    ends : Ends or None
+        The ends a continuum folder recorded (:meth:`stimgen.morph.ends.Ends.from_state`), used
+        instead of computing them again; :func:`stimgen.respace.respace` passes them.
 
     Returns
     -------
@@ -177,14 +188,19 @@ def continuum(
     a, b = Path(a), Path(b)
     domain.representation.check_f0(f0)
     x_ends = domain.load_files([a, b], onset)
-    za, zb = domain.encode(x_ends)
+    if np.array_equal(x_ends[0], x_ends[1]):
+        raise StimgenError("the two endpoints are the same stimulus: there is no distance to divide")
+    if ends is None:
+        ends = fit_ends(domain, x_ends, "reconstruct" if endpoints == "original" else endpoints, seed=seed,
+                        files=[a, b], f0=f0)
+    za, zb = ends.codes
     planned = path_map = None
     if at is not None:
         t = np.round(np.asarray(at, dtype=np.float64), 4)
         steps = len(t)
     elif spacing == "equal":
         t_dense = np.linspace(0.0, 1.0, dense)
-        x_dense = domain.decode(latent_path(za, zb, t_dense, path))
+        x_dense = ends.decode(domain, latent_path(za, zb, t_dense, path), t_dense)
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed)
         t = equal_steps(t_dense, planned, steps)
         cumulative = np.concatenate([[0.0], np.cumsum(planned)])
@@ -195,14 +211,12 @@ def continuum(
     else:  # a spacing of options.SPACINGS with no rule here
         raise StimgenError(f"spacing {spacing!r} has no rule for placing steps")
     z = latent_path(za, zb, t, path)
-    x = domain.decode(z)
+    x = ends.decode(domain, z, t)
     level = np.linspace(0.0, 1.0, steps) if levels is None else np.asarray(levels, dtype=np.float64)
     sources = None
     if endpoints == "original":
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
-    elif endpoints != "reconstruct":  # an option of options.ENDPOINTS with no rule here
-        raise StimgenError(f"endpoints {endpoints!r} has no rule for the end steps")
     plan = domain.representation.plan(x, [a, b], np.stack([1 - level, level], axis=1), f0, sources)
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
@@ -213,4 +227,6 @@ def continuum(
     if planned is not None:
         settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))
     settings.update(plan.settings)
-    return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map)
+    settings["ends_seconds"] = round(ends.seconds, 3)
+    return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map,
+                       state={"ends": ends.state()}, ends=ends, references=x_ends)

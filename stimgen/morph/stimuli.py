@@ -11,6 +11,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
+from stimgen.morph.ends import Ends
 from stimgen.options import MAX_STIMULI
 from stimgen.representations.representation import RenderPlan
 
@@ -45,7 +46,10 @@ class StimulusSet:
     continuum's ``path_map`` gives the morph level at each latent position of its dense path
     (``{"latent_t": [...], "morph_level": [...]}``); ``state`` is what methods that change a
     continuum add to it. Both are kept in the folder's record
-    (:class:`~stimgen.stimulus_folder.StimulusRecord`).
+    (:class:`~stimgen.stimulus_folder.StimulusRecord`). A continuum's ``ends`` (its faithful-ends
+    method's result, :class:`~stimgen.morph.ends.Ends`; a tuned decoder's weights are written
+    beside the stimuli) and ``references`` (the endpoint files' items (2, C, H, W), against which
+    the written first and last steps are measured).
     Pass the set to :func:`stimgen.export.export` to write it.
     """
 
@@ -58,6 +62,8 @@ class StimulusSet:
     inputs: list[Path] = field(default_factory=list)
     path_map: dict | None = None
     state: dict = field(default_factory=dict)
+    ends: Ends | None = None
+    references: np.ndarray | None = None
 
     @property
     def x(self) -> np.ndarray:

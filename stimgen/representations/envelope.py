@@ -11,7 +11,7 @@ from stimgen.data.folder import FolderDataset
 from stimgen.representations.sound import Sound
 from stimgen.representations.vocoder import Vocoder
 from stimgen.representations.world_vocoder import analyse_dataset, f0_search
-from stimgen.signal.world import WorldConfig, analyse_at, analyse_file, item_to_envelope
+from stimgen.signal.world import WorldConfig, analyse_at, analyse_file, item_to_envelope, mel_frequencies
 
 
 class WorldEnvelope(Sound):
@@ -69,6 +69,9 @@ class WorldEnvelope(Sound):
 
     def analysis_provenance(self) -> dict:
         return {"world": self.world.to_dict()}
+
+    def bin_frequencies(self) -> np.ndarray:
+        return mel_frequencies(self.world.n_bins, self.world.fmin, self.world.fmax)
 
     # --- files to items ---------------------------------------------------------------------------
     def sound_to_item(self, y: np.ndarray, sr: int, path: str | os.PathLike | None = None) -> np.ndarray:

@@ -85,6 +85,17 @@ class MelSpectrogram(Sound):
     def envelope(self, item: np.ndarray, n_fft: int) -> np.ndarray:
         return mel_to_envelope(item[0], self.spectrogram, n_fft)
 
+    def bin_frequencies(self) -> np.ndarray:
+        return _centres(self.spectrogram, self.spectrogram.n_fft)[0]
+
+    def heard(self, items: np.ndarray) -> np.ndarray:
+        """Voiced by WORLD, items are smoothed across the mel bands (:func:`mel_to_envelope`'s
+        liftering, a projection) before they become an envelope; Griffin-Lim hears them whole."""
+        if self.vocoder.name != "world":
+            return items
+        lifter = _liftering(self.spectrogram.n_mels, LIFTER).astype(np.float32)
+        return np.einsum("nchw,hk->nckw", np.asarray(items, dtype=np.float32), lifter)
+
 
 class MelWorld(MelSpectrogram):
     """Mel spectrogram items (as :class:`MelSpectrogram`) voiced by WORLD, one voice per stimulus.

@@ -85,6 +85,9 @@ class Representation(ABC):
     pictures_beside: ClassVar[bool]
     #: Whether the representation sets F0 apart from its items (a vocoder with a voice: ``--f0``).
     voiced: bool = False
+    #: Whether an item's axis 1 (H) is frequency, so that faithful ends may warp along it
+    #: (:mod:`stimgen.morph.ends`).
+    frequency_warps: bool = False
 
     # --- settings ---------------------------------------------------------------------------------
     @classmethod
@@ -185,6 +188,19 @@ class Representation(ABC):
     @abstractmethod
     def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
         """The features of a plan's stimuli as they would be written (before rate and level)."""
+
+    def heard(self, items: np.ndarray) -> np.ndarray:
+        """What of items (N, C, H, W) their stimuli are made from: the items themselves, unless
+        the representation smooths them on the way to a stimulus. Faithful ends
+        (:mod:`stimgen.morph.ends`) take their residuals of this, so that a residual carries
+        nothing the stimulus would not hear."""
+        return items
+
+    def file_features(self, path: Path, state=None) -> dict[str, float]:
+        """The features of an input file (the window the model took of it) measured as a
+        stimulus of a plan with ``state`` (its entry of ``RenderPlan.state``: for a sound, its
+        formant ceiling) is; none by default."""
+        return {}
 
     # --- distances and pictures -------------------------------------------------------------------
     def check_metric(self, metric: str | None) -> str:

@@ -81,6 +81,7 @@ class Sound(Representation):
     sheet_style = "spectrogram"
     sheet_scale = 2
     pictures_beside = True
+    frequency_warps = True
     #: The vocoder (:data:`~stimgen.representations.vocoders.VOCODERS`) unless ``data.vocoder`` names another.
     default_vocoder: ClassVar[str]
 
@@ -251,6 +252,14 @@ class Sound(Representation):
             y, sr = load_audio(path, allow_silence=True)
             out.append((self._features(y, sr, state), self.sound_to_item(y, sr, path=path)))
         return out
+
+    @abstractmethod
+    def bin_frequencies(self) -> np.ndarray:
+        """The centre frequency (Hz) of each bin along an item's axis 1 (H)."""
+
+    def file_features(self, path: Path, state: Voicing | None = None) -> dict[str, float]:
+        y, sr = load_audio(path)
+        return self._features(self.excerpt(path).cut(y, sr), sr, state or Voicing(None))
 
     def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
         return [self._features(y, self.sample_rate, state) for y, state in zip(self.model_audio(plan, seed=seed),

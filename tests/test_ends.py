@@ -1,0 +1,115 @@
+"""Faithful ends (stimgen.morph.ends, issue 23): continua that start and end at the user's files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stimgen import load_model
+from stimgen.errors import StimgenError
+from stimgen.export import export
+from stimgen.morph.continuum import continuum
+from stimgen.morph.ends import DECODER_FILE, Ends, fit_ends, folder_ends, warp_frequency
+
+
+@pytest.fixture(scope="module")
+def far_voice(tmp_path_factory):
+    """/i/ and /u/ of a man unlike the vowel model's training voices (espeak-ng's formants, F0 90 Hz):
+    the model decodes them with the wrong F2, as it does natural voices."""
+    from stimgen.data.vowels import synthesize_vowel, vocal_tract
+    from stimgen.signal.audio import save_wav
+
+    folder = tmp_path_factory.mktemp("far-voice")
+    for name, formants in (("i", (288, 2290, 2900)), ("u", (328, 1366, 2300))):
+        fm, bw = vocal_tract(*formants, "man")
+        save_wav(folder / f"{name}.wav", synthesize_vowel(90.0, fm, bw, sr=16000, duration=0.5, rng=1), 16000)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def vowels():
+    return load_model("vowels")
+
+
+def _continuum(model, folder, method, out, **kw):
+    stimuli = continuum(model, folder / "i.wav", folder / "u.wav", steps=5, f0=120.0, endpoints=method, **kw)
+    export(stimuli, out)
+    return stimuli, pd.read_csv(out / "manifest.csv")
+
+
+def test_warp_puts_the_files_at_the_ends_where_the_model_does_not(vowels, far_voice, tmp_path):
+    with pytest.warns(UserWarning, match="i.wav: the continuum's first step lies"):
+        _, model_ends = _continuum(vowels, far_voice, "reconstruct", tmp_path / "model")
+    _, warped = _continuum(vowels, far_voice, "warp", tmp_path / "warp")
+    # the model's own ends are audibly not the files (more than a formant JND), the warped ones are
+    assert model_ends["end_distance_bark"].max() > 0.3
+    assert warped["end_distance_bark"].dropna().max() < 0.2
+    assert warped["end_distance_db"].dropna().max() < 0.5 < 5 < model_ends["end_distance_db"].min()  # items
+    assert warped["end_distance_bark"].iloc[1:-1].isna().all()  # measured at the ends only
+    # and the path between stays a vowel path: F2 falls step by step from /i/ to /u/
+    assert np.all(np.diff(warped["f2_hz"]) < 0)
+
+
+def test_the_ends_are_exact_in_what_the_stimulus_hears(vowels, far_voice):
+    from stimgen.morph.domain import Domain
+
+    domain = Domain(vowels)
+    x = domain.load_files([far_voice / "i.wav", far_voice / "u.wav"])
+    heard = domain.representation.heard
+    for method in ("residual", "warp"):
+        ends = fit_ends(domain, x, method, files=[far_voice / "i.wav", far_voice / "u.wav"], f0=120.0)
+        made = ends.decode(domain, ends.codes, np.array([0.0, 1.0]))
+        gap = np.abs(heard(made) - heard(x))
+        assert np.median(gap) < 0.002 and np.quantile(gap, 0.99) < 0.02   # clipped at the floor (0 = -80 dB) only
+        # at the midpoint, each end's residual is moved to the step's anchors: not the plain mix
+        if method == "warp":
+            assert ends.anchors.shape == (2, 2, 4)
+            mid = ends.decode(domain, ends.codes.mean(0, keepdims=True), np.array([0.5]))
+            plain = Ends("residual", ends.codes, ends.residuals).decode(domain, ends.codes.mean(0, keepdims=True),
+                                                                         np.array([0.5]))
+            assert np.abs(mid - plain).max() > 0.05
+    assert np.median(np.abs(heard(domain.decode(domain.encode(x))) - heard(x))) > 0.02   # the model alone is not
+
+
+def test_warp_frequency_moves_a_peak():
+    item = np.zeros((1, 8, 3), dtype=np.float32)
+    item[0, 5] = 1.0
+    moved = warp_frequency(item, np.arange(8.0) + 2.0)   # bin j takes bin j + 2
+    assert moved[0, 3, 0] == 1.0 and moved[0, 5, 0] == 0.0
+
+
+def test_the_ends_read_back_from_the_folder_make_the_same_steps(vowels, far_voice, tmp_path, monkeypatch):
+    import stimgen.morph.ends as ends_module
+    from stimgen.morph.domain import Domain
+
+    monkeypatch.setattr(ends_module, "TUNE_STEPS", 3)   # the tuning itself is the slow option's; its record is tested here
+    stimuli, _ = _continuum(vowels, far_voice, "tune", tmp_path / "tune")
+    record = json.loads((tmp_path / "tune" / "manifest.json").read_text())
+    assert (tmp_path / "tune" / DECODER_FILE).is_file() and record["state"]["ends"]["decoder_file"] == DECODER_FILE
+    ends = folder_ends(tmp_path / "tune", record["state"])
+    domain = Domain(vowels)
+    t = np.array(record["settings"].get("steps") and [r["latent_t"] for r in record["stimuli"]])
+    np.testing.assert_allclose(ends.decode(domain, stimuli.z, t), stimuli.x, atol=1e-6)
+    # the tuned decoder is the continuum's, never the model's
+    assert not np.allclose(ends.decode(domain, stimuli.z[:1], t[:1]), domain.decode(stimuli.z[:1]), atol=1e-4)
+    (tmp_path / "tune" / DECODER_FILE).write_bytes(b"not weights")
+    with pytest.raises(StimgenError, match="not the tuned decoder"):
+        folder_ends(tmp_path / "tune", record["state"])
+
+
+def test_warped_ends_survive_their_record(vowels, far_voice, tmp_path):
+    from stimgen.morph.domain import Domain
+
+    stimuli, _ = _continuum(vowels, far_voice, "warp", tmp_path / "warp")
+    record = json.loads((tmp_path / "warp" / "manifest.json").read_text())
+    again = Ends.from_state(record["state"]["ends"])
+    t = np.array([r["latent_t"] for r in record["stimuli"]])
+    np.testing.assert_allclose(again.decode(Domain(vowels), stimuli.z, t), stimuli.x, atol=1e-4)
+
+
+def test_an_unknown_method_is_refused(vowels, far_voice):
+    with pytest.raises(StimgenError, match="endpoints must be one of"):
+        continuum(vowels, far_voice / "i.wav", far_voice / "u.wav", endpoints="exact")
