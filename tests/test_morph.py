@@ -52,6 +52,15 @@ def test_equal_steps_refuses_degenerate_paths(distances, message):
         equal_steps(np.linspace(0, 1, 5), distances, 3)
 
 
+def test_equal_steps_bridges_a_point_the_metric_could_not_measure():
+    distances = np.ones(20)
+    distances[[6, 7]] = np.nan   # one point unmeasured: both its distances are unknown
+    np.testing.assert_allclose(equal_steps(np.linspace(0, 1, 21), distances, 3), [0.0, 0.5, 1.0])
+    distances[12:16] = np.nan    # more than a tenth of the path: refused
+    with pytest.raises(StimgenError, match="could not be measured at 6 of 20"):
+        equal_steps(np.linspace(0, 1, 21), distances, 3)
+
+
 def test_distances_have_their_units():
     a, b = np.zeros((2, 1, 4, 4)), np.full((2, 1, 4, 4), 0.25)
     np.testing.assert_allclose(spectral_distance(a, b, -80.0), [20.0, 20.0])

@@ -17,7 +17,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.domain import Domain
-from stimgen.morph.ends import Ends, fit_ends
+from stimgen.morph.ends import Ends, fit_ends, folder_ends
 from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.options import CONTINUUM_STEPS, ENDPOINT, ENDPOINTS, PATH, PATHS, SEED, SPACING, SPACINGS
 
@@ -61,11 +61,18 @@ def _slerp(za: np.ndarray, zb: np.ndarray, t: np.ndarray) -> np.ndarray:
 LATENT_PATHS = {"linear": _linear, "slerp": _slerp}
 
 
+#: The largest share of a dense path's neighbour distances that may be unmeasurable (NaN: Praat found
+#: no formants at a point); those are taken from their measured neighbours'.
+MAX_UNMEASURED = 0.1
+
+
 def equal_steps(t_dense: np.ndarray, distances: np.ndarray, steps: int) -> np.ndarray:
     """Positions of ``steps`` points at equal cumulative distance along a densely sampled path.
 
     ``distances[i]`` is the distance between the path's points at ``t_dense[i]`` and
-    ``t_dense[i + 1]``; positions in between are interpolated linearly.
+    ``t_dense[i + 1]``; positions in between are interpolated linearly. Up to
+    :data:`MAX_UNMEASURED` of the distances may be NaN (a point the metric could not measure):
+    they are interpolated from their neighbours'.
 
     Examples
     --------
@@ -73,10 +80,13 @@ def equal_steps(t_dense: np.ndarray, distances: np.ndarray, steps: int) -> np.nd
     array([0.    , 0.3333, 1.    ])
     """
     distances = np.asarray(distances, dtype=np.float64)
-    if not np.all(np.isfinite(distances)):
-        bad = int(np.sum(~np.isfinite(distances)))
-        raise StimgenError(f"the metric could not be measured at {bad} of {len(distances)} points of the path "
-                           "(for formants: Praat found no voicing); use another --metric or --spacing linear")
+    missing = ~np.isfinite(distances)
+    if missing.sum() > MAX_UNMEASURED * len(distances):
+        raise StimgenError(f"the metric could not be measured at {int(missing.sum())} of {len(distances)} points of "
+                           "the path (for formants: Praat found no voicing); use another --metric or --spacing linear")
+    if missing.any():  # a few points Praat could not measure: their distances from their measured neighbours'
+        index = np.arange(len(distances))
+        distances = np.where(missing, np.interp(index, index[~missing], distances[~missing]), distances)
     cumulative = np.concatenate([[0.0], np.cumsum(distances)])
     if cumulative[-1] <= 1e-9:
         raise StimgenError("the two endpoints decode to the same stimulus: there is no distance to divide")
@@ -230,3 +240,25 @@ def continuum(
     settings["ends_seconds"] = round(ends.seconds, 3)
     return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map,
                        state={"ends": ends.state()}, ends=ends, references=x_ends)
+
+
+def remade_with(folder) -> tuple[Path, Path, dict]:
+    """The endpoint files of a continuum folder (a :class:`~stimgen.stimulus_folder.StimulusFolder`)
+    and the keyword arguments of :func:`continuum` that make more steps of it as its own were
+    made: ``path``, ``endpoints``, ``seed``, ``f0``, ``onset`` (the windows given with --onset)
+    and ``ends`` (as the folder keeps them). :func:`stimgen.respace.respace` and
+    :class:`stimgen.on_demand.Continuum` use them.
+
+    Examples
+    --------
+    >>> a, b, made = remade_with(read_folder("i-a", verb="continuum"))   # doctest: +SKIP
+    >>> continuum(load_model("vowels"), a, b, at=[0.5], **made)          # doctest: +SKIP
+    """
+    record = folder.record
+    settings = record.settings
+    f0 = settings.get("f0")
+    onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in record.inputs[:2]]
+    return Path(settings["a"]), Path(settings["b"]), {
+        "path": settings.get("path", PATH), "endpoints": settings.get("endpoints", ENDPOINT), "seed": record.seed,
+        "f0": float(f0) if isinstance(f0, (int, float)) else f0, "onset": onsets,
+        "ends": folder_ends(folder.path, record.state)}
