@@ -486,17 +486,37 @@ def decode_cmd(latents: str, model: str, f0: str | None, sr: int, level: float, 
 @click.option("--reps", default=options.PILOT_REPS, show_default=True, help="Presentations of every step.")
 @click.option("--labels", help="The two answers, A,B. Default: the endpoints' file names.")
 @click.option("--seed", default=options.SEED, show_default=True, callback=_seed, help="Seed of the trial order.")
+@click.option("--task", default=options.PILOT_TASK, show_default=True, type=click.Choice(options.PILOT_TASKS),
+              help="Identification of every step, or discrimination of pairs of steps: AX (same-different, with "
+                   "same pairs as catch trials), ABX, 3-interval oddity or 2IFC (which was more B).")
+@click.option("--pair-step", type=int,
+              help=f"Discrimination: the step distance of the pairs [{options.PAIR_STEP}].")
+@click.option("--isi-ms", type=float,
+              help=f"Discrimination: the silence between the intervals, ms [{options.ISI_MS:g}].")
+@click.option("--image-ms", type=float,
+              help=f"Discrimination of images: how long each is shown, ms [{options.IMAGE_MS:g}].")
+@click.option("--trial-files", is_flag=True,
+              help="Discrimination of sounds: write every trial as one WAV (A, silence, X, ...), the ISI exact "
+                   "to the sample.")
+@click.option("--rove-db", type=float,
+              help="With --trial-files: rove every interval's level by a uniform +-R dB, recorded per trial.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
-def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed: int, force: bool) -> None:
-    """Write a two-alternative identification experiment over a continuum: PsychoPy and browser (jsPsych).
+def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed: int, task: str,
+              pair_step: int | None, isi_ms: float | None, image_ms: float | None, trial_files: bool,
+              rove_db: float | None, force: bool) -> None:
+    """Write an identification or discrimination experiment over a continuum: PsychoPy and browser (jsPsych).
 
-    Example: stimgen pilot i-a --reps 20 --labels ee,ah --out i-a-pilot
+    Example: stimgen pilot i-a --reps 20 --labels ee,ah --out i-a-pilot;
+    stimgen pilot i-a --task abx --pair-step 2 --out i-a-abx
     """
     from stimgen.pilot import make_pilot
 
     pair = None if labels is None else tuple(x.strip() for x in labels.split(","))
-    path = make_pilot(continuum_dir, out, reps=reps, seed=seed, labels=pair, force=force, command=_command())
-    click.echo(f"wrote the pilot to {path}: psychopy_identification.py, index.html; see {path / 'README.md'}")
+    path = make_pilot(continuum_dir, out, reps=reps, seed=seed, labels=pair, force=force, command=_command(),
+                      task=task, pair_step=pair_step, isi_ms=isi_ms, image_ms=image_ms, trial_files=trial_files,
+                      rove_db=rove_db)
+    script = "psychopy_identification.py" if task == "identification" else f"psychopy_{task}.py"
+    click.echo(f"wrote the pilot to {path}: {script}, index.html; see {path / 'README.md'}")
 
 
 @cli.command("fit")
@@ -508,27 +528,32 @@ def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed:
 @click.option("--bootstrap", "n_boot", default=options.N_BOOT, show_default=True,
               help="Bootstrap samples for the intervals.")
 @click.option("--seed", default=options.SEED, show_default=True, callback=_seed, help="Seed of the bootstrap.")
+@click.option("--identification", multiple=True, type=click.Path(),
+              help="Identification data of the same continuum and listeners as discrimination DATA: the "
+                   "discrimination they predict is set beside it (repeat for more files).")
+@click.option("--model", default=options.DISCRIMINATION_MODEL, show_default=True,
+              type=click.Choice(options.DISCRIMINATION_MODELS),
+              help="Discrimination: the observer of d' (differencing: compares the intervals, for roving designs; "
+                   "independent: knows the two stimuli).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | None, n_boot: int, seed: int,
-            force: bool) -> None:
-    """Fit P("B") against morph level to identification DATA (PsychoPy, jsPsych or plain CSV files).
+            identification: tuple[str, ...], model: str, force: bool) -> None:
+    """Fit identification DATA (P("B") against morph level) or a discrimination task's (proportion correct
+    and d' per pair); PsychoPy, jsPsych or plain CSV files.
 
-    Example: stimgen fit i-a-pilot/data/*.csv --out i-a-fit
+    Example: stimgen fit i-a-pilot/data/*.csv --out i-a-fit;
+    stimgen fit i-a-abx/data/P01.csv --identification i-a-pilot/data/P01.csv --out abx-fit
     """
-    from stimgen.psychometric import fit_data
+    from stimgen.discrimination_data import describe, fit_files
 
-    for file in data:  # the API would call a folder "no such data file"
+    for file in (*data, *identification):  # the API would call a folder "no such data file"
         if os.path.isdir(file):
             raise StimgenError("is a folder, not a data file: give the CSV files in it (e.g. PILOT/data/*.csv)",
                                path=file)
     manifest = None if continuum_dir is None else os.path.join(continuum_dir, "manifest.csv")
-    path = fit_data(list(data), out, sigmoid=sigmoid, manifest=manifest, n_boot=n_boot, seed=seed, force=force,
-                    command=_command())
-    import json
-
-    pooled = json.loads((path / "fit.json").read_text())["pooled"]
-    click.echo(f"PSE {pooled['pse']:.3f} [{pooled['pse_ci'][0]:.3f}, {pooled['pse_ci'][1]:.3f}], slope "
-               f"{pooled['slope']:.2f} per unit; wrote fit.json and fit.png to {path}")
+    path = fit_files(list(data), out, sigmoid=sigmoid, manifest=manifest, n_boot=n_boot, seed=seed, force=force,
+                     command=_command(), identification=identification, model=model)
+    click.echo(describe(path))
 
 
 @cli.command("respace")

@@ -53,8 +53,22 @@ END_TOLERANCE = {"bark": 0.3, "db": 3.5, "rms": 0.1}
 ATTRIBUTE_METHODS = ("ols", "mean-diff")
 ATTRIBUTE_METHOD = "ols"
 CALIBRATE = True
-#: Pilots: presentations of every step.
+#: Pilots: presentations of every step (identification) or of every order of every pair (discrimination).
 PILOT_REPS = 10
+#: Pilot tasks: identification, and the discrimination tasks (stimgen.tasks holds their trial orders).
+DISCRIMINATION_TASKS = ("ax", "abx", "oddity", "2ifc")
+PILOT_TASKS = ("identification", *DISCRIMINATION_TASKS)
+PILOT_TASK = "identification"
+#: Discrimination pilots: the step distance of the pairs, the silence between intervals (ms), how long
+#: an image is shown (ms), the widest level roving (+-dB per interval) and the longest ISI and image (ms).
+PAIR_STEP = 2
+ISI_MS = 500.0
+IMAGE_MS = 500.0
+MAX_ROVE_DB = 20.0
+MAX_INTERVAL_MS = 10_000.0
+#: The observer models of discrimination d' (stimgen.discrimination.MODELS) and the default.
+DISCRIMINATION_MODELS = ("differencing", "independent")
+DISCRIMINATION_MODEL = "differencing"
 #: Psychometric functions and re-spacing schemes; bootstrap samples; re-spacing's first and last P("B").
 SIGMOIDS = ("logistic", "gauss")
 RESPACE_SCHEMES = ("equal-probability", "boundary")

@@ -1,4 +1,6 @@
-"""Piloting a continuum: a two-alternative identification experiment, and reading its data back.
+"""Piloting a continuum: a two-alternative identification experiment, and reading its data back;
+or a discrimination experiment over its pairs (:func:`make_discrimination_pilot`, the trial lists
+in :mod:`stimgen.tasks`, its data read and fitted by :mod:`stimgen.discrimination_data`).
 
 :func:`make_pilot` writes a folder that runs as it is, in PsychoPy (``psychopy_identification.py``)
 or in a browser (``index.html`` with a bundled jsPsych 8, nothing fetched at run time), over a
@@ -28,7 +30,17 @@ import pandas as pd
 
 import stimgen
 from stimgen.errors import StimgenError
-from stimgen.options import PILOT_REPS, SEED
+from stimgen.options import (
+    DISCRIMINATION_TASKS,
+    IMAGE_MS,
+    ISI_MS,
+    MAX_INTERVAL_MS,
+    PAIR_STEP,
+    PILOT_REPS,
+    PILOT_TASK,
+    PILOT_TASKS,
+    SEED,
+)
 from stimgen.stimulus_folder import MANIFEST_CSV, SPECTROGRAM_DIR, STIM_FILE, STIMULI_DIR, read_folder
 
 PILOT_FILE = "pilot.json"
@@ -39,8 +51,11 @@ SETTINGS_LINE = "\nSETTINGS = {}  # filled by stimgen pilot\n"
 
 
 def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int = PILOT_REPS, seed: int = SEED,
-               labels: tuple[str, str] | None = None, force: bool = False, command: str | None = None) -> Path:
-    """Write a two-alternative identification experiment over the continuum folder ``continuum``.
+               labels: tuple[str, str] | None = None, force: bool = False, command: str | None = None,
+               task: str = PILOT_TASK, pair_step: int | None = None, isi_ms: float | None = None,
+               image_ms: float | None = None, trial_files: bool = False, rove_db: float | None = None) -> Path:
+    """Write a two-alternative identification experiment over the continuum folder ``continuum``,
+    or (``task``) a discrimination experiment over its pairs (:func:`make_discrimination_pilot`).
 
     Parameters
     ----------
@@ -54,6 +69,10 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
         Presentations of every step; the order is shuffled with ``seed``.
     labels
         The two answers ("A", "B"); default the endpoints' file names without extension.
+    task
+        ``"identification"``, or a discrimination task (``"ax"``, ``"abx"``, ``"oddity"``,
+        ``"2ifc"``) with ``pair_step``, ``isi_ms``, ``image_ms``, ``trial_files`` and ``rove_db``
+        (see :func:`make_discrimination_pilot`; identification takes none of them).
 
     Returns
     -------
@@ -62,32 +81,35 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
     """
     from stimgen.outputs import atomic_dir, check_output
 
+    if task not in PILOT_TASKS:
+        raise StimgenError(f"--task must be one of {', '.join(PILOT_TASKS)}, got {task!r}")
+    if task != "identification":
+        return make_discrimination_pilot(continuum, out, task, reps=reps, seed=seed, labels=labels,
+                                         pair_step=PAIR_STEP if pair_step is None else pair_step,
+                                         isi_ms=ISI_MS if isi_ms is None else isi_ms,
+                                         image_ms=IMAGE_MS if image_ms is None else image_ms,
+                                         trial_files=trial_files, rove_db=0.0 if rove_db is None else rove_db,
+                                         force=force, command=command)
+    given = [name for name, value in (("--pair-step", pair_step), ("--isi-ms", isi_ms), ("--image-ms", image_ms),
+                                      ("--trial-files", trial_files or None), ("--rove-db", rove_db))
+             if value is not None]
+    if given:
+        raise StimgenError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for the discrimination tasks "
+                           f"({', '.join(DISCRIMINATION_TASKS)}), not identification; give --task")
     continuum = Path(continuum)
     folder = read_folder(continuum, verb="continuum", medium="audio", what="a continuum of sounds")
     folder.check_stimuli()   # every file trials.js names is there, and is the one the record names
     manifest = folder.manifest
     if not (isinstance(reps, (int, np.integer)) and 1 <= reps <= 1000):
         raise StimgenError(f"--reps must be a whole number from 1 to 1000, got {reps!r}")
-    if labels is None:
-        labels = tuple(Path(str(manifest[c].iloc[0])).stem for c in ("endpoint_a", "endpoint_b"))
-    if len(labels) != 2 or not all(str(x).strip() for x in labels) or labels[0] == labels[1]:
-        raise StimgenError(f"--labels must be two different names, A,B; got {','.join(map(str, labels))!r}")
+    labels = _labels(manifest, labels)
     out = check_output(out, force, inputs=[continuum])
     rng = np.random.default_rng(seed)
     order = np.concatenate([rng.permutation(len(manifest)) for _ in range(reps)])
     columns = [STIM_FILE, "step", "morph_level"]
     trials = manifest.iloc[order][columns].to_dict("records")
     with atomic_dir(out, force=force, inputs=[continuum], verb="pilot") as tmp:
-        for sub in (STIMULI_DIR, SPECTROGRAM_DIR):   # what the copied manifest names
-            if (continuum / sub).is_dir():
-                shutil.copytree(continuum / sub, tmp / sub)
-        shutil.copy2(continuum / MANIFEST_CSV, tmp / MANIFEST_CSV)
-        (tmp / "data").mkdir()
-        jspsych = tmp / "jspsych"
-        jspsych.mkdir()
-        assets = resources.files("stimgen") / "assets" / "jspsych"
-        for name in JSPSYCH_FILES:
-            (jspsych / name).write_bytes((assets / name).read_bytes())
+        _copy_continuum(continuum, tmp)
         settings = {"labels": list(labels), "reps": int(reps), "seed": int(seed), "steps": len(manifest),
                     "sample_rate": int(folder.record.render.sr)}
         (tmp / "trials.js").write_text("// written by stimgen pilot: the trials in the order they run\n"
@@ -98,11 +120,124 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
 
         pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
                  "continuum": str(continuum.resolve()), "manifest_sha256": file_sha256(continuum / MANIFEST_CSV),
-                 "model": dataclasses.asdict(folder.record.model), **settings}
+                 "model": dataclasses.asdict(folder.record.model), "task": "identification", **settings}
         (tmp / PILOT_FILE).write_text(json.dumps(pilot, indent=2) + "\n")
         (tmp / "README.md").write_text(_template("README.md").format(labels=labels, reps=reps, n=len(manifest),
                                                                      trials=len(trials)))
     return out
+
+
+#: What a discrimination trial asks, and its answer buttons (the page) and keys (PsychoPy), in the order of
+#: :data:`stimgen.tasks.ANSWERS`; ``{b}`` is the second label.
+QUESTIONS = {
+    "ax": ("Were the two the same or different?", ["Same", "Different"], ["s", "d"]),
+    "abx": ("Was the third like the first or like the second?", ["First", "Second"], ["1", "2"]),
+    "oddity": ("Which one was different from the other two?", ["First", "Second", "Third"], ["1", "2", "3"]),
+    "2ifc": ("Which one was more {b}?", ["First", "Second"], ["1", "2"]),
+}
+
+
+def make_discrimination_pilot(continuum: str | os.PathLike, out: str | os.PathLike, task: str,
+                              reps: int = PILOT_REPS, seed: int = SEED, labels: tuple[str, str] | None = None,
+                              pair_step: int = PAIR_STEP, isi_ms: float = ISI_MS, image_ms: float = IMAGE_MS,
+                              trial_files: bool = False, rove_db: float = 0.0, force: bool = False,
+                              command: str | None = None) -> Path:
+    """Write a discrimination experiment (``task``: ``"ax"``, ``"abx"``, ``"oddity"`` or ``"2ifc"``)
+    over the pairs of a continuum of sounds or images (:mod:`stimgen.tasks`).
+
+    The folder holds copies of the continuum's stimuli and manifest.csv; ``trials.csv`` (the
+    trials in the order they run, :func:`stimgen.tasks.trial_list`: every order of every pair of
+    steps ``pair_step`` apart, ``reps`` times, shuffled with ``seed``), which
+    ``psychopy_<task>.py`` runs, and ``trials.js``, which ``index.html`` (jsPsych) runs;
+    ``pilot.json`` and ``README.md``. Sounds are presented ``isi_ms`` apart (end of one to the
+    start of the next), images for ``image_ms`` each, ``isi_ms`` apart. ``trial_files`` writes
+    every trial as one WAV in ``trials/`` (A, silence, X, ...; the ISI exact to the sample, see
+    :func:`stimgen.tasks.write_trial_files`), which both runners then play; ``rove_db`` (with
+    ``trial_files``) moves every interval's level by a uniform +-``rove_db`` dB, recorded per
+    trial. ``labels`` name the ends (the 2IFC question asks which interval was more like the
+    second); default the endpoints' file names.
+
+    Examples
+    --------
+    >>> make_discrimination_pilot("i-a", "i-a-abx", "abx", reps=10, pair_step=2)   # doctest: +SKIP
+    """
+    from stimgen.outputs import atomic_dir, check_output, file_sha256
+    from stimgen.tasks import ANSWERS, ORDERS, check_task, intervals, isi_samples, trial_list, write_trial_files
+
+    task = check_task(task)
+    continuum = Path(continuum)
+    folder = read_folder(continuum, verb="continuum", what="a continuum")
+    folder.check_stimuli()
+    manifest, medium = folder.manifest, folder.record.medium
+    if not (isinstance(reps, (int, np.integer)) and 1 <= reps <= 1000):
+        raise StimgenError(f"--reps must be a whole number from 1 to 1000, got {reps!r}")
+    labels = _labels(manifest, labels)
+    for option, value, low in (("--isi-ms", isi_ms, 0.0), ("--image-ms", image_ms, 1.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= MAX_INTERVAL_MS:
+            raise StimgenError(f"{option} must be a number of ms from {low:g} to {MAX_INTERVAL_MS:g}, got {value!r}")
+    if medium != "audio" and (trial_files or rove_db):
+        raise StimgenError(f"holds {medium} stimuli: --trial-files and --rove-db are for sounds", path=continuum)
+    if rove_db and not trial_files:
+        raise StimgenError("--rove-db needs --trial-files: every interval's level is written into its trial's file")
+    out = check_output(out, force, inputs=[continuum])
+    sha256 = file_sha256(continuum / MANIFEST_CSV)
+    trials = trial_list(manifest, task, pair_step, int(reps), seed, float(rove_db), continuum=f"sha256:{sha256[:16]}")
+    question, choices, keys = QUESTIONS[task]
+    sr = int(folder.record.render.sr) if medium == "audio" else None
+    settings = {"task": task, "medium": medium, "labels": list(labels), "reps": int(reps), "seed": int(seed),
+                "steps": len(manifest), "pair_step": int(pair_step), "pairs": len(manifest) - int(pair_step),
+                "intervals": intervals(task), "trials": len(trials), "isi_ms": float(isi_ms),
+                "image_ms": float(image_ms) if medium == "image" else None, "trial_files": bool(trial_files),
+                "rove_db": float(rove_db), "sample_rate": sr,
+                "isi_samples": isi_samples(isi_ms, sr) if sr else None,
+                "question": question.format(a=labels[0], b=labels[1]), "choices": choices, "keys": keys,
+                "answers": list(ANSWERS[task])}
+    with atomic_dir(out, force=force, inputs=[continuum], verb="pilot") as tmp:
+        _copy_continuum(continuum, tmp)
+        if trial_files:
+            trials["trial_file"] = write_trial_files(trials, continuum, tmp / "trials", isi_ms, sr)
+        trials.to_csv(tmp / "trials.csv", index=False, lineterminator="\n")
+        records = json.loads(trials.to_json(orient="records"))
+        (tmp / "trials.js").write_text("// written by stimgen pilot: the trials in the order they run\n"
+                                       f"const STIMGEN = {json.dumps({**settings, 'trials': records}, indent=1)};\n")
+        (tmp / "index.html").write_text(_template("discrimination.html"))
+        (tmp / f"psychopy_{task}.py").write_text(_psychopy(settings, "psychopy_discrimination.py"))
+        pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
+                 "continuum": str(continuum.resolve()), "manifest_sha256": sha256,
+                 "model": dataclasses.asdict(folder.record.model), **settings}
+        (tmp / PILOT_FILE).write_text(json.dumps(pilot, indent=2) + "\n")
+        timing = (f"{isi_ms:g} ms of silence between the sounds" + (
+            f" ({settings['isi_samples']} samples at {sr} Hz, written into each trial's file in trials/)"
+            if trial_files else "") if medium == "audio" else f"each image {image_ms:g} ms, {isi_ms:g} ms apart")
+        (tmp / "README.md").write_text(_template("README_discrimination.md").format(
+            task=task.upper(), orders=", ".join(ORDERS[task]),
+            pairs=settings["pairs"], k=int(pair_step), reps=int(reps), trials=len(trials), timing=timing,
+            rove=f"; levels roved by +-{rove_db:g} dB per interval (rove_db_1, ... in trials.csv)" if rove_db else "",
+            script=f"psychopy_{task}.py", question=settings["question"]))
+    return out
+
+
+def _labels(manifest: pd.DataFrame, labels) -> tuple[str, str]:
+    """The two labels given, checked; default the endpoints' file names without extension."""
+    if labels is None:
+        labels = tuple(Path(str(manifest[c].iloc[0])).stem for c in ("endpoint_a", "endpoint_b"))
+    if len(labels) != 2 or not all(str(x).strip() for x in labels) or labels[0] == labels[1]:
+        raise StimgenError(f"--labels must be two different names, A,B; got {','.join(map(str, labels))!r}")
+    return tuple(labels)
+
+
+def _copy_continuum(continuum: Path, tmp: Path) -> None:
+    """Copy the continuum's stimuli, spectrograms and manifest.csv, and the bundled jsPsych, into ``tmp``."""
+    for sub in (STIMULI_DIR, SPECTROGRAM_DIR):   # what the copied manifest names
+        if (continuum / sub).is_dir():
+            shutil.copytree(continuum / sub, tmp / sub)
+    shutil.copy2(continuum / MANIFEST_CSV, tmp / MANIFEST_CSV)
+    (tmp / "data").mkdir()
+    jspsych = tmp / "jspsych"
+    jspsych.mkdir()
+    assets = resources.files("stimgen") / "assets" / "jspsych"
+    for name in JSPSYCH_FILES:
+        (jspsych / name).write_bytes((assets / name).read_bytes())
 
 
 def read_responses(files: list[str | os.PathLike], manifest: str | os.PathLike | None = None,
@@ -276,10 +411,10 @@ def _template(name: str) -> str:
     return (resources.files("stimgen") / "assets" / "pilot" / name).read_text(encoding="utf-8")
 
 
-def _psychopy(settings: dict) -> str:
+def _psychopy(settings: dict, template: str = "psychopy_identification.py") -> str:
     """The PsychoPy script: its template with the line :data:`SETTINGS_LINE` set to ``settings``."""
-    script = _template("psychopy_identification.py")
+    script = _template(template)
     if script.count(SETTINGS_LINE) != 1:
         raise StimgenError(f"the pilot's PsychoPy template must hold the line {SETTINGS_LINE.strip()!r} exactly once",
-                           path="stimgen/assets/pilot/psychopy_identification.py")
+                           path=f"stimgen/assets/pilot/{template}")
     return script.replace(SETTINGS_LINE, f"\nSETTINGS = {settings!r}\n")

@@ -94,6 +94,7 @@ def _command_apis() -> dict[str, tuple]:
     from stimgen.data import builtin, folder
     from stimgen.data.recordings import segment_folder
     from stimgen.demo import demo
+    from stimgen.discrimination_data import fit_discrimination, fit_files
     from stimgen.export import export, write_latents
     from stimgen.in_song import in_song
     from stimgen.models.bundle import describe, load_model
@@ -115,8 +116,8 @@ def _command_apis() -> dict[str, tuple]:
         "continuum": (continuum, RenderSettings, export), "attributes fit": (fit_model_attributes,),
         "edit": (edit, RenderSettings, export), "grid": (grid, RenderSettings, export),
         "encode": (encode_files, write_latents), "decode": (decode_latents, RenderSettings, export),
-        "pilot": (make_pilot,), "fit": (fit_data,), "respace": (respace, export), "demo": (demo,),
-        "in-song": (in_song,),
+        "pilot": (make_pilot,), "fit": (fit_files, fit_data, fit_discrimination), "respace": (respace, export),
+        "demo": (demo,), "in-song": (in_song,),
     }
 
 
@@ -137,6 +138,7 @@ PER_KIND = {("data segment", name) for name in
 def _api_choices() -> dict[tuple[str, str], object]:
     """The values the API accepts (its registries, or the names it checks against) for each choice."""
     from stimgen.data import builtin
+    from stimgen.discrimination import MODELS as DISCRIMINATION_MODELS
     from stimgen.models.bundle import MODELS
     from stimgen.morph.attributes import METHODS
     from stimgen.morph.continuum import ENDPOINTS, PATHS, SPACINGS
@@ -145,13 +147,15 @@ def _api_choices() -> dict[tuple[str, str], object]:
     from stimgen.respace import SCHEMES
     from stimgen.signal.segment import KINDS
     from stimgen.signal.splice import MATCHES
+    from stimgen.tasks import ORDERS
 
     return {("data build", "name"): builtin.BUILTINS, ("data segment", "kind"): KINDS,
             ("train", "model"): MODELS, ("train", "device"): options.DEVICES, ("train", "representation"): REGISTRY,
             ("continuum", "spacing"): SPACINGS, ("continuum", "path"): PATHS, ("continuum", "endpoints"): ENDPOINTS,
             ("continuum", "metric"): {m for r in REGISTRY.values() for m in r.metrics},
             ("attributes fit", "method"): METHODS, ("fit", "sigmoid"): SIGMOIDS,
-            ("respace", "scheme"): SCHEMES, ("in-song", "match"): MATCHES}
+            ("respace", "scheme"): SCHEMES, ("in-song", "match"): MATCHES,
+            ("pilot", "task"): ("identification", *ORDERS), ("fit", "model"): DISCRIMINATION_MODELS}
 
 
 def test_every_default_and_choice_of_every_command_is_the_apis():

@@ -21,7 +21,8 @@ LAYERS = [
     ("models", ["stimgen.models"]),
     ("morph", ["stimgen.morph", "stimgen.stimulus_folder"]),
     ("work", ["stimgen.export", "stimgen.pilot", "stimgen.psychometric", "stimgen.respace", "stimgen.train",
-              "stimgen.demo", "stimgen.metrics2d", "stimgen.in_song"]),
+              "stimgen.demo", "stimgen.metrics2d", "stimgen.in_song",
+              "stimgen.tasks", "stimgen.discrimination_data"]),
     ("command", ["stimgen.cli", "stimgen.__main__"]),
 ]
 #: The one import that goes up: ``stimgen.load_model``, which imports the model bundle when called.
