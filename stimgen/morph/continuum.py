@@ -211,7 +211,8 @@ def continuum(
     elif spacing == "equal":
         t_dense = np.linspace(0.0, 1.0, dense)
         x_dense = ends.decode(domain, latent_path(za, zb, t_dense, path), t_dense)
-        planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed)
+        voices = domain.representation.plan(x_dense, [a, b], np.stack([1 - t_dense, t_dense], axis=1), f0)
+        planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed, plan=voices)
         t = equal_steps(t_dense, planned, steps)
         cumulative = np.concatenate([[0.0], np.cumsum(planned)])
         path_map = {"latent_t": t_dense.tolist(), "morph_level": (cumulative / cumulative[-1]).tolist()}

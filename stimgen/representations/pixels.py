@@ -109,7 +109,8 @@ class Pixels(Representation):
         return [image_features(_image(item)) for item in plan.items]
 
     # --- distances and pictures -------------------------------------------------------------------
-    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
+    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0, plan: RenderPlan | None = None
+                            ) -> np.ndarray:
         """``pixel``: the RMS difference of pixel values in [0, 1]."""
         return pixel_distance(x[1:], x[:-1])
 

@@ -212,8 +212,10 @@ class Representation(ABC):
         return metric
 
     @abstractmethod
-    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
-        """Distances (N - 1,) between consecutive items (N, C, H, W), in ``METRIC_UNITS[metric]``."""
+    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0, plan: RenderPlan | None = None
+                            ) -> np.ndarray:
+        """Distances (N - 1,) between consecutive items (N, C, H, W), in ``METRIC_UNITS[metric]``; a
+        measured metric measures the stimuli ``plan`` makes of them, if given."""
 
     def written_distances(self, features: list[dict[str, float]], items: np.ndarray, metric: str) -> np.ndarray:
         """Distances between consecutive written stimuli, from what :meth:`read_back` gave for each."""

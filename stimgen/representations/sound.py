@@ -272,11 +272,13 @@ class Sound(Representation):
         return {**audio_features(y, sr, self.pitch_range, state.formant_ceiling), **song}
 
     # --- distances and pictures -------------------------------------------------------------------
-    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0) -> np.ndarray:
+    def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0, plan: RenderPlan | None = None
+                            ) -> np.ndarray:
         """``spectral``: the RMS over bins and frames of the difference in dB. ``formants``:
         Euclidean distance in (F1, F2) Bark, measured with Praat on the items made into sound
-        (with the model's default voice)."""
-        features = self.measure(self.plan(x), seed=seed) if METRICS[metric].measured else []
+        as ``plan`` makes them (the voices a continuum gives its path), or with the model's
+        default voice."""
+        features = self.measure(plan or self.plan(x), seed=seed) if METRICS[metric].measured else []
         return self.written_distances(features, x, metric)
 
     def written_distances(self, features: list[dict[str, float]], items: np.ndarray, metric: str) -> np.ndarray:
