@@ -186,7 +186,8 @@ def main() -> None:
         end_max_bark=("end_a_bark", lambda s: float(np.max(np.r_[s, table.loc[s.index, "end_b_bark"]]))),
         monotonic=("monotonic", "sum"), pairs=("monotonic", "size"), cv_bark=("cv_bark", "median"),
         first_last_x_mean=("first_x_mean", lambda s: float(np.max(np.r_[s, table.loc[s.index, "last_x_mean"]]))),
-        hnr=("hnr_median", "median"), hnr_ends_ref=("hnr_ends_ref", "median"), f0_off_max=("f0_off_max", "max"), mid_one_peak=("mid_one_peak", "sum"),
+        hnr=("hnr_median", "median"), hnr_ends_ref=("hnr_ends_ref", "median"), f0_off_max=("f0_off_max", "max"),
+        mid_one_peak=("mid_one_peak", "sum"),
         seconds=("seconds", "median"), ends_seconds=("ends_seconds", "median"),
         at_lower_level=("level_dbfs", lambda s: int((s == LOWER_LEVEL).sum()))).reset_index()
     summary.to_csv(args.out / "summary.csv", index=False, float_format="%.3g")

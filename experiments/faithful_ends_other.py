@@ -52,9 +52,9 @@ def pairs_of_types(labels: pd.Series, rng: np.random.Generator, n: int) -> list[
 
 def run(model_name: str, files: list[Path], pairs: list[tuple[int, int]], unit: str, tmp: Path) -> pd.DataFrame:
     from stimgen import load_model
+    from stimgen.errors import StimgenError
     from stimgen.export import export
     from stimgen.morph.continuum import continuum
-    from stimgen.errors import StimgenError
     from stimgen.morph.domain import Domain
     from stimgen.representations import RenderSettings
     from stimgen.stimulus_folder import read_folder
@@ -80,9 +80,8 @@ def run(model_name: str, files: list[Path], pairs: list[tuple[int, int]], unit: 
                    "end_item_a": m[f"end_distance_{unit}"].iloc[0], "end_item_b": m[f"end_distance_{unit}"].iloc[-1]}
             if rep.medium == "audio":  # the written ends, read back as an input is
                 for end, k, f in (("a", 0, files[i]), ("b", -1, files[j])):
-                    written = rep.load(out / m["stim_file"].iloc[k])
-                    row[f"end_written_{end}"] = float(rep.written_distances([{}, {}], np.stack([written, domain.load(f)]),
-                                                                            rep.metrics[0])[0])
+                    pair = np.stack([rep.load(out / m["stim_file"].iloc[k]), domain.load(f)])
+                    row[f"end_written_{end}"] = float(rep.written_distances([{}, {}], pair, rep.metrics[0])[0])
             rows.append(row)
             print(" ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     return pd.DataFrame(rows)

@@ -85,7 +85,7 @@ def test_the_ends_read_back_from_the_folder_make_the_same_steps(vowels, far_voic
     import stimgen.morph.ends as ends_module
     from stimgen.morph.domain import Domain
 
-    monkeypatch.setattr(ends_module, "TUNE_STEPS", 3)   # the tuning itself is the slow option's; its record is tested here
+    monkeypatch.setattr(ends_module, "TUNE_STEPS", 3)   # the tuning is the slow option's; its record is tested here
     stimuli, _ = _continuum(vowels, far_voice, "tune", tmp_path / "tune")
     record = json.loads((tmp_path / "tune" / "manifest.json").read_text())
     assert (tmp_path / "tune" / DECODER_FILE).is_file() and record["state"]["ends"]["decoder_file"] == DECODER_FILE

@@ -272,7 +272,7 @@ def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | f
     top = float(len(centres) - 1)
     anchors = []
     for m, f in zip(model, heard):
-        hz = np.array([[f.get("f1_hz", np.nan), f.get("f2_hz", np.nan)], [m.get("f1_hz", np.nan), m.get("f2_hz", np.nan)]])
+        hz = np.array([[f.get(k, np.nan) for k in ("f1_hz", "f2_hz")], [m.get(k, np.nan) for k in ("f1_hz", "f2_hz")]])
         if not np.all(np.isfinite(hz)):
             return None
         at = np.interp(hz, centres, np.arange(len(centres), dtype=np.float64))
