@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 import stimgen
-from stimgen.morph.attributes import measured_feature
-from stimgen.morph.stimuli import StimulusSet
 from stimgen.errors import StimgenWarning
+from stimgen.morph.attributes import measured_feature
 from stimgen.morph.ends import save_tuned_decoder
+from stimgen.morph.stimuli import StimulusSet
 from stimgen.options import END_TOLERANCE, METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
@@ -177,7 +177,7 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
                 f"the continuum's {'first' if row == 0 else 'last'} step lies {columns[unit][row]:.2f} "
                 f"{'Bark' if speech else METRIC_UNITS[own]} from this file (more than {END_TOLERANCE[unit]:g}); "
                 "--endpoints warp or tune, or a model trained on this voice (stimgen train --init MODEL --data "
-                "FOLDER), brings it nearer", path=path))
+                "FOLDER), brings it nearer", path=path), stacklevel=3)
     for unit, column in columns.items():
         manifest[f"end_distance_{unit}"] = np.round(column, 4)
     return manifest
