@@ -8,3 +8,13 @@ def load_model(path_or_name, device: str = "cpu"):
     from stimgen.models.bundle import load_model as _load
 
     return _load(path_or_name, device=device)
+
+
+def __getattr__(name: str):
+    """``stimgen.Continuum`` (:class:`stimgen.on_demand.Continuum`), imported on first use: importing
+    stimgen stays free of torch."""
+    if name == "Continuum":
+        from stimgen.on_demand import Continuum
+
+        return Continuum
+    raise AttributeError(f"module 'stimgen' has no attribute {name!r}")

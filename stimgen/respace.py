@@ -25,7 +25,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.morph.stimuli import check_count
-from stimgen.options import ENDPOINT, P_RANGE, PATH, RESPACE_SCHEME
+from stimgen.options import P_RANGE, RESPACE_SCHEME
 from stimgen.options import RESPACE_SCHEMES as SCHEMES
 
 
@@ -42,9 +42,7 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     and endpoint files or a model that are no longer there or not the ones the continuum was made
     from (sha256).
     """
-    from stimgen import load_model
-    from stimgen.morph.continuum import continuum
-    from stimgen.morph.ends import folder_ends
+    from stimgen.morph.continuum import continuum, remade_with
     from stimgen.outputs import file_sha256
     from stimgen.psychometric import falls, load_fit
     from stimgen.stimulus_folder import MANIFEST_CSV, read_folder
@@ -83,19 +81,9 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
         levels[0], levels[-1] = 0.0, 1.0
     order = np.argsort(manifest["morph_level"].to_numpy())
     t = np.interp(levels, manifest["morph_level"].to_numpy()[order], manifest["latent_t"].to_numpy()[order])
-    settings = old.record.settings
-    made_with = old.record.model
-    loaded = load_model(model or made_with.name)
-    if loaded.info.get("model_sha256") != made_with.sha256:
-        raise StimgenError(f"model {model or made_with.name!r} is not the one the continuum was made with "
-                           f"(sha256 {made_with.sha256[:12]}); give it with --model")
-    a, b = Path(settings["a"]), Path(settings["b"])
-    f0 = settings.get("f0")
-    f0 = float(f0) if isinstance(f0, (int, float)) else f0
-    onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in old.record.inputs[:2]]
-    stimuli = continuum(loaded, a, b, path=settings.get("path", PATH), endpoints=settings.get("endpoints", ENDPOINT),
-                        seed=old.record.seed, f0=f0, at=t, levels=np.round(levels, 4), onset=onsets,
-                        ends=folder_ends(folder, old.record.state))  # the ends as the continuum had them
+    loaded = old.load_model(model)
+    a, b, made = remade_with(old)  # the same path, seed, voices and ends as the continuum had
+    stimuli = continuum(loaded, a, b, at=t, levels=np.round(levels, 4), **made)
     stimuli.path_map = old.record.path_map   # the same path between the same codes
     stimuli.settings["respaced_from"] = {
         "continuum": str(folder.resolve()), "manifest_sha256": file_sha256(folder / MANIFEST_CSV),

@@ -197,6 +197,25 @@ class StimulusFolder:
                                    f"{entry['sha256'][:12]} for {entry['file']} in its manifest.json (the file "
                                    "changed, or another one has its name)", path=file)
 
+    def load_model(self, model: str | os.PathLike | None = None):
+        """The model the folder was made with, loaded by the name its record gives (or from
+        ``model``, a folder or a shipped model's name, where it lies elsewhere); refused with one
+        line where its sha256 is not the one manifest.json records.
+
+        Examples
+        --------
+        >>> read_folder("i-a", verb="continuum").load_model().info["model_sha256"][:12]   # doctest: +SKIP
+        'e1899958a6dd'
+        """
+        from stimgen import load_model
+
+        made_with = self.record.model
+        loaded = load_model(model or made_with.name)
+        if loaded.info.get("model_sha256") != made_with.sha256:
+            raise StimgenError(f"model {model or made_with.name!r} is not the one {self.path} was made with "
+                               f"(sha256 {made_with.sha256[:12]}); give it with --model")
+        return loaded
+
     def check_stimuli(self) -> None:
         """Refuse, with one line naming the file and the row, a folder whose stimulus files are
         missing or differ from the sha256 manifest.json records, or whose manifest.csv does not

@@ -21,12 +21,13 @@ LAYERS = [
     ("models", ["stimgen.models"]),
     ("morph", ["stimgen.morph", "stimgen.stimulus_folder"]),
     ("work", ["stimgen.export", "stimgen.pilot", "stimgen.psychometric", "stimgen.respace", "stimgen.train",
-              "stimgen.demo", "stimgen.metrics2d", "stimgen.in_song",
+              "stimgen.demo", "stimgen.metrics2d", "stimgen.in_song", "stimgen.on_demand",
               "stimgen.tasks", "stimgen.discrimination_data"]),
     ("command", ["stimgen.cli", "stimgen.__main__"]),
 ]
-#: The one import that goes up: ``stimgen.load_model``, which imports the model bundle when called.
-LAZY = {("stimgen", "stimgen.models.bundle")}
+#: The imports that go up, each made when first used: ``stimgen.load_model``, which imports the model
+#: bundle when called, and ``stimgen.Continuum`` (:mod:`stimgen.on_demand`).
+LAZY = {("stimgen", "stimgen.models.bundle"), ("stimgen", "stimgen.on_demand")}
 
 
 def modules() -> dict[str, Path]:
@@ -139,9 +140,10 @@ def test_there_is_no_import_cycle_even_through_imports_inside_functions():
     assert cycles(imports()) == []
 
 
-def test_the_lazy_load_model_is_the_only_import_that_goes_up():
+def test_the_lazy_load_model_and_continuum_are_the_only_imports_that_go_up():
     source = (PACKAGE / "__init__.py").read_text()
-    assert re.findall(r"^\s+from (stimgen[\w.]*) import", source, flags=re.M) == ["stimgen.models.bundle"]
+    assert re.findall(r"^\s+from (stimgen[\w.]*) import", source, flags=re.M) == ["stimgen.models.bundle",
+                                                                                   "stimgen.on_demand"]
 
 
 def test_no_two_files_share_a_name():

@@ -187,8 +187,11 @@ class Sound(Representation):
         n, files = len(items), [Path(f) for f in files]
         policy = f0 if f0 is not None else "interpolate" if len(files) > 1 else "a" if files else "model default"
         if files:
-            with ThreadPoolExecutor(len(files)) as pool:  # WORLD's F0 search lets go of the GIL for much of its time
-                voicings = list(pool.map(self._voicing, files))
+            new = [f for f in files if str(f) not in self._voicings]
+            if len(new) > 1:  # WORLD's F0 search lets go of the GIL for much of its time; a known voice costs nothing
+                with ThreadPoolExecutor(len(new)) as pool:
+                    list(pool.map(self._voicing, new))
+            voicings = [self._voicing(f) for f in files]
             weights = np.asarray(weights, dtype=np.float64)
             voices = self.vocoder.mix([v.voice for v in voicings], weights, policy)
             ceilings = [None] * n
