@@ -104,7 +104,7 @@ def test_a_womans_vowels_voiced_at_120_hz_are_measured_with_her_vocal_tract(tmp_
     for code in ("iy", "aa"):
         save_wav(tmp_path / f"{code}.wav", mean_vowel(code, "woman", f0=210.0, duration=0.6, rng=1), 16000)
     r = stimgen_cli("continuum", "--model", "vowels", "--a", tmp_path / "iy.wav", "--b", tmp_path / "aa.wav",
-                    "--steps", 3, "--f0", 120, "--out", tmp_path / "c")
+                    "--steps", 3, "--f0", 120, "--endpoints", "reconstruct", "--out", tmp_path / "c")  # the model's /i/
     assert r.returncode == 0, r.stderr
     m = pd.read_csv(tmp_path / "c" / "manifest.csv")
     assert np.all(np.abs(m["f0_hz"] - 120.0) < 2.0)
