@@ -488,33 +488,43 @@ def decode_cmd(latents: str, model: str, f0: str | None, sr: int, level: float, 
 @click.option("--seed", default=options.SEED, show_default=True, callback=_seed, help="Seed of the trial order.")
 @click.option("--task", default=options.PILOT_TASK, show_default=True, type=click.Choice(options.PILOT_TASKS),
               help="Identification of every step, or discrimination of pairs of steps: AX (same-different, with "
-                   "same pairs as catch trials), ABX, 3-interval oddity or 2IFC (which was more B).")
+                   "same pairs as catch trials), ABX, 3-interval oddity or 2IFC (which was more B), or adaptive "
+                   "identification: a weighted up-down staircase or QUEST picks each level (best on a dense "
+                   "continuum, e.g. --steps 101).")
 @click.option("--pair-step", type=int,
               help=f"Discrimination: the step distance of the pairs [{options.PAIR_STEP}].")
 @click.option("--isi-ms", type=float,
               help=f"Discrimination: the silence between the intervals, ms [{options.ISI_MS:g}].")
 @click.option("--image-ms", type=float,
-              help=f"Discrimination of images: how long each is shown, ms [{options.IMAGE_MS:g}].")
+              help=f"Discrimination or adaptive runs of images: how long each is shown, ms [{options.IMAGE_MS:g}].")
 @click.option("--trial-files", is_flag=True,
               help="Discrimination of sounds: write every trial as one WAV (A, silence, X, ...), the ISI exact "
                    "to the sample.")
 @click.option("--rove-db", type=float,
               help="With --trial-files: rove every interval's level by a uniform +-R dB, recorded per trial.")
+@click.option("--trials", type=int, help=f"Staircase and QUEST: trials in a run [{options.ADAPTIVE_TRIALS}].")
+@click.option("--target", type=float,
+              help=f"Staircase and QUEST: the P(B) whose level they track [{options.ADAPTIVE_TARGET:g}: the boundary].")
+@click.option("--start", type=float, help=f"Staircase and QUEST: the first morph level [{options.ADAPTIVE_START:g}].")
+@click.option("--on-demand", is_flag=True,
+              help="Staircase and QUEST: the PsychoPy script makes each level with stimgen.Continuum (stimgen "
+                   "importable in PsychoPy) instead of presenting the nearest step.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed: int, task: str,
               pair_step: int | None, isi_ms: float | None, image_ms: float | None, trial_files: bool,
-              rove_db: float | None, force: bool) -> None:
+              rove_db: float | None, trials: int | None, target: float | None, start: float | None,
+              on_demand: bool, force: bool) -> None:
     """Write an identification or discrimination experiment over a continuum: PsychoPy and browser (jsPsych).
 
     Example: stimgen pilot i-a --reps 20 --labels ee,ah --out i-a-pilot;
-    stimgen pilot i-a --task abx --pair-step 2 --out i-a-abx
+    stimgen pilot i-a --task abx --pair-step 2 --out i-a-abx; stimgen pilot i-a-101 --task quest --out i-a-quest
     """
     from stimgen.pilot import make_pilot
 
     pair = None if labels is None else tuple(x.strip() for x in labels.split(","))
     path = make_pilot(continuum_dir, out, reps=reps, seed=seed, labels=pair, force=force, command=_command(),
                       task=task, pair_step=pair_step, isi_ms=isi_ms, image_ms=image_ms, trial_files=trial_files,
-                      rove_db=rove_db)
+                      rove_db=rove_db, trials=trials, target=target, start=start, on_demand=on_demand)
     script = "psychopy_identification.py" if task == "identification" else f"psychopy_{task}.py"
     click.echo(f"wrote the pilot to {path}: {script}, index.html; see {path / 'README.md'}")
 
@@ -538,8 +548,8 @@ def pilot_cmd(continuum_dir: str, out: str, reps: int, labels: str | None, seed:
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def fit_cmd(data: tuple[str, ...], out: str, sigmoid: str, continuum_dir: str | None, n_boot: int, seed: int,
             identification: tuple[str, ...], model: str, force: bool) -> None:
-    """Fit identification DATA (P("B") against morph level) or a discrimination task's (proportion correct
-    and d' per pair); PsychoPy, jsPsych or plain CSV files.
+    """Fit identification DATA (P("B") against morph level), a discrimination task's (proportion correct
+    and d' per pair) or adaptive runs (threshold and psychometric function); PsychoPy, jsPsych or plain CSV files.
 
     Example: stimgen fit i-a-pilot/data/*.csv --out i-a-fit;
     stimgen fit i-a-abx/data/P01.csv --identification i-a-pilot/data/P01.csv --out abx-fit

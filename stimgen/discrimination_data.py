@@ -32,6 +32,7 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.options import (
+    ADAPTIVE_TASKS,
     DISCRIMINATION_MODEL,
     DISCRIMINATION_TASKS,
     N_BOOT,
@@ -52,13 +53,13 @@ _TEXT = ("task", "order", "answer", "correct", "correct_answer", "continuum", "p
 
 
 def data_task(file: str | Path) -> str:
-    """The task of a data file: a discrimination task where its ``task`` column names one (every
-    row the same one, else an error naming the row), else ``"identification"``."""
+    """The task of a data file: a discrimination task or an adaptive procedure where its ``task``
+    column names one (every row the same one, else an error naming the row), else ``"identification"``."""
     table = _read_table(Path(file))
     if "task" not in table.columns:
         return "identification"
     named = table["task"].map(_text)
-    found = named[named.isin(DISCRIMINATION_TASKS)]
+    found = named[named.isin(DISCRIMINATION_TASKS + ADAPTIVE_TASKS)]
     if found.empty:
         return "identification"
     other = named[(named != "") & (named != found.iloc[0])]
@@ -72,7 +73,8 @@ def fit_files(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: i
               force: bool = False, command: str | None = None, identification: tuple = (),
               model: str = DISCRIMINATION_MODEL) -> Path:
     """``stimgen fit``: identification ``files`` alone are fitted by
-    :func:`stimgen.psychometric.fit_data`; where some are a discrimination task's, those are fitted
+    :func:`stimgen.psychometric.fit_data`, adaptive runs by :func:`stimgen.adaptive_data.fit_adaptive`;
+    where some are a discrimination task's, those are fitted
     by :func:`fit_discrimination` and the others (with ``identification``) are the identification
     data of the same continuum and listeners whose predicted discrimination is set beside it."""
     from stimgen.psychometric import fit_data
@@ -81,6 +83,16 @@ def fit_files(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: i
     if not files:
         raise StimgenError("give one or more data files")
     tasks = {file: data_task(file) for file in [*files, *identification]}
+    runs = [f for f in files if tasks[f] in ADAPTIVE_TASKS]
+    if runs:   # adaptive runs: stimgen.adaptive_data
+        from stimgen.adaptive_data import fit_adaptive
+
+        other = next((f for f in [*files, *identification] if tasks[f] not in ADAPTIVE_TASKS), None)
+        if other is not None:
+            raise StimgenError(f"is {tasks[other]} data, given with the {tasks[runs[0]]} run {runs[0]}: fit each task "
+                               "on its own", path=other)
+        return fit_adaptive(files, out, manifest=manifest, sigmoid=sigmoid, n_boot=n_boot, seed=seed, force=force,
+                            command=command)
     discrimination = [f for f in files if tasks[f] != "identification"]
     if not discrimination:
         if identification:
@@ -479,6 +491,10 @@ def plot_discrimination(result: dict, path) -> None:
 def describe(path) -> str:
     """``stimgen fit``'s line for the fit written to ``path``."""
     record = json.loads((Path(path) / "fit.json").read_text())
+    if record.get("task") in ADAPTIVE_TASKS:
+        from stimgen.adaptive_data import describe as describe_adaptive
+
+        return describe_adaptive(path)
     if "task" not in record:
         pooled = record["pooled"]
         return (f"PSE {pooled['pse']:.3f} [{pooled['pse_ci'][0]:.3f}, {pooled['pse_ci'][1]:.3f}], slope "

@@ -57,7 +57,9 @@ CALIBRATE = True
 PILOT_REPS = 10
 #: Pilot tasks: identification, and the discrimination tasks (stimgen.tasks holds their trial orders).
 DISCRIMINATION_TASKS = ("ax", "abx", "oddity", "2ifc")
-PILOT_TASKS = ("identification", *DISCRIMINATION_TASKS)
+#: Adaptive procedures (stimgen.adaptive): two-alternative identification at the morph level the procedure picks.
+ADAPTIVE_TASKS = ("staircase", "quest")
+PILOT_TASKS = ("identification", *DISCRIMINATION_TASKS, *ADAPTIVE_TASKS)
 PILOT_TASK = "identification"
 #: Discrimination pilots: the step distance of the pairs, the silence between intervals (ms), how long
 #: an image is shown (ms), the widest level roving (+-dB per interval) and the longest ISI and image (ms).
@@ -66,6 +68,27 @@ ISI_MS = 500.0
 IMAGE_MS = 500.0
 MAX_ROVE_DB = 20.0
 MAX_INTERVAL_MS = 10_000.0
+#: Adaptive pilots: trials in a run (and the most), the P("B") tracked (0.5: the category boundary) and the targets
+#: accepted, the first level; a continuum this dense (steps) is what the docs advise to render ahead for them.
+ADAPTIVE_TRIALS = 80
+MAX_ADAPTIVE_TRIALS = 1000
+ADAPTIVE_TARGET = 0.5
+TARGET_RANGE = (0.1, 0.9)
+ADAPTIVE_START = 0.5
+ADAPTIVE_STEPS = 101
+#: The staircase (PsychoPy's StairHandler, linear steps, 1 up 1 down, each step up target / (1 - target) times the
+#: step down: Kaernbach's weighted up-down): its step sizes (the next at each reversal); its threshold is the mean
+#: of the levels at its reversals after the first STAIRCASE_DISCARD (an even number of them).
+STAIRCASE_STEPS = (0.1, 0.05, 0.02)
+STAIRCASE_DISCARD = 3
+#: QUEST (PsychoPy's QuestHandler, method "quantile"): the prior SD of the threshold (morph level), the Weibull's
+#: slope beta (PsychoPy's default), lapse delta and guess gamma (P("B") far below the boundary), the grid's grain
+#: (a step of a 101-step continuum) and range (None: PsychoPy's 500 grains).
+QUEST_START_SD = 0.3
+QUEST_BETA = 3.5
+QUEST_DELTA = 0.02
+QUEST_GAMMA = 0.02
+QUEST_GRAIN = 0.01
 #: The observer models of discrimination d' (stimgen.discrimination.MODELS) and the default.
 DISCRIMINATION_MODELS = ("differencing", "independent")
 DISCRIMINATION_MODEL = "differencing"

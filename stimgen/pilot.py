@@ -31,6 +31,10 @@ import pandas as pd
 import stimgen
 from stimgen.errors import StimgenError
 from stimgen.options import (
+    ADAPTIVE_START,
+    ADAPTIVE_TARGET,
+    ADAPTIVE_TASKS,
+    ADAPTIVE_TRIALS,
     DISCRIMINATION_TASKS,
     IMAGE_MS,
     ISI_MS,
@@ -44,6 +48,8 @@ from stimgen.options import (
 from stimgen.stimulus_folder import MANIFEST_CSV, SPECTROGRAM_DIR, STIM_FILE, STIMULI_DIR, read_folder
 
 PILOT_FILE = "pilot.json"
+#: The adaptive procedures' script for the page (stimgen/assets/pilot/), copied beside it.
+ADAPTIVE_JS = "adaptive.js"
 JSPSYCH_FILES = ("jspsych.min.js", "jspsych.css", "plugin-preload.min.js", "plugin-audio-button-response.min.js",
                  "plugin-html-button-response.min.js", "NOTICE.md")
 #: The line of the PsychoPy template (stimgen/assets/pilot/) that :func:`make_pilot` replaces with the settings.
@@ -53,7 +59,9 @@ SETTINGS_LINE = "\nSETTINGS = {}  # filled by stimgen pilot\n"
 def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int = PILOT_REPS, seed: int = SEED,
                labels: tuple[str, str] | None = None, force: bool = False, command: str | None = None,
                task: str = PILOT_TASK, pair_step: int | None = None, isi_ms: float | None = None,
-               image_ms: float | None = None, trial_files: bool = False, rove_db: float | None = None) -> Path:
+               image_ms: float | None = None, trial_files: bool = False, rove_db: float | None = None,
+               trials: int | None = None, target: float | None = None, start: float | None = None,
+               on_demand: bool = False) -> Path:
     """Write a two-alternative identification experiment over the continuum folder ``continuum``,
     or (``task``) a discrimination experiment over its pairs (:func:`make_discrimination_pilot`).
 
@@ -72,7 +80,9 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
     task
         ``"identification"``, or a discrimination task (``"ax"``, ``"abx"``, ``"oddity"``,
         ``"2ifc"``) with ``pair_step``, ``isi_ms``, ``image_ms``, ``trial_files`` and ``rove_db``
-        (see :func:`make_discrimination_pilot`; identification takes none of them).
+        (see :func:`make_discrimination_pilot`; identification takes none of them), or an
+        adaptive procedure (``"staircase"``, ``"quest"``) with ``trials``, ``target``, ``start``,
+        ``on_demand`` and ``image_ms`` (see :func:`make_adaptive_pilot`).
 
     Returns
     -------
@@ -83,6 +93,23 @@ def make_pilot(continuum: str | os.PathLike, out: str | os.PathLike, reps: int =
 
     if task not in PILOT_TASKS:
         raise StimgenError(f"--task must be one of {', '.join(PILOT_TASKS)}, got {task!r}")
+    adaptive = [name for name, value in (("--trials", trials), ("--target", target), ("--start", start),
+                                         ("--on-demand", on_demand or None)) if value is not None]
+    if adaptive and task not in ADAPTIVE_TASKS:
+        raise StimgenError(f"{', '.join(adaptive)} {'is' if len(adaptive) == 1 else 'are'} for the adaptive tasks "
+                           f"({', '.join(ADAPTIVE_TASKS)}), not {task}")
+    if task in ADAPTIVE_TASKS:
+        given = [name for name, value in (("--pair-step", pair_step), ("--isi-ms", isi_ms),
+                                          ("--trial-files", trial_files or None), ("--rove-db", rove_db),
+                                          ("--reps", None if reps == PILOT_REPS else reps)) if value is not None]
+        if given:
+            raise StimgenError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not for an adaptive run "
+                               "(its trials are --trials, at the levels the procedure picks)")
+        return make_adaptive_pilot(continuum, out, task, trials=ADAPTIVE_TRIALS if trials is None else trials,
+                                   target=ADAPTIVE_TARGET if target is None else target,
+                                   start=ADAPTIVE_START if start is None else start, seed=seed, labels=labels,
+                                   image_ms=IMAGE_MS if image_ms is None else image_ms, on_demand=on_demand,
+                                   force=force, command=command)
     if task != "identification":
         return make_discrimination_pilot(continuum, out, task, reps=reps, seed=seed, labels=labels,
                                          pair_step=PAIR_STEP if pair_step is None else pair_step,
@@ -214,6 +241,69 @@ def make_discrimination_pilot(continuum: str | os.PathLike, out: str | os.PathLi
             pairs=settings["pairs"], k=int(pair_step), reps=int(reps), trials=len(trials), timing=timing,
             rove=f"; levels roved by +-{rove_db:g} dB per interval (rove_db_1, ... in trials.csv)" if rove_db else "",
             script=f"psychopy_{task}.py", question=settings["question"]))
+    return out
+
+
+def make_adaptive_pilot(continuum: str | os.PathLike, out: str | os.PathLike, task: str,
+                        trials: int = ADAPTIVE_TRIALS, target: float = ADAPTIVE_TARGET, start: float = ADAPTIVE_START,
+                        seed: int = SEED, labels: tuple[str, str] | None = None, image_ms: float = IMAGE_MS,
+                        on_demand: bool = False, force: bool = False, command: str | None = None) -> Path:
+    """Write an adaptive identification run (``task``: ``"staircase"`` or ``"quest"``, see
+    :mod:`stimgen.adaptive`) over a continuum of sounds or images: ``trials`` trials, each at the
+    morph level the procedure picks, tracking the level where P("B") is ``target``, from ``start``.
+
+    The folder holds copies of the continuum's stimuli and manifest.csv (best a dense one, e.g.
+    ``stimgen continuum --steps 101``: a level is presented as its nearest step),
+    ``psychopy_<task>.py`` (PsychoPy's own ``StairHandler`` or ``QuestHandler``, and with
+    ``on_demand`` ``stimgen.Continuum.open(continuum)`` making the stimulus at the level itself),
+    ``index.html`` with ``adaptive.js`` (the same procedures in JavaScript) and ``trials.js``,
+    ``pilot.json`` (the procedure's settings, which ``stimgen fit`` replays the run with) and
+    ``README.md``. ``seed`` is recorded; the procedures themselves draw nothing at random.
+
+    Examples
+    --------
+    >>> make_adaptive_pilot("i-a-101", "i-a-quest", "quest", trials=80)   # doctest: +SKIP
+    """
+    from stimgen.adaptive import procedure_settings
+    from stimgen.outputs import atomic_dir, check_output, file_sha256
+
+    continuum = Path(continuum)
+    folder = read_folder(continuum, verb="continuum", what="a continuum")
+    folder.check_stimuli()
+    manifest, medium = folder.manifest, folder.record.medium
+    procedure = procedure_settings(task, target, start, trials)
+    labels = _labels(manifest, labels)
+    if isinstance(image_ms, bool) or not isinstance(image_ms, (int, float)) or not 1.0 <= image_ms <= MAX_INTERVAL_MS:
+        raise StimgenError(f"--image-ms must be a number of ms from 1 to {MAX_INTERVAL_MS:g}, got {image_ms!r}")
+    out = check_output(out, force, inputs=[continuum])
+    sha256 = file_sha256(continuum / MANIFEST_CSV)
+    settings = {**procedure, "medium": medium, "labels": list(labels), "seed": int(seed), "steps": len(manifest),
+                "sample_rate": int(folder.record.render.sr) if medium == "audio" else None,
+                "image_ms": float(image_ms) if medium == "image" else None, "on_demand": bool(on_demand),
+                "continuum": str(continuum.resolve()), "continuum_tag": f"sha256:{sha256[:16]}"}
+    steps = manifest[[STIM_FILE, "step", "morph_level"]].to_dict("records")
+    with atomic_dir(out, force=force, inputs=[continuum], verb="pilot") as tmp:
+        _copy_continuum(continuum, tmp)
+        (tmp / ADAPTIVE_JS).write_text(_template(ADAPTIVE_JS))
+        (tmp / "trials.js").write_text("// written by stimgen pilot: the procedure's settings, the continuum's steps\n"
+                                       f"const STIMGEN = {json.dumps({**settings, 'steps': steps}, indent=1)};\n")
+        (tmp / "index.html").write_text(_template("adaptive.html"))
+        (tmp / f"psychopy_{task}.py").write_text(_psychopy(settings, "psychopy_adaptive.py"))
+        pilot = {"stimgen_version": stimgen.__version__, "command": command or "stimgen Python API",
+                 "manifest_sha256": sha256, "model": dataclasses.asdict(folder.record.model), **settings}
+        (tmp / PILOT_FILE).write_text(json.dumps(pilot, indent=2) + "\n")
+        what = ("a weighted up-down staircase (PsychoPy's StairHandler, linear steps of "
+                f"{', '.join(f'{s:g}' for s in procedure['staircase']['step_sizes'])}, each step up "
+                f"{procedure['staircase']['up_ratio']:.3g} times the step down)" if task == "staircase" else
+                f"QUEST (PsychoPy's QuestHandler: prior SD {procedure['quest']['start_sd']:g}, beta "
+                f"{procedure['quest']['beta']:g}, delta {procedure['quest']['delta']:g}, gamma "
+                f"{procedure['quest']['gamma']:g})")
+        (tmp / "README.md").write_text(_template("README_adaptive.md").format(
+            task=task, what=what, trials=int(trials), target=float(target), start=float(start), a=labels[0],
+            b=labels[1], n=len(manifest), script=f"psychopy_{task}.py",
+            source=("stimgen.Continuum.open at the level itself (--on-demand: stimgen must be importable in "
+                    f"PsychoPy, and the continuum stay at {continuum.resolve()})") if on_demand else
+            "the nearest step of the continuum copied into stimuli/"))
     return out
 
 

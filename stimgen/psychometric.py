@@ -160,12 +160,7 @@ def bootstrap(fit: PsychometricFit, levels, responses, n_boot: int = N_BOOT, see
     """``fit`` with 95 % percentile intervals of its PSE and slope from a parametric bootstrap:
     ``n_boot`` data sets simulated from ``fit`` at the same levels and trial counts, all refitted
     at once (one L-BFGS-B run over every data set's parameters: the problems are independent)."""
-    x, n, _ = _tabulate(levels, responses)
-    rng = np.random.default_rng(seed)
-    k = rng.binomial(n.astype(np.int64), fit.probability(x), size=(n_boot, x.size)).astype(np.float64)
-    start = np.tile([fit.alpha, np.log(fit.beta), fit.gamma, fit.lapse], (n_boot, 1))
-    theta, _ = _fit_batch(x, n, k, fit.sigmoid, start)
-    refits = [PsychometricFit(fit.sigmoid, a, float(np.exp(lb)), g, lp) for a, lb, g, lp in theta]
+    refits = bootstrap_fits(fit, levels, responses, n_boot, seed)
 
     def interval(values: list[float]) -> tuple[float, float]:
         low, high = np.percentile(values, [2.5, 97.5])
@@ -173,6 +168,18 @@ def bootstrap(fit: PsychometricFit, levels, responses, n_boot: int = N_BOOT, see
 
     return dataclasses.replace(fit, pse_ci=interval([f.pse for f in refits]),
                                slope_ci=interval([f.slope for f in refits]))
+
+
+def bootstrap_fits(fit: PsychometricFit, levels, responses, n_boot: int = N_BOOT,
+                   seed: int = SEED) -> list[PsychometricFit]:
+    """The ``n_boot`` refits of :func:`bootstrap`: data sets simulated from ``fit`` at the same
+    levels and trial counts, all refitted at once."""
+    x, n, _ = _tabulate(levels, responses)
+    rng = np.random.default_rng(seed)
+    k = rng.binomial(n.astype(np.int64), fit.probability(x), size=(n_boot, x.size)).astype(np.float64)
+    start = np.tile([fit.alpha, np.log(fit.beta), fit.gamma, fit.lapse], (n_boot, 1))
+    theta, _ = _fit_batch(x, n, k, fit.sigmoid, start)
+    return [PsychometricFit(fit.sigmoid, a, float(np.exp(lb)), g, lp) for a, lb, g, lp in theta]
 
 
 def _tabulate(levels, responses) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

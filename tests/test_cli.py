@@ -155,7 +155,8 @@ def _api_choices() -> dict[tuple[str, str], object]:
             ("continuum", "metric"): {m for r in REGISTRY.values() for m in r.metrics},
             ("attributes fit", "method"): METHODS, ("fit", "sigmoid"): SIGMOIDS,
             ("respace", "scheme"): SCHEMES, ("in-song", "match"): MATCHES,
-            ("pilot", "task"): ("identification", *ORDERS), ("fit", "model"): DISCRIMINATION_MODELS}
+            ("pilot", "task"): ("identification", *ORDERS, *options.ADAPTIVE_TASKS),
+            ("fit", "model"): DISCRIMINATION_MODELS}
 
 
 def test_every_default_and_choice_of_every_command_is_the_apis():
