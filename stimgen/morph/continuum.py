@@ -199,7 +199,7 @@ def continuum(
     domain.representation.check_f0(f0)
     x_ends = domain.load_files([a, b], onset)
     if np.array_equal(x_ends[0], x_ends[1]):
-        raise StimgenError("the two endpoints are the same stimulus: there is no distance to divide")
+        raise StimgenError("the two endpoints decode to the same stimulus: there is no distance to divide")
     if ends is None:
         ends = fit_ends(domain, x_ends, "reconstruct" if endpoints == "original" else endpoints, seed=seed,
                         files=[a, b], f0=f0)
