@@ -41,6 +41,8 @@ import pandas as pd
 
 from stimgen.errors import StimgenError
 from stimgen.options import ADAPTIVE_TASKS, N_BOOT, N_BOOT_RANGE, SEED, SIGMOID, check_seed, check_whole
+from stimgen.trial_table import cell_text as _text
+from stimgen.trial_table import read_trials
 
 #: The columns a run's data file must have.
 REQUIRED = ("trial", "task", "intensity", "morph_level", "response_b")
@@ -56,7 +58,7 @@ def read_run(file: Path, settings: dict, manifest: pd.DataFrame, tag: str | None
     (unanswered, at the end). Every problem is one :class:`StimgenError` naming the file and row."""
     from stimgen.adaptive import make_procedure, nearest
 
-    table = _read(file)
+    table = read_trials(file, _TEXT)
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise StimgenError(f"has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} (an adaptive run's "
@@ -120,26 +122,6 @@ def read_run(file: Path, settings: dict, manifest: pd.DataFrame, tag: str | None
         rows.append({"participant": _text(cells.get("participant")) or file.stem, "trial": k, "intensity": asked,
                      "morph_level": shown, "response_b": answers[answer], "row": row})
     return pd.DataFrame(rows), procedure, skipped
-
-
-def _read(file: Path) -> pd.DataFrame:
-    if not file.is_file():
-        raise StimgenError("no such data file", path=file)
-    try:
-        table = pd.read_csv(file, encoding="utf-8-sig", dtype=dict.fromkeys(_TEXT, str))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise StimgenError(f"not a readable CSV table ({str(exc).splitlines()[0]})", path=file) from None
-    if table.empty:
-        raise StimgenError("holds no trials", path=file)
-    return table
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _number(value) -> float:

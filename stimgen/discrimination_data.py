@@ -42,6 +42,8 @@ from stimgen.options import (
     check_seed,
     check_whole,
 )
+from stimgen.trial_table import cell_text as _text
+from stimgen.trial_table import read_trials
 
 #: The columns a discrimination data file must have.
 REQUIRED = ("task", "order", "step_a", "step_b", "answer")
@@ -55,7 +57,7 @@ _TEXT = ("task", "order", "answer", "correct", "correct_answer", "continuum", "p
 def data_task(file: str | Path) -> str:
     """The task of a data file: a discrimination task or an adaptive procedure where its ``task``
     column names one (every row the same one, else an error naming the row), else ``"identification"``."""
-    table = _read_table(Path(file))
+    table = read_trials(Path(file), _TEXT)
     if "task" not in table.columns:
         return "identification"
     named = table["task"].map(_text)
@@ -165,35 +167,11 @@ def read_discrimination(files: list, manifest=None) -> tuple[pd.DataFrame, Path,
     return trials, first[1], task, skipped
 
 
-def _read_table(file: Path) -> pd.DataFrame:
-    """A data file as a table, the text columns as text; one error naming it where it is missing,
-    unreadable or empty. (As :func:`stimgen.data.folder.read_table`, without importing what that
-    module needs, torch among it: a discrimination fit stays quick to start.)"""
-    if not file.is_file():
-        raise StimgenError("no such data file", path=file)
-    try:
-        table = pd.read_csv(file, encoding="utf-8-sig", dtype=dict.fromkeys(_TEXT, str))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise StimgenError(f"not a readable CSV table ({str(exc).splitlines()[0]})", path=file) from None
-    if table.empty:
-        raise StimgenError("holds no trials", path=file)
-    return table
-
-
-def _text(value) -> str:
-    """A cell as text: "" for an empty one, whole numbers without ".0"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _trials(file: Path, task: str, manifest: pd.DataFrame, tag: str) -> tuple[pd.DataFrame, int]:
     """One file's trials, checked row by row against ``task`` and the continuum's ``manifest``."""
     from stimgen.tasks import ANSWERS, ORDERS, correct_answer, intervals
 
-    table = _read_table(file)
+    table = read_trials(file, _TEXT)
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise StimgenError(f"has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''} (a discrimination "

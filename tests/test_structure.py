@@ -22,7 +22,7 @@ LAYERS = [
     ("morph", ["stimgen.morph", "stimgen.stimulus_folder"]),
     ("work", ["stimgen.export", "stimgen.pilot", "stimgen.psychometric", "stimgen.respace", "stimgen.train",
               "stimgen.demo", "stimgen.metrics2d", "stimgen.in_song", "stimgen.on_demand",
-              "stimgen.tasks", "stimgen.discrimination_data", "stimgen.adaptive_data"]),
+              "stimgen.tasks", "stimgen.discrimination_data", "stimgen.trial_table", "stimgen.adaptive_data"]),
     ("command", ["stimgen.cli", "stimgen.__main__"]),
 ]
 #: The imports that go up, each made when first used: ``stimgen.load_model``, which imports the model
