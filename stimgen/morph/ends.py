@@ -79,6 +79,7 @@ class Ends:
     anchors: np.ndarray | None = None
     decoder: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     seconds: float = 0.0
+    _tuned: torch.nn.Module | None = field(default=None, init=False, repr=False, compare=False)
 
     def decode(self, domain, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Items (N, C, H, W) of codes ``z`` (N, latent_dim) at path positions ``t`` (N,) in [0, 1].
@@ -88,7 +89,14 @@ class Ends:
         end's file anchors to the step's, weighted ``1 - t`` and ``t``.
         """
         t = np.asarray(t, dtype=np.float64)
-        x = domain.decode(z) if self.decoder is None else _decode_with(domain.model, self.decoder, z)
+        if self.decoder is None:
+            x = domain.decode(z)
+        else:
+            if self._tuned is None:  # the copy of the decoder that holds the tuned weights, built once
+                self._tuned = copy.deepcopy(domain.model.G.decoder)
+                self._tuned.load_state_dict(self.decoder)
+            with torch.no_grad():
+                x = self._tuned(torch.as_tensor(np.asarray(z, dtype=np.float32))).numpy()
         if self.anchors is None and self.residuals is None:
             return x
         out = []
@@ -247,14 +255,6 @@ def folder_ends(folder, state: dict) -> Ends | None:
     if "ends" not in state:
         return None
     return Ends.from_state(state["ends"], load_tuned_decoder(folder, state["ends"]))
-
-
-def _decode_with(model, weights: dict[str, torch.Tensor], z: np.ndarray) -> np.ndarray:
-    """Items decoded by a copy of ``model``'s decoder holding ``weights``."""
-    decoder = copy.deepcopy(model.G.decoder)
-    decoder.load_state_dict(weights)
-    with torch.no_grad():
-        return decoder(torch.as_tensor(np.asarray(z, dtype=np.float32))).numpy()
 
 
 def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | float | None) -> np.ndarray | None:
