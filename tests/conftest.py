@@ -1,6 +1,12 @@
+import atexit
+import json
 import os
+import select
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -69,10 +75,71 @@ def tone(freq: float = 440.0, sr: int = 16000, seconds: float = 0.5, amp: float 
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
-def stimgen_cli(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
-    """Run the real ``stimgen`` command (``python -m stimgen``) and capture its output."""
-    return subprocess.run([sys.executable, "-m", "stimgen", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=None if env is None else {**os.environ, **env})
+class _ForkServer:
+    """One ``tests/cli_server.py`` per test process: it forks ``python -m stimgen`` from an interpreter
+    that has imported stimgen and its libraries once (see that file)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("cli_server.py"))],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pending = b""
+        self.folder = Path(tempfile.mkdtemp(prefix="stimgen-cli-"))
+        atexit.register(self.close)
+
+    def run(self, args: list[str], cwd, env: dict, timeout: float | None) -> subprocess.CompletedProcess:
+        umask = os.umask(0)
+        os.umask(umask)
+        out, err = self.folder / "stdout", self.folder / "stderr"
+        request = {"args": args, "cwd": str(cwd or os.getcwd()), "env": env, "umask": umask,
+                   "stdout": str(out), "stderr": str(err)}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        pid = int(self._answer(None, "pid"))
+        try:
+            code = int(self._answer(timeout, "rc"))
+        except subprocess.TimeoutExpired:
+            os.kill(pid, signal.SIGKILL)
+            self._answer(None, "rc")
+            raise subprocess.TimeoutExpired(["stimgen", *args], timeout) from None
+        return subprocess.CompletedProcess(["stimgen", *args], code, out.read_text(errors="replace"),
+                                           err.read_text(errors="replace"))
+
+    def _answer(self, timeout: float | None, kind: str) -> str:
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.pending:
+            if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(kind, timeout)
+            chunk = os.read(fd, 4096)
+            assert chunk, "the stimgen fork server stopped"
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        assert line.startswith(kind.encode() + b" "), f"the stimgen fork server said {line!r}"
+        return line.split()[1].decode()
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_server: _ForkServer | None = None
+
+
+def stimgen_cli(*args, cwd=None, env=None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``stimgen`` command (``python -m stimgen``) and capture its output.
+
+    The command runs in a child forked from a server that imported stimgen once
+    (tests/cli_server.py), so that a few hundred commands do not each pay the imports;
+    ``STIMGEN_TEST_SUBPROCESS=1`` runs each in a fresh interpreter instead.
+    """
+    global _server
+    full_env = {**os.environ, **(env or {})}
+    if os.environ.get("STIMGEN_TEST_SUBPROCESS") == "1":
+        return subprocess.run([sys.executable, "-m", "stimgen", *map(str, args)], capture_output=True, text=True,
+                              cwd=cwd, env=full_env, timeout=timeout)
+    if _server is None:
+        _server = _ForkServer()
+    return _server.run([str(a) for a in args], cwd, full_env, timeout)
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -32,8 +31,7 @@ SECONDS = 60
 def capped(*args, cwd=None) -> subprocess.CompletedProcess:
     """``stimgen_cli`` that fails the test where the command runs past :data:`SECONDS`."""
     try:
-        return subprocess.run([sys.executable, "-m", "stimgen", *map(str, args)], capture_output=True, text=True,
-                              cwd=cwd, timeout=SECONDS)
+        return stimgen_cli(*args, cwd=cwd, timeout=SECONDS)
     except subprocess.TimeoutExpired:
         pytest.fail(f"stimgen {' '.join(map(str, args))} ran past {SECONDS} s: nothing refused it")
 
