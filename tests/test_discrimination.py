@@ -136,6 +136,103 @@ def test_published_values():
     assert proportion_correct("oddity", d) == pytest.approx(stats.ncf.sf(3, 1, 1, 2 * d**2 / 3), abs=1e-9)
 
 
+# --- published values: read from the printed output of two reference implementations, none computed here ---------
+# [PAL]   Palamedes toolbox (Prins & Kingdom, 2009; the SDT routines of Kingdom & Prins, 2010, "Psychophysics: A
+#         Practical Introduction", ch. 6): the "Example: ... returns:" block of each routine's help text, printed to
+#         4 decimals (routines introduced in Palamedes 1.0.0; the 3AFC oddity ones in 1.6.0).
+# [SENSR] sensR 1.2-19 (Christensen & Brockhoff, 2013), the saved output of its help-page examples,
+#         tests/Examples/sensR-Ex.Rout.save (R 2013-03-17).
+# The tasks under their names there:
+# - ABX is Palamedes' "2AFC match-to-sample" and sensR's "duo-trio" (X, the reference, goes with one of two); sensR's
+#   duo-trio Pc, 1 - Phi(d'/sqrt 2) - Phi(d'/sqrt 6) + 2 Phi(d'/sqrt 2) Phi(d'/sqrt 6) (R/links.R), is ABX
+#   differencing's (X goes with the nearer one).
+# - sensR's "triangle" is 3-interval oddity under model="differencing" (the odd one is the observation not in the
+#   closest pair; Pc = P(F(1, 1, 2 d'^2 / 3) > 3), R/links.R); Palamedes' "3AFCoddity_IndMod" is
+#   model="independent" (the likelihood-ratio observer, Versfeld, Dai & Green, 1996).
+# - AX is Palamedes' "1AFC same-different" and sensR's samediff (differencing: "same" when |x1 - x2| < tau).
+#   Palamedes' "2AFC same-different" (two pairs, which one differs) is not one of our tasks and is left out.
+# Tolerances: half a unit of the last printed digit (ROUND4, ROUND7); sensR's duo-trio and triangle inverses are
+# uniroot's at its default tolerance, .Machine$double.eps^0.25 = 1.2e-4 (UNIROOT); its samediff delta is an
+# optimiser's, printed to 4 decimals (UNIROOT as well).
+ROUND4, ROUND7, UNIROOT = 0.5e-4 + 1e-9, 0.5e-6 + 1e-9, 2e-4
+
+PUBLISHED_PC = [  # (task, model, d', published Pc, tolerance, where)
+    *[("2ifc", "differencing", d, pc, ROUND4, "PAL_SDT_2AFC_DPtoPC([.5 1 1.5 2 2.5])")
+      for d, pc in zip([0.5, 1.0, 1.5, 2.0, 2.5], [0.6382, 0.7602, 0.8556, 0.9214, 0.9615])],
+    *[("2ifc", "differencing", d, pc, ROUND4, "PAL_SDT_DPtoPCcomparison_Demo, d' 0:.25:4, column 2AFC")
+      for d, pc in [(0.25, 0.5702), (3.0, 0.9831), (4.0, 0.9977)]],
+    *[("abx", "differencing", d, pc, ROUND4, "PAL_SDT_2AFCmatchSample_DiffMod_DPtoPC([0 1 2 3 4 5])")
+      for d, pc in zip(range(6), [0.5000, 0.5825, 0.7468, 0.8765, 0.9467, 0.9792])],
+    *[("abx", "differencing", d, pc, ROUND4, "PAL_SDT_DPtoPCcomparison_Demo, d' 0:.25:4, column 2AFCmatchSamp")
+      for d, pc in [(0.25, 0.5057), (0.75, 0.5486), (1.25, 0.6216), (1.75, 0.7058), (2.25, 0.7850),
+                    (2.5, 0.8196), (3.5, 0.9178)]],
+    *[("abx", "independent", d, pc, ROUND4, "PAL_SDT_2AFCmatchSample_IndMod_DPtoPC([0 1 2 3 4 5])")
+      for d, pc in zip(range(6), [0.5000, 0.5997, 0.7877, 0.9185, 0.9750, 0.9936])],
+    ("oddity", "differencing", 2.0, 0.6048069, ROUND7, "sensR psyfun(2, method = 'triangle')"),
+    *[("oddity", "independent", d, pc, ROUND4, "PAL_SDT_3AFCoddity_IndMod_DPtoPC([0 1 2 3 4 5])")
+      for d, pc in zip(range(6), [0.3333, 0.4468, 0.6774, 0.8611, 0.9534, 0.9875])],
+    # the unbiased observer (C = 0): the hit rate is Pc, the false-alarm rate 1 - Pc (0.4722)
+    ("ax", "independent", 0.6, 0.5278, ROUND4, "PAL_SDT_1AFCsameDiff_IndMod_DPtoPHF([.5 .6 .7], [-1 0 1]), row 2"),
+]
+
+
+@pytest.mark.parametrize("task, model, d, published, tol",
+                         [pytest.param(*case[:5], id=f"{case[0]}-{case[1]}-{case[2]:g} {case[5]}")
+                          for case in PUBLISHED_PC])
+def test_proportion_correct_matches_published_values(task, model, d, published, tol):
+    assert float(proportion_correct(task, d, model=model)) == pytest.approx(published, abs=tol)
+
+
+PUBLISHED_DPRIME = [  # (task, model, counts (correct, total[, false alarms, same trials]), published d', tol, where)
+    *[("2ifc", "differencing", (k, 100), d, ROUND4, "PAL_SDT_2AFC_PCtoDP([0.4 .52 0.6 0.85 0.99])")
+      for k, d in [(52, 0.0709), (60, 0.3583), (85, 1.4657), (99, 3.2900)]],
+    *[("2ifc", "differencing", (k, 200), d, ROUND4, "PAL_SDT_PCtoDPcomparison_Demo, Pc .5:.025:.975, column 2AFC")
+      for k, d in [(150, 0.9539), (190, 2.3262), (195, 2.7718)]],
+    ("2ifc", "differencing", (10, 15), 0.6091, ROUND4, "sensR discrim(10, 15, method = 'twoAFC')"),
+    ("2ifc", "differencing", (10, 18), 0.1976, ROUND4, "sensR glm(cbind(10, 8) ~ 1, family = twoAFC)"),
+    ("2ifc", "differencing", (80, 100), 1.190232, ROUND7, "sensR psyinv(0.8, method = 'twoAFC')"),
+    *[("abx", "differencing", (k, 100), d, ROUND4, "PAL_SDT_2AFCmatchSample_DiffMod_PCtoDP([.5 .6 .7 .8 .9])")
+      for k, d in [(50, 0.0), (60, 1.1152), (70, 1.7153), (80, 2.3549), (90, 3.2631)]],
+    *[("abx", "differencing", (k, 200), d, ROUND4,
+       "PAL_SDT_PCtoDPcomparison_Demo, Pc .5:.025:.975, column 2AFCmatchSamp")
+      for k, d in [(105, 0.5297), (110, 0.7614), (130, 1.4206), (150, 2.0200), (190, 4.0724), (195, 4.8142)]],
+    ("abx", "differencing", (10, 15), 1.5189, UNIROOT, "sensR discrim(10, 15, method = 'duotrio')"),
+    ("abx", "differencing", (7, 10), 1.715, 0.5e-3 + UNIROOT, "sensR discrim(7, 10, method = 'duotrio')"),
+    # rescale(pc = 0.75, method = "duotrio"); rescale(pd = c(.6, .7)) prints pc 0.80 and 0.85
+    *[("abx", "differencing", (k, 100), d, UNIROOT, "sensR rescale(..., method = 'duotrio')")
+      for k, d in [(75, 2.020013), (80, 2.354862), (85, 2.749327)]],
+    *[("abx", "independent", (k, 100), d, ROUND4, "PAL_SDT_2AFCmatchSample_IndMod_PCtoDP([.5 .6 .7 .8 .9])")
+      for k, d in [(50, 0.0), (60, 1.0020), (70, 1.5287), (80, 2.0726), (90, 2.8073)]],
+    ("oddity", "differencing", (10, 15), 2.3214, UNIROOT, "sensR discrim(10, 15, method = 'triangle')"),
+    ("oddity", "differencing", (10, 19), 1.6025, UNIROOT, "sensR glm(cbind(10, 9) ~ 1, family = triangle)"),
+    # the similarity test's null, pd0 = 0.2: Pc = pd0 + (1 - pd0)/3 = 7/15 (discrim's help), printed as
+    # "d-prime is less than 1.287124"
+    ("oddity", "differencing", (7, 15), 1.287124, UNIROOT, "sensR discrim(20, 75, method = 'triangle', pd0 = .2)"),
+    *[("oddity", "independent", (k, 100), d, ROUND4, "PAL_SDT_3AFCoddity_IndMod_PCtoDP([.5 .6 .7 .8 .9])")
+      for k, d in [(50, 1.2451), (60, 1.6686), (70, 2.1012), (80, 2.6060), (90, 3.3245)]],
+    # AX from hits (of different pairs) and false alarms (of same pairs)
+    *[("ax", "differencing", (h, 100, f, 100), d, ROUND4,
+       "PAL_SDT_1AFCsameDiff_DiffMod_PHFtoDP([.6 .1; .7 .1; .8 .5])")
+      for h, f, d in [(60, 10, 2.6837), (70, 10, 3.0675), (80, 50, 2.0629)]],
+    # the forward routine's rates, printed to 4 decimals, carry d' to within 5e-4 here (dH/dd' > 0.2)
+    *[("ax", "differencing", (h, 10_000, f, 10_000), d, 1e-3,
+       "PAL_SDT_1AFCsameDiff_DiffMod_DPtoPHF([.5 1.5 3], [0 1 2]), rows 2-3")
+      for h, f, d in [(6767, 4795, 1.5), (7605, 1573, 3.0)]],
+    # samediff(nsamesame = 8, ndiffsame = 5, nsamediff = 4, ndiffdiff = 9): hits 9 of 13, false alarms 5 of 13
+    ("ax", "differencing", (9, 13, 5, 13), 1.8850, UNIROOT, "sensR summary(samediff(8, 5, 4, 9)), delta"),
+    *[("ax", "independent", (h, 100, f, 100), d, ROUND4,
+       "PAL_SDT_1AFCsameDiff_IndMod_PHFtoDP([0.6 0.1; 0.8 0.1; 0.9 0.6])")
+      for h, f, d in [(60, 10, 2.2835), (80, 10, 2.8342), (90, 60, 1.7808)]],
+]
+
+
+@pytest.mark.parametrize("task, model, counts, published, tol",
+                         [pytest.param(*case[:5], id=f"{case[0]}-{case[1]}-{'/'.join(map(str, case[2]))} {case[5]}")
+                          for case in PUBLISHED_DPRIME])
+def test_dprime_matches_published_values(task, model, counts, published, tol):
+    assert float(dprime(task, *counts, model=model)) == pytest.approx(published, abs=tol)
+
+
 @pytest.mark.parametrize("task, model", CASES)
 def test_chance_and_perfect_scores(task, model):
     chance_count = {"oddity": 33}.get(task, 50)
