@@ -272,7 +272,7 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
     stop = {"now": False}
     previous_handler = _catch_sigint(stop)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
-    rows, totals, count, t0 = [], {}, 0, time.perf_counter()
+    rows, totals, counts, count, t0 = [], {}, {}, 0, time.perf_counter()
     threads = f" on {torch.get_num_threads()} CPU thread{'s' if torch.get_num_threads() != 1 else ''}"
     bar = tqdm(total=settings.steps, initial=start, desc=f"training {model.name}"
                f"{threads if device.type == 'cpu' else ''}", unit="step",
@@ -292,6 +292,8 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
             batch = order[position : position + settings.batch_size][rank::world]
             position += settings.batch_size
             extra = {}
+            if getattr(model.config, "warmup_steps", 0):  # GAIA's warm-up counts the run's steps
+                extra["step"] = step
             if wants_betweens:
                 picked = torch.randint(len(betweens), (max(2, settings.batch_size // 2),),
                                      generator=generators["between"])[rank::world].numpy()
@@ -306,20 +308,21 @@ def fit(model: StimModel, x: np.ndarray, settings: TrainSettings, run_dir: Path 
             if metrics is None or not all(np.isfinite(v) for v in metrics.values()):
                 raise StimgenError(f"training diverged at step {step + 1} (a loss is not finite) with --lr "
                                    f"{settings.lr:g}; lower --lr")
-            for k, v in metrics.items():
+            for k, v in metrics.items():  # per key: a warm-up's steps log fewer losses than GAIA's
                 totals[k] = totals.get(k, 0.0) + v
+                counts[k] = counts.get(k, 0) + 1
             count += 1
             bar.update(1)
             done = step + 1
             if done % settings.log_every == 0 or done == settings.steps:
                 elapsed = time.perf_counter() - t0
                 row = {"step": done, "samples_per_s": round(count * settings.batch_size / elapsed, 2),
-                       **{k: v / count for k, v in totals.items()}}
+                       **{k: v / counts[k] for k, v in totals.items()}}
                 rows.append(row)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k not in ("step",)}, refresh=False)
                 if writer:
                     writer.log(row)
-                totals, count, t0 = {}, 0, time.perf_counter()
+                totals, counts, count, t0 = {}, {}, 0, time.perf_counter()
             if writer and preview_items is not None and (done % settings.preview_every == 0 or done == settings.steps):
                 write_preview(model, preview_items, run_dir / "previews" / f"step_{done:06d}.png", sheet_style,
                               title=f"{model.name}, step {done}")
@@ -530,13 +533,19 @@ class _Writer:
 
 
 def _append_row(path: Path, row: dict) -> None:
-    """Append ``row`` to the CSV ``path`` (floats to 6 significant digits), with a header in a new file."""
-    new = not path.exists()
+    """Append ``row`` to the CSV ``path`` (floats to 6 significant digits), with a header in a new file;
+    a row with columns the file lacks (GAIA's losses after its warm-up) rewrites it with them, blank before."""
+    cells = {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+    header = list(pd.read_csv(path, nrows=0).columns) if path.exists() else None
+    if header is not None and not set(cells) <= set(header):
+        pd.concat([pd.read_csv(path, dtype=str, keep_default_na=False), pd.DataFrame([cells])],
+                  ignore_index=True).to_csv(path, index=False)
+        return
     with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        if new:
+        w = csv.DictWriter(f, fieldnames=header or list(cells), restval="")
+        if header is None:
             w.writeheader()
-        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        w.writerow(cells)
 
 
 # --- pictures ---------------------------------------------------------------------------------

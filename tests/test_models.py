@@ -111,6 +111,26 @@ def test_gaia_gradients_treat_the_balancing_weights_as_constants(recon_weight):
         assert torch.allclose(got, want, atol=1e-6)
 
 
+def test_gaia_warmup_trains_the_generator_alone_as_the_ae_does_then_gaia():
+    torch.manual_seed(2)
+    config = GAIAConfig(net((3,), latent=2, width=16), lr=1e-3, warmup_steps=2)
+    model, twin = GAIA(config), AE(AEConfig(config.generator, lr=1e-3))
+    twin.G.load_state_dict(model.G.state_dict())
+    opts, twin_opts = model.configure_optimizers(), twin.configure_optimizers()
+    d_before = copy.deepcopy(model.D.state_dict())
+    x = torch.randn(8, 3)
+    for step in range(2):  # the warm-up: the AE's own step on G, D untouched
+        m = model.train_step(x, opts, torch.Generator().manual_seed(step), step=step)
+        assert m == twin.train_step(x, twin_opts, torch.Generator())
+    for name, p in model.G.state_dict().items():
+        assert torch.equal(p, twin.G.state_dict()[name]), name
+    assert all(torch.equal(p, d_before[k]) for k, p in model.D.state_dict().items())
+    m = model.train_step(x, opts, torch.Generator().manual_seed(2), step=2)  # GAIA's step: D learns too
+    assert {"L_rec", "L_x", "delta_D"} <= set(m)
+    assert not all(torch.equal(p, d_before[k]) for k, p in model.D.state_dict().items())
+    assert opts["G"].param_groups[0]["lr"] == pytest.approx(1e-3 * (1 - m["delta_D"]))
+
+
 @pytest.mark.parametrize("cls, cfg", ALL)
 def test_a_few_hundred_steps_lower_the_reconstruction_error_on_a_toy_set(cls, cfg):
     from sklearn.datasets import make_moons

@@ -49,6 +49,22 @@ def test_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path):
     assert sorted(p.name for p in (tmp_path / "a" / "previews").iterdir()) == ["step_000006.png", "step_000012.png"]
 
 
+def test_a_warmup_counts_the_runs_steps_across_a_resume_and_its_log_gains_gaias_losses(tmp_path):
+    x, warm = data(), {"model_options": {"warmup_steps": 8}}
+    whole = fresh(settings(**warm))
+    fit(whole, x, settings(**warm), tmp_path / "a", progress=False)
+    first = fresh(settings(**warm))
+    fit(first, x, settings(steps=6, **warm), tmp_path / "b", progress=False)
+    resumed = fresh(settings(**warm))
+    fit(resumed, x, settings(**warm), tmp_path / "b", resume=True, progress=False)
+    for (k, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), k
+    for run in "ab":
+        log = pd.read_csv(tmp_path / run / "metrics.csv").set_index("step")
+        assert log.index.tolist() == list(range(2, 13, 2)) and log["L_rec"].notna().all()
+        assert log["L_x"].isna().tolist() == [True] * 4 + [False] * 2  # D joins after step 8
+
+
 class _CtrlC(AE):
     """An AE that presses Ctrl-C during its third step."""
 
@@ -179,7 +195,7 @@ def test_legacy_gaia_fields_still_reach_the_config():
                              "its options: lam, reg"),
     ("gaia", {"kl_weight": "1"}, "--set kl_weight: the gaia model has no option kl_weight (an option of vae); "
                                  "its options: disc_bottom, slope, gamma, distance_weight, recon_weight, "
-                                 "between_weight, interp_mean, interp_std"),
+                                 "between_weight, interp_mean, interp_std, warmup_steps"),
     ("ae", {"gamma": "1"}, "--set gamma: the ae model has no option gamma (an option of gaia); "
                            "its options: between_weight"),
     ("vae", {"lr": "1"}, "--set lr: lr has its own option, --lr"),

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 
 import torch
 
-from stimgen.models.model import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
+from stimgen.models.model import (
+    Autoencoder,
+    StimModel,
+    reconstruction_step,
+)
 from stimgen.models.networks import NetworkConfig
 
 
@@ -66,15 +70,4 @@ class AE(StimModel):
             ``L_rec``, the mean absolute reconstruction error, averaged across processes; with
             ``between_weight``, also ``L_between``.
         """
-        L_rec = l1(x, self.G(x))
-        loss, extra = L_rec, {}
-        if self.config.between_weight:
-            L_between = between_loss(self.G, between)
-            loss = loss + self.config.between_weight * L_between
-            extra["L_between"] = average_scalars(L_between)[0]
-        optimizers["G"].zero_grad(set_to_none=True)
-        loss.backward()
-        average_gradients(self.G)
-        optimizers["G"].step()
-        (rec,) = average_scalars(L_rec)
-        return {"L_rec": rec, **extra}
+        return reconstruction_step(self.G, x, optimizers["G"], self.config.between_weight, between)

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 import torch
 
-from stimgen.models.model import Autoencoder, StimModel, average_gradients, average_scalars, between_loss, l1
+from stimgen.models.model import (
+    Autoencoder,
+    StimModel,
+    average_gradients,
+    average_scalars,
+    between_loss,
+    l1,
+    reconstruction_step,
+)
 from stimgen.models.networks import NetworkConfig
 
 
@@ -37,7 +45,12 @@ class GAIAConfig:
     (not in the paper; the shipped vowel model uses it, see docs/models.md).
     ``discriminator`` defaults to the generator's convolutional network at
     half the width with no dense bottleneck (as in the authors' image model), or to the same MLP
-    with no narrow latent layer."""
+    with no narrow latent layer.
+
+    ``warmup_steps``: the run's first steps train G alone, as an autoencoder (its L1 reconstruction
+    error, and the between term where set; D waits), before GAIA's objective takes over. It is the
+    warm start of docs/results/real-song.md (an AE, then GAIA from its weights) in one run: on real
+    birdsong it gave the most realistic midpoints at the same number of steps. 0 is the paper's."""
 
     generator: NetworkConfig
     discriminator: NetworkConfig | None = None
@@ -50,6 +63,7 @@ class GAIAConfig:
     between_weight: float = 0.0
     interp_mean: float = 0.5
     interp_std: float = 0.25
+    warmup_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.discriminator is None:
@@ -131,9 +145,10 @@ class GAIA(StimModel):
                 "D": torch.optim.Adam(self.D.parameters(), lr=self.config.lr, eps=1e-8)}
 
     def train_step(self, x: torch.Tensor, optimizers: dict, rng: torch.Generator,
-                   between: tuple[torch.Tensor, ...] | None = None) -> dict[str, float]:
+                   between: tuple[torch.Tensor, ...] | None = None, step: int = 0) -> dict[str, float]:
         """One step of Algorithm 1 on batch ``x``: the losses, the balancing terms, and an Adam step
-        each for G (at ``lr * (1 - delta_D)``) and D (at ``lr * delta_D``).
+        each for G (at ``lr * (1 - delta_D)``) and D (at ``lr * delta_D``). While ``step`` is below
+        ``warmup_steps``, an Adam step for G alone on its reconstruction error (at ``lr``) instead.
 
         Parameters
         ----------
@@ -145,11 +160,14 @@ class GAIA(StimModel):
             Generator of the interpolation weights (drawn on the CPU, then moved to the batch's device).
         between : tuple of torch.Tensor, optional
             (x_a, x_b, x_between, at) for ``between_weight``: items that lie between two others.
+        step : int
+            How many steps the run has taken before this one (for ``warmup_steps``).
 
         Returns
         -------
         dict of str to float
-            ``L_x``, ``L_gen`` and ``L_int`` (D's reconstruction errors of real data, of G's
+            ``L_rec``, G's L1 reconstruction error; after the warm-up also ``L_x``, ``L_gen`` and
+            ``L_int`` (D's reconstruction errors of real data, of G's
             reconstructions and of the decoded interpolations, averaged across processes),
             ``L_dist``, the balancing terms ``delta_D``, ``W_int`` and ``W_fake``, and the two
             networks' losses ``loss_G`` and ``loss_D``; with ``between_weight``, also ``L_between``.
@@ -160,6 +178,9 @@ class GAIA(StimModel):
             When the learning-rate balance is not finite (the losses diverged).
         """
         c = self.config
+        if step < c.warmup_steps:  # G alone, as an autoencoder, at lr
+            _set_lr(optimizers["G"], c.lr)
+            return reconstruction_step(self.G, x, optimizers["G"], c.between_weight, between)
         # pass through the networks (Algorithm 1, lines 5-11)
         z = self.G.encoder(x)
         z_int = interpolate(z, rng, c.interp_mean, c.interp_std)
@@ -181,8 +202,9 @@ class GAIA(StimModel):
 
         # updates (lines 24-25); each loss reaches only its own network's parameters
         g_loss = L_gen * (1 - w_int) + L_int * w_int + c.distance_weight * L_dist
+        L_rec = l1(x, x_gen)
         if c.recon_weight:
-            g_loss = g_loss + c.recon_weight * l1(x, x_gen)
+            g_loss = g_loss + c.recon_weight * L_rec
         extra = {}
         if c.between_weight:  # not the paper's: straight latent paths through what lies between (docs/models.md)
             L_between = between_loss(self.G, between)
@@ -199,9 +221,10 @@ class GAIA(StimModel):
         _set_lr(optimizers["G"], c.lr * (1 - delta_D))
         optimizers["G"].step()
         optimizers["D"].step()
-        return {"L_x": lx, "L_gen": lgen, "L_int": lint, "L_dist": float(L_dist.detach()), "delta_D": delta_D,
-                "W_int": w_int, "W_fake": w_fake, "loss_G": float(g_loss.detach()), "loss_D": float(d_loss.detach()),
-                **extra}
+        return {"L_rec": average_scalars(L_rec)[0], "L_x": lx, "L_gen": lgen, "L_int": lint,
+                "L_dist": float(L_dist.detach()), "delta_D": delta_D, "W_int": w_int, "W_fake": w_fake,
+                "loss_G": float(g_loss.detach()), "loss_D": float(d_loss.detach()), **extra}
+
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

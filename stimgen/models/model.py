@@ -27,6 +27,26 @@ class Autoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+def reconstruction_step(G: nn.Module, x: torch.Tensor, optimizer: torch.optim.Optimizer, between_weight: float = 0.0,
+                        between: tuple[torch.Tensor, ...] | None = None) -> dict[str, float]:
+    """One Adam step of the autoencoder ``G`` on its L1 reconstruction error of batch ``x`` (plus
+    ``between_weight`` times :func:`between_loss` on ``between``): the AE's step, and GAIA's warm-up.
+
+    Returns ``L_rec`` (and ``L_between`` with a between term), averaged across processes.
+    """
+    L_rec = l1(x, G(x))
+    loss, extra = L_rec, {}
+    if between_weight:
+        L_between = between_loss(G, between)
+        loss = loss + between_weight * L_between
+        extra["L_between"] = average_scalars(L_between)[0]
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    average_gradients(G)
+    optimizer.step()
+    return {"L_rec": average_scalars(L_rec)[0], **extra}
+
+
 class StimModel(nn.Module):
     """Base class: the API every model offers.
 
