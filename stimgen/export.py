@@ -216,7 +216,8 @@ def _record(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSettings
         model=ModelRecord(domain.name, domain.sha256, rep.name),
         metric={"name": metric, "unit": METRIC_UNITS[metric]},
         settings={**stimuli.settings, **extra, **rep.provenance()}, render=render,
-        inputs=[{"file": p.name, "sha256": file_sha256(p), **rep.excerpt_record(p)} for p in stimuli.inputs],
+        inputs=[{"file": p.name, "path": str(Path(p).resolve()), "sha256": file_sha256(p), **rep.excerpt_record(p)}
+                for p in stimuli.inputs],
         columns=list(manifest.columns), preload={rep.preload: list(manifest[STIM_FILE])},
         stimuli=manifest_rows(manifest, stimuli.z), path_map=stimuli.path_map, state=stimuli.state)
 

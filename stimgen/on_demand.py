@@ -105,7 +105,7 @@ class Continuum:
         """
         made = read_folder(folder, verb="continuum", what="a continuum folder")
         made.check_stimuli()
-        made.check_inputs([made.record.settings["a"], made.record.settings["b"]])
+        made.check_inputs(made.found_inputs([made.record.settings["a"], made.record.settings["b"]]))
         return cls(made, made.load_model(model))
 
     def sound(self, level: float) -> np.ndarray:

@@ -50,7 +50,8 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     old = read_folder(continuum_dir, verb="continuum", what="a continuum folder")
     folder, manifest = old.path, old.manifest
     old.check_stimuli()
-    old.check_inputs([old.record.settings["a"], old.record.settings["b"]])  # the endpoints it remakes from
+    a, b, made = remade_with(old)  # the same path, seed, voices and ends as the continuum had
+    old.check_inputs([a, b])  # the endpoints it remakes from
     fit, record = load_fit(fit_file)
     _check_fitted_on(record, folder / MANIFEST_CSV, fit_file)
     if scheme not in SCHEMES:
@@ -82,7 +83,6 @@ def respace(continuum_dir: str | os.PathLike, fit_file: str | os.PathLike, steps
     order = np.argsort(manifest["morph_level"].to_numpy())
     t = np.interp(levels, manifest["morph_level"].to_numpy()[order], manifest["latent_t"].to_numpy()[order])
     loaded = old.load_model(model)
-    a, b, made = remade_with(old)  # the same path, seed, voices and ends as the continuum had
     stimuli = continuum(loaded, a, b, at=t, levels=np.round(levels, 4), **made)
     stimuli.path_map = old.record.path_map   # the same path between the same codes
     stimuli.settings["respaced_from"] = {

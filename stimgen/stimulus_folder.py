@@ -175,6 +175,24 @@ class StimulusFolder:
     record: StimulusRecord
     manifest: pd.DataFrame
 
+    def found_inputs(self, given: list[str | os.PathLike]) -> list[Path]:
+        """The record's input files, ``given`` as the command was given them (in the record's order: a
+        continuum's endpoints a and b), looked for from the current folder and, where not there,
+        where the record says they lay when it was made (their absolute ``path``): a continuum
+        opens from any folder, such as its pilot's. Check them with :meth:`check_inputs`.
+
+        Examples
+        --------
+        >>> folder = read_folder("i-a", verb="continuum")                                  # doctest: +SKIP
+        >>> folder.found_inputs([folder.record.settings["a"], folder.record.settings["b"]])  # doctest: +SKIP
+        [PosixPath('i.wav'), PosixPath('a.wav')]
+        """
+        found = []
+        for file, entry in zip(map(Path, given), self.record.inputs):
+            recorded = Path(entry.get("path") or file)
+            found.append(recorded if not file.is_file() and recorded.is_file() else file)
+        return found
+
     def check_inputs(self, files: list[str | os.PathLike]) -> None:
         """Refuse, with one line naming the file, any of ``files`` (the record's inputs, in its
         order: a continuum's endpoints a and b) that is missing or whose sha256 is not the one
@@ -183,7 +201,8 @@ class StimulusFolder:
         Examples
         --------
         >>> folder = read_folder("i-a", verb="continuum")                       # doctest: +SKIP
-        >>> folder.check_inputs([folder.record.settings["a"], folder.record.settings["b"]])  # doctest: +SKIP
+        >>> ends = folder.found_inputs([folder.record.settings["a"], folder.record.settings["b"]])  # doctest: +SKIP
+        >>> folder.check_inputs(ends)                                             # doctest: +SKIP
         """
         from stimgen.outputs import file_sha256
 

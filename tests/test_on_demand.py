@@ -114,6 +114,23 @@ def test_a_model_other_than_the_continuums_is_refused_in_one_line(written):
     assert "\n" not in str(caught.value)
 
 
+def test_a_continuum_made_from_relative_paths_opens_from_another_folder_as_its_pilot_does(written, tmp_path,
+                                                                                         monkeypatch):
+    made_in, elsewhere = tmp_path / "voices", tmp_path / "pilot"
+    made_in.mkdir()
+    elsewhere.mkdir()
+    for name in ("i.wav", "u.wav"):
+        (made_in / name).write_bytes((written.parent / name).read_bytes())
+    monkeypatch.chdir(made_in)
+    export(continuum(stimgen.load_model("vowels"), "i.wav", "u.wav", steps=3), "i-u")
+    monkeypatch.chdir(elsewhere)  # where the pilot's PsychoPy script runs: i.wav is not here
+    y, _ = sf.read(made_in / "i-u" / pd.read_csv(made_in / "i-u" / "manifest.csv")["stim_file"][1])
+    assert np.abs(Continuum.open(made_in / "i-u").sound(0.5) - y).max() <= 2 * LSB
+    (made_in / "u.wav").rename(made_in / "moved.wav")
+    with pytest.raises(StimgenError, match="u.wav: .* which is not there any more"):
+        Continuum.open(made_in / "i-u")
+
+
 def test_a_folder_that_is_not_a_continuum_or_was_changed_is_refused(written, tmp_path):
     with pytest.raises(StimgenError, match="is not a continuum folder"):
         Continuum.open(tmp_path)

@@ -244,7 +244,8 @@ def continuum(
 
 
 def remade_with(folder) -> tuple[Path, Path, dict]:
-    """The endpoint files of a continuum folder (a :class:`~stimgen.stimulus_folder.StimulusFolder`)
+    """The endpoint files of a continuum folder (a :class:`~stimgen.stimulus_folder.StimulusFolder`;
+    found as :meth:`~stimgen.stimulus_folder.StimulusFolder.found_inputs` finds them)
     and the keyword arguments of :func:`continuum` that make more steps of it as its own were
     made: ``path``, ``endpoints``, ``seed``, ``f0``, ``onset`` (the windows given with --onset)
     and ``ends`` (as the folder keeps them). :func:`stimgen.respace.respace` and
@@ -259,7 +260,8 @@ def remade_with(folder) -> tuple[Path, Path, dict]:
     settings = record.settings
     f0 = settings.get("f0")
     onsets = [i.get("onset_s") if i.get("window") == "--onset" else None for i in record.inputs[:2]]
-    return Path(settings["a"]), Path(settings["b"]), {
+    a, b = folder.found_inputs([settings["a"], settings["b"]])
+    return a, b, {
         "path": settings.get("path", PATH), "endpoints": settings.get("endpoints", ENDPOINT), "seed": record.seed,
         "f0": float(f0) if isinstance(f0, (int, float)) else f0, "onset": onsets,
         "ends": folder_ends(folder.path, record.state)}
