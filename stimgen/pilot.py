@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import shutil
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 import stimgen
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.options import (
     ADAPTIVE_START,
     ADAPTIVE_TARGET,
@@ -50,6 +51,9 @@ from stimgen.stimulus_folder import MANIFEST_CSV, SPECTROGRAM_DIR, STIM_FILE, ST
 PILOT_FILE = "pilot.json"
 #: The adaptive procedures' script for the page (stimgen/assets/pilot/), copied beside it.
 ADAPTIVE_JS = "adaptive.js"
+#: An adaptive pilot warns where the continuum's steps lie farther apart than this in morph level
+#: (a 51-step continuum's 0.02): the levels a procedure asks for are presented as the nearest step.
+DENSE_GAP = 0.0201
 JSPSYCH_FILES = ("jspsych.min.js", "jspsych.css", "plugin-preload.min.js", "plugin-audio-button-response.min.js",
                  "plugin-html-button-response.min.js", "NOTICE.md")
 #: The line of the PsychoPy template (stimgen/assets/pilot/) that :func:`make_pilot` replaces with the settings.
@@ -282,6 +286,13 @@ def make_adaptive_pilot(continuum: str | os.PathLike, out: str | os.PathLike, ta
                 "image_ms": float(image_ms) if medium == "image" else None, "on_demand": bool(on_demand),
                 "continuum": str(continuum.resolve()), "continuum_tag": f"sha256:{sha256[:16]}"}
     steps = manifest[[STIM_FILE, "step", "morph_level"]].to_dict("records")
+    gap = float(np.diff(np.sort(manifest["morph_level"].to_numpy(float))).max())
+    if gap > DENSE_GAP:
+        served = "the browser page presents" if on_demand else "the page and the PsychoPy script present"
+        warnings.warn(StimgenWarning(
+            f"has {len(manifest)} steps, up to {gap:.3g} apart: {served} each level the procedure asks for as "
+            f"the nearest of them; for a threshold, pilot a dense continuum (stimgen continuum --steps 101)",
+            path=continuum), stacklevel=2)
     with atomic_dir(out, force=force, inputs=[continuum], verb="pilot") as tmp:
         _copy_continuum(continuum, tmp)
         (tmp / ADAPTIVE_JS).write_text(_template(ADAPTIVE_JS))

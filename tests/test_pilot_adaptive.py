@@ -28,7 +28,7 @@ from test_pilot_discrimination import CHROMIUM, HARNESS, serve
 import stimgen
 from stimgen.adaptive import make_procedure, procedure_settings
 from stimgen.discrimination_data import describe, fit_files
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.pilot import make_pilot
 
 NODE = shutil.which("node")
@@ -412,6 +412,17 @@ def test_pilot_options_belong_to_their_tasks(root, tmp_path):
     with pytest.raises(StimgenError, match="--trials must be a whole number from 1 to 1,000, got 0"):
         make_pilot(root / "img", tmp_path / "p", task="staircase", trials=0)
     assert not (tmp_path / "p").exists()
+
+
+def test_a_sparse_continuum_is_said_to_be_presented_at_its_nearest_steps(root, tmp_path):
+    with pytest.warns(StimgenWarning, match="has 5 steps, up to 0.25 apart: the page and the PsychoPy script present"):
+        make_pilot(root / "cont", tmp_path / "p", task="quest")
+    with pytest.warns(StimgenWarning, match="has 5 steps, up to 0.25 apart: the browser page presents"):
+        make_pilot(root / "cont", tmp_path / "q", task="quest", on_demand=True)
+    continuum_folder(tmp_path / "dense", "audio", 51)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_pilot(tmp_path / "dense", tmp_path / "r", task="staircase")
 
 
 def test_the_pilot_folder_holds_both_runners_and_the_settings_fit_replays(root):
