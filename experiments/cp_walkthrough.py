@@ -14,9 +14,9 @@ page's), the walkthrough the page shows:
    discrimination the labels predict is drawn beside the measured one;
 4. `stimgen pilot --task quest --on-demand` and `stimgen fit` of its run;
 5. `stimgen.Continuum.open("i-a")`: a sound at any level, against the written file, and the time
-   each of the QUEST run's 80 sounds took. (The QUEST script is given that Continuum; whether the
-   script can open the continuum itself when started in its own folder, as PsychoPy's Coder
-   starts it, is tried and recorded in summary.json.)
+   each of the QUEST run's 80 sounds took. (The QUEST script is given that Continuum; that the
+   script opens the continuum itself when started in its own folder, as PsychoPy's Coder starts
+   it, is checked and recorded in summary.json.)
 
 The listener (one, "S01") labels every sound it hears "ah" with probability
 
