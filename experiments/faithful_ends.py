@@ -1,7 +1,7 @@
 """Issue 23: which faithful-ends method makes continua that start and end at the user's own vowels?
 
     python experiments/faithful_ends.py VOICES --out docs/results/faithful-ends [--methods warp,tune,...]
-        [--voices espeak-man,...] [--pairs iy-uw,iy-aa] [--formantgrid]
+        [--voices espeak-man,...] [--pairs iy-uw,iy-aa] [--formantgrid] [--keep DIR]
 
 VOICES holds one folder of sustained vowels per voice (``experiments/natural_voices.py VOICES``
 makes four that no one here made: espeak-ng and festival, a man and a woman each). For every voice,
@@ -28,12 +28,16 @@ Per continuum:
 - ``level_dbfs``: -20 (the default), or -26 where the default was refused (a peak over -1 dBFS).
 
 Writes OUT/faithful-ends.csv (one row per continuum), OUT/faithful-ends-steps.csv (every step's
-F1/F2) and OUT/summary.csv (per method and voice: medians, counts).
+F1/F2) and OUT/summary.csv (per method and voice: medians, counts). The written WAVs go to a
+temporary folder, or with ``--keep DIR`` stay in DIR: ``DIR/<voice>-<a>-<b>-<method>/`` per
+continuum (its manifest.csv beside the steps; formantgrid's ``step_00.wav`` ...) and the WORLD
+references ``DIR/<voice>-<code>-ref.wav`` (experiments/spectral_naturalness.py measures them).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -135,6 +139,7 @@ def main() -> None:
     p.add_argument("--pairs", default=None, help="Comma-separated pairs like iy-uw (default: calibration's six).")
     p.add_argument("--model", default="vowels")
     p.add_argument("--formantgrid", action="store_true")
+    p.add_argument("--keep", type=Path, default=None, help="Keep the written WAVs in this folder.")
     args = p.parse_args()
     voices = args.voice.split(",") if args.voice else sorted(d.name for d in args.voices.iterdir() if d.is_dir())
     pairs = [tuple(s.split("-")) for s in args.pairs.split(",")] if args.pairs else PAIRS
@@ -142,7 +147,9 @@ def main() -> None:
     model = load_model(args.model)
     args.out.mkdir(parents=True, exist_ok=True)
     rows, tracks = [], []
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for voice in voices:
             folder = args.voices / voice
