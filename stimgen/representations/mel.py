@@ -124,8 +124,17 @@ def mel_to_envelope(item: np.ndarray, spectrogram: SpectrogramConfig, n_fft: int
     if spectrogram.preemphasis:
         db -= 20.0 * np.log10(np.abs(1.0 - spectrogram.preemphasis
                                      * np.exp(-2j * np.pi * centres / spectrogram.sample_rate)))
-    smooth = db @ _liftering(len(centres), lifter)
-    return 10.0 ** (np.stack([np.interp(linear, centres, frame) for frame in smooth]) / 10.0)
+    return 10.0 ** (db @ _smoothing(spectrogram, n_fft, lifter) / 10.0)
+
+
+@functools.lru_cache(maxsize=8)
+def _smoothing(spectrogram: SpectrogramConfig, n_fft: int, lifter: int) -> np.ndarray:
+    """The (n_mels, n_fft // 2 + 1) matrix of :func:`mel_to_envelope`: the liftering, then linear
+    interpolation from the mel centres to the FFT's frequencies (as ``np.interp``: the end values
+    beyond the first and last centre), in one product."""
+    centres, linear = _centres(spectrogram, n_fft)
+    interpolation = np.stack([np.interp(linear, centres, row) for row in np.eye(len(centres))])
+    return _liftering(len(centres), lifter) @ interpolation
 
 
 @functools.lru_cache(maxsize=8)
