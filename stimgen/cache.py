@@ -23,12 +23,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("STIMGEN_CACHE") or platformdirs.user_cache_dir("stimgen"))
 
 
+#: The tables shipped with stimgen (experiments/ship_tables.py writes them): a fresh install's first
+#: continuum reads them instead of importing librosa's filters and matplotlib to compute them.
+SHIPPED_TABLES = Path(__file__).parent / "assets" / "tables"
+
+
 def cached_array(name: str, compute: Callable[[], np.ndarray], shape: tuple[int, ...], dtype) -> np.ndarray:
-    """The array ``name`` (a path under the cache folder, ``.npy``): loaded when it is there with
-    ``shape`` and ``dtype``, otherwise computed, saved and returned.
+    """The array ``name`` (a path under the cache folder, ``.npy``): the shipped table of that name
+    (:data:`SHIPPED_TABLES`) or the cache's, when it is there with ``shape`` and ``dtype``;
+    otherwise computed, saved in the cache and returned.
 
     For small tables whose library is slow to import (librosa's mel filterbank, matplotlib's
-    colour maps). A stale or foreign file is recomputed; a read-only cache only costs time.
+    colour maps). A name holds what the table depends on (librosa's version, the sizes), so a
+    table shipped for another version is not used. A stale or foreign file is recomputed; a
+    read-only cache only costs time.
 
     Examples
     --------
@@ -36,12 +44,13 @@ def cached_array(name: str, compute: Callable[[], np.ndarray], shape: tuple[int,
     array([1., 1., 1.])
     """
     path = cache_dir() / name
-    try:
-        array = np.load(path, allow_pickle=False)
-        if array.shape == tuple(shape) and array.dtype == np.dtype(dtype):
-            return array
-    except (OSError, ValueError):
-        pass
+    for place in (SHIPPED_TABLES / name, path):
+        try:
+            array = np.load(place, allow_pickle=False)
+            if array.shape == tuple(shape) and array.dtype == np.dtype(dtype):
+                return array
+        except (OSError, ValueError):
+            pass
     array = np.asarray(compute(), dtype=dtype)
     try:
         with atomic_file(path, force=True, ours_only=False) as tmp:
