@@ -42,7 +42,8 @@ def _sync(device: torch.device) -> None:
 
 
 def measure(kind: str, size: int, batch: int, steps: int, device: torch.device) -> dict:
-    settings = TrainSettings(model=kind, batch_size=batch, device=device.type)
+    settings = TrainSettings(model=kind, batch_size=batch, device=device.type,
+                             **({"warmup_steps": 0} if kind == "gaia" else {}))  # GAIA's own step, not its warm-up
     torch.manual_seed(0)
     model = make_model(settings, (1, size, size)).to(device).train()
     optimizers = model.configure_optimizers()

@@ -145,6 +145,9 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--distance-weight", type=float, help="GAIA's pairwise-distance loss weight.")
 @click.option("--recon-weight", default=TrainSettings.recon_weight, show_default=True,
               help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
+@click.option("--warmup-steps", type=int,
+              help="GAIA: the first steps train the generator alone as an autoencoder, then GAIA from it "
+                   "[default: half of --steps; 0 with --init, or for the paper's objective].")
 @click.option("--set", "model_options", multiple=True, metavar="KEY=VALUE",
               help="An option of the model's own, by its config's name; repeatable: e.g. --set kl_weight=0.1 (vae), "
                    "--set lam=0.3 (acai), --set gamma=0.7 (gaia). A wrong KEY lists the model's options.")
@@ -165,8 +168,9 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
 @click.option("--force", is_flag=True, help="Start over in an existing run folder that stimgen wrote.")
 def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: float, latent_dim: int, width: int,
               size: int | None, representation: str | None, distance_weight: float | None, recon_weight: float,
-              model_options: tuple[str, ...], augment: bool, init: str | None, device: str, threads: int | None,
-              seed: int, preview_every: int, checkpoint_every: int, resume: bool, force: bool) -> None:
+              warmup_steps: int | None, model_options: tuple[str, ...], augment: bool, init: str | None, device: str,
+              threads: int | None, seed: int, preview_every: int, checkpoint_every: int, resume: bool,
+              force: bool) -> None:
     """Train a model (GAIA by default) and write it to --out as a model folder.
 
     Watch previews/ and metrics.csv while it runs; Ctrl-C saves a checkpoint. Several
@@ -187,7 +191,8 @@ def train_cmd(data: str, model: str, out: str, steps: int, batch_size: int, lr: 
 
     settings = TrainSettings(model=model, steps=steps, batch_size=batch_size, lr=lr, latent_dim=latent_dim,
                              width=width, size=size, representation=representation, distance_weight=distance_weight,
-                             recon_weight=recon_weight, device=device, seed=seed, augment=augment, init=init,
+                             recon_weight=recon_weight, warmup_steps=warmup_steps, device=device, seed=seed,
+                             augment=augment, init=init,
                              preview_every=preview_every, checkpoint_every=checkpoint_every, model_options=given)
     try:
         path = train(data, out, settings, resume=resume, force=force, threads=threads)

@@ -208,8 +208,12 @@ class TrainSettings:
     holdout: float = 0.1
     # GAIA's, kept for older callers and config.json files: shorthands for model_options of those names
     distance_weight: float | None = None
-    recon_weight: float = 10.0
+    recon_weight: float = 100.0
     disc_bottom: int | None = None
+    #: GAIA's warm-up (``--warmup-steps``; the model option ``warmup_steps``): the run's first steps train
+    #: G alone as an autoencoder. None: half of ``steps`` (0 with ``init``, a model already warm), which
+    #: :func:`stimgen.train.train` writes into the run's settings; 0 is the paper's.
+    warmup_steps: int | None = None
     log_every: int = 25
     preview_every: int = 250
     checkpoint_every: int = 250
@@ -241,6 +245,8 @@ class TrainSettings:
                 raise StimgenError(f"{option} must be a number from 0 to {MAX_WEIGHT:g}, got {value:g}")
         check_seed(self.seed)
         check_whole(self.steps, "--steps", 1, MAX_STEPS)
+        if self.warmup_steps is not None:
+            check_whole(self.warmup_steps, "--warmup-steps", 0, MAX_STEPS)
         check_whole(self.batch_size, "--batch-size", 2, MAX_BATCH, " (the losses compare items within a batch)")
         for option, value, high in (("--latent-dim", self.latent_dim, MAX_LATENT_DIM), ("--width", self.width,
                                                                                       MAX_CHANNELS),

@@ -111,7 +111,8 @@ def prepare_data(data: str | os.PathLike, size: int | None = None, progress: boo
 
 
 #: TrainSettings fields that are shorthands for the model option of the same name, with their command-line option.
-SHORTHANDS = {"distance_weight": "--distance-weight", "recon_weight": "--recon-weight", "disc_bottom": "disc_bottom"}
+SHORTHANDS = {"distance_weight": "--distance-weight", "recon_weight": "--recon-weight", "disc_bottom": "disc_bottom",
+              "warmup_steps": "--warmup-steps"}
 #: Fields of the model configs that TrainSettings sets under its own name (not model options).
 OWN_OPTIONS = {"lr": "--lr"}
 _BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -160,7 +161,22 @@ def model_options(settings: TrainSettings) -> dict:
         if name in out:
             raise StimgenError(f"--set {name}: {SHORTHANDS[name]} sets {name} too; give one of them")
         out[name] = _option_value(settings.model, types, f"--set {name}", name, value)
+    if settings.model == "gaia" and "warmup_steps" not in out:
+        out["warmup_steps"] = default_warmup(settings)
     return out
+
+
+def default_warmup(settings: TrainSettings) -> int:
+    """GAIA's warm-up when none is given: half the run's steps as an AE (0 for a run that starts from
+    ``--init``, already warm). On real birdsong the warm start gave the most realistic midpoints
+    at the same number of steps (docs/results/real-song.md).
+
+    Examples
+    --------
+    >>> default_warmup(TrainSettings(steps=600)), default_warmup(TrainSettings(steps=600, init="my-ae"))
+    (300, 0)
+    """
+    return 0 if settings.init is not None else settings.steps // 2
 
 
 def _option_value(model: str, types: dict, flag: str, name: str, value: object) -> object:
@@ -642,7 +658,9 @@ def train(data: str | os.PathLike, out: str | os.PathLike, settings: TrainSettin
         approved, created = None, False
         if resume:
             settings, saved_data = _resumed_settings(out, settings)
-        elif rank == 0:
+        elif settings.warmup_steps is None and "warmup_steps" in options.keys() - settings.model_options.keys():
+            settings = dataclasses.replace(settings, warmup_steps=options["warmup_steps"])  # kept by a resume
+        if not resume and rank == 0:
             inputs = [] if str(data) in BUILTIN_NAMES else [data]
             approved = approve_output(out, force or out.is_dir() and not any(out.iterdir()), inputs)  # empty is fine
         n_threads, why = choose_threads(threads)
@@ -727,7 +745,7 @@ def _resumed_settings(out: Path, settings: TrainSettings) -> tuple[TrainSettings
     try:
         with safe_open(path, framework="pt") as f:
             state = json.loads((f.metadata() or {})["state"])
-        saved = TrainSettings(**state["settings"])
+        saved = TrainSettings(**{"warmup_steps": 0, **state["settings"]})  # runs from before the warm-up had none
     except StimgenError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable checkpoint

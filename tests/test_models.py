@@ -127,6 +127,7 @@ def test_gaia_warmup_trains_the_generator_alone_as_the_ae_does_then_gaia():
     assert all(torch.equal(p, d_before[k]) for k, p in model.D.state_dict().items())
     m = model.train_step(x, opts, torch.Generator().manual_seed(2), step=2)  # GAIA's step: D learns too
     assert {"L_rec", "L_x", "delta_D"} <= set(m)
+    assert {int(state["step"]) for state in opts["G"].state.values()} == {1}  # GAIA's Adam starts afresh
     assert not all(torch.equal(p, d_before[k]) for k, p in model.D.state_dict().items())
     assert opts["G"].param_groups[0]["lr"] == pytest.approx(1e-3 * (1 - m["delta_D"]))
 

@@ -171,7 +171,7 @@ def test_set_reaches_each_models_config():
     assert make_model(settings("acai", model_options={"lam": 0.25, "reg": "0.1"}), SHAPE).config.lam == 0.25
     gaia = make_model(settings(model_options=[("disc_bottom", "4"), ("interp_std", "1e-1")]), SHAPE)
     assert (gaia.config.disc_bottom, gaia.config.interp_std) == (4, 0.1)
-    assert model_options(settings(model_options={"disc_bottom": "none"})) == {"disc_bottom": None}
+    assert model_options(settings(model_options={"disc_bottom": "none"})) == {"disc_bottom": None, "warmup_steps": 6}
     for model in ("gaia", "ae", "vae", "acai"):  # docs/models.md lists every option
         text = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
         assert all(f"`{name}`" in text for name in option_types(model)), model

@@ -98,6 +98,20 @@ def test_warm_start_copies_the_generator(tmp_path):
     assert max(far) > 0.05
 
 
+def test_the_default_warmup_is_half_the_steps_kept_by_a_resume_and_none_after_init(tmp_path):
+    small = {k: v for k, v in TINY.items() if k != "steps"}
+    run = train("digits", tmp_path / "g", TrainSettings(steps=4, **small), progress=False, threads=1)
+    config = json.loads((run / "config.json").read_text())
+    assert config["model_config"]["warmup_steps"] == 2 and config["training"]["warmup_steps"] == 2
+    longer = train("digits", run, TrainSettings(steps=10, **small), resume=True, progress=False, threads=1)
+    assert json.loads((longer / "config.json").read_text())["model_config"]["warmup_steps"] == 2  # not 10 // 2
+    warm = train("digits", tmp_path / "w", TrainSettings(steps=4, init=str(run), **small), progress=False, threads=1)
+    assert json.loads((warm / "config.json").read_text())["model_config"]["warmup_steps"] == 0
+    paper = train("digits", tmp_path / "p", TrainSettings(steps=2, warmup_steps=0, **small), progress=False,
+                  threads=1)
+    assert json.loads((paper / "config.json").read_text())["model_config"]["warmup_steps"] == 0
+
+
 def test_bad_init_and_augment_are_one_line(tmp_path):
     base = ["train", "--data", "digits", "--steps", "1", "--batch-size", "8", "--width", "4", "--threads", "1"]
     ae = tmp_path / "ae"
@@ -117,7 +131,7 @@ def test_configs_written_before_the_default_changed_read_as_trained():
     from stimgen.models.networks import NetworkConfig
 
     saved = model_config_to_dict(GAIAConfig(NetworkConfig(input_shape=(1, 16, 16), latent_dim=4, width=4)))
-    assert saved["recon_weight"] == TrainSettings().recon_weight == 10.0  # today's default, written out
+    assert saved["recon_weight"] == TrainSettings().recon_weight == 100.0  # today's default, written out
     del saved["recon_weight"]  # as config.json files written before issue 22 (the shipped digits model)
     assert model_config_from_dict("gaia", saved).recon_weight == 0.0
     assert load_model("digits").config.recon_weight == 0.0

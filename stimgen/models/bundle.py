@@ -70,7 +70,7 @@ def model_config_to_dict(config) -> dict:
 
 
 #: Settings whose default changed, with the value a config.json written before had when it left them
-#: out: GAIA trained with no direct reconstruction term (recon_weight 0) until issue 22 made it 10.
+#: out: GAIA trained with no direct reconstruction term (recon_weight 0) until issue 22 made it 10 (100 since).
 PREVIOUS_DEFAULTS = {"gaia": {"recon_weight": 0.0}}
 
 

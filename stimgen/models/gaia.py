@@ -37,8 +37,9 @@ from stimgen.models.networks import NetworkConfig
 class GAIAConfig:
     """GAIA's settings. ``disc_bottom`` is the side of D's code for convolutional networks (default:
     a quarter of the input, two halvings, like MUNIT's content code). ``recon_weight`` adds a direct
-    reconstruction term recon_weight * |x - G(x)| to the generator's loss: 10 by default, because
-    without it G collapses on real birdsong (docs/results/real-song.md); 0 is the paper's and the
+    reconstruction term recon_weight * |x - G(x)| to the generator's loss: 100 by default, because
+    without it G collapses on real birdsong, and with 100 after the warm-up GAIA reconstructs as
+    well as the AE (docs/results/real-song.md); 0 is the paper's and the
     authors' objective (``--recon-weight 0``), which the Table 1 experiment keeps. ``between_weight``
     adds between_weight * L_between (:func:`~stimgen.models.model.between_loss`), for data that say
     which items lie between which
@@ -48,9 +49,10 @@ class GAIAConfig:
     with no narrow latent layer.
 
     ``warmup_steps``: the run's first steps train G alone, as an autoencoder (its L1 reconstruction
-    error, and the between term where set; D waits), before GAIA's objective takes over. It is the
-    warm start of docs/results/real-song.md (an AE, then GAIA from its weights) in one run: on real
-    birdsong it gave the most realistic midpoints at the same number of steps. 0 is the paper's."""
+    error, and the between term where set; D waits), before GAIA's objective takes over with a
+    fresh Adam for G. It is the warm start of docs/results/real-song.md (an AE, then GAIA from its
+    weights) in one run: on real birdsong it gave the most realistic midpoints at the same number
+    of steps. 0 is the paper's."""
 
     generator: NetworkConfig
     discriminator: NetworkConfig | None = None
@@ -59,7 +61,7 @@ class GAIAConfig:
     slope: float = 20.0
     gamma: float = 0.5
     distance_weight: float = 2e-5
-    recon_weight: float = 10.0
+    recon_weight: float = 100.0
     between_weight: float = 0.0
     interp_mean: float = 0.5
     interp_std: float = 0.25
@@ -148,7 +150,8 @@ class GAIA(StimModel):
                    between: tuple[torch.Tensor, ...] | None = None, step: int = 0) -> dict[str, float]:
         """One step of Algorithm 1 on batch ``x``: the losses, the balancing terms, and an Adam step
         each for G (at ``lr * (1 - delta_D)``) and D (at ``lr * delta_D``). While ``step`` is below
-        ``warmup_steps``, an Adam step for G alone on its reconstruction error (at ``lr``) instead.
+        ``warmup_steps``, an Adam step for G alone on its reconstruction error (at ``lr``) instead;
+        at the first step after it, G's Adam starts afresh (its moments were the AE's).
 
         Parameters
         ----------
@@ -181,6 +184,8 @@ class GAIA(StimModel):
         if step < c.warmup_steps:  # G alone, as an autoencoder, at lr
             _set_lr(optimizers["G"], c.lr)
             return reconstruction_step(self.G, x, optimizers["G"], c.between_weight, between)
+        if step == c.warmup_steps > 0:  # GAIA starts from the AE's weights with a fresh Adam, as a warm start does
+            optimizers["G"].state.clear()
         # pass through the networks (Algorithm 1, lines 5-11)
         z = self.G.encoder(x)
         z_int = interpolate(z, rng, c.interp_mean, c.interp_std)
