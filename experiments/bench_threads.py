@@ -9,8 +9,9 @@ warm-up steps:
 - idle: torch at 1 thread, at every thread count up to the cores, and at what
   :func:`stimgen.train.choose_threads` picks;
 - loaded: the same beside one other busy process (a torch matmul loop at one thread, then at
-  torch's default of a thread per core, like a second training run), at torch's default and at
-  what ``choose_threads`` picks then.
+  torch's default of a thread per core, like a second training run), at torch's default, at
+  what ``choose_threads`` picks then, and at a thread per core whose idle threads sleep instead
+  of spinning (``OMP_WAIT_POLICY=PASSIVE``, read by torch's OpenMP when it starts).
 
 It prints seconds per step and each setting's slowdown against the best idle setting (goal: the
 default beside a busy process within 1.5x of the best idle).
@@ -34,7 +35,8 @@ if threads is None:
 elif threads > 0:
     torch.set_num_threads(threads)
 torch.manual_seed(0)
-model = make_model(TrainSettings(batch_size=batch, latent_dim=32, width=16, lr=5e-4), (1, size, size)).train()
+model = make_model(TrainSettings(batch_size=batch, latent_dim=32, width=16, lr=5e-4, warmup_steps=0),
+                   (1, size, size)).train()  # a GAIA step, not the warm-up's
 opts, rng, x = model.configure_optimizers(), torch.Generator().manual_seed(0), torch.rand(batch, 1, size, size)
 if sys.argv[1] == "auto":
     torch.set_num_threads(threads)
@@ -57,9 +59,10 @@ while True:
 """
 
 
-def run(threads: str, steps: int, size: int, batch: int) -> dict:
-    """One timing in a fresh process (``threads``: a count, "0" for torch's default, "auto")."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+def run(threads: str, steps: int, size: int, batch: int, **extra_env: str) -> dict:
+    """One timing in a fresh process (``threads``: a count, "0" for torch's default, "auto"), with
+    ``extra_env`` set in its environment."""
+    env = {**{k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, **extra_env}
     out = subprocess.run([sys.executable, "-c", STEP, threads, str(steps), str(size), str(batch)],
                          capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -76,12 +79,16 @@ def main() -> None:
     for t in range(1, cores + 1):
         rows[f"idle, {t} thread{'s' if t > 1 else ''}"] = run(str(t), args.steps, args.size, args.batch)
     rows["idle, stimgen's default"] = run("auto", args.steps, args.size, args.batch)
+    rows[f"idle, {cores} threads waiting passively"] = run(str(cores), args.steps, args.size, args.batch,
+                                                           OMP_WAIT_POLICY="PASSIVE")
     for busy_threads, what in (("1", "a one-thread job"), ("0", "a job at torch's default threads")):
         busy = subprocess.Popen([sys.executable, "-c", BUSY, busy_threads])
         try:
             time.sleep(2)
             rows[f"beside {what}, torch's default"] = run("0", args.steps, args.size, args.batch)
             rows[f"beside {what}, stimgen's default"] = run("auto", args.steps, args.size, args.batch)
+            rows[f"beside {what}, {cores} threads waiting passively"] = run(
+                str(cores), args.steps, args.size, args.batch, OMP_WAIT_POLICY="PASSIVE")
         finally:
             busy.kill()
     best = min(r["s_per_step"] for k, r in rows.items() if k.startswith("idle"))
