@@ -147,7 +147,7 @@ def data_segment(recordings: str, out: str, kind: str, min_unit: float | None, m
               help="GAIA: weight of a direct |x - G(x)| term (0 = the paper; see docs/models.md).")
 @click.option("--warmup-steps", type=int,
               help="GAIA: the first steps train the generator alone as an autoencoder, then GAIA from it "
-                   "[default: half of --steps; 0 with --init, or for the paper's objective].")
+                   "[default: half of --steps; 0 with --init]; 0 with --recon-weight 0 is the paper's objective.")
 @click.option("--set", "model_options", multiple=True, metavar="KEY=VALUE",
               help="An option of the model's own, by its config's name; repeatable: e.g. --set kl_weight=0.1 (vae), "
                    "--set lam=0.3 (acai), --set gamma=0.7 (gaia). A wrong KEY lists the model's options.")
