@@ -307,7 +307,7 @@ def fit_adaptive(files: list, out, manifest=None, sigmoid: str = SIGMOID, n_boot
               "manifest": {"file": str(manifest_path.resolve()), "sha256": file_sha256(manifest_path)}}
     with atomic_dir(out, force=force, inputs=[*inputs, manifest_path.parent], verb="fit") as tmp:
         (tmp / "fit.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
-        plot_adaptive(result, fit, tmp / "fit.png")
+        plot_adaptive(result, fit, tmp / "fit.png", label_b=str((settings.get("labels") or "AB")[1]))
     return out
 
 
@@ -317,10 +317,10 @@ def _procedure(pilot: dict) -> dict:
     return {k: pilot.get(k) for k in keys if k}
 
 
-def plot_adaptive(result: dict, fit, path) -> None:
+def plot_adaptive(result: dict, fit, path, label_b: str = "B") -> None:
     """fit.png: every run's track (levels asked for, levels presented with the answers, the
     staircase's reversals, the threshold with its interval) and the psychometric function of all
-    trials with the data per level."""
+    trials with the data per level; ``label_b``, the pilot's name for "B", labels its axis."""
     from stimgen.preview import figure
 
     fig = figure(figsize=(10.0, 3.8))
@@ -358,7 +358,7 @@ def plot_adaptive(result: dict, fit, path) -> None:
         grid = np.linspace(0, 1, 201)
         right.plot(grid, fit.probability(grid), color="#c0392b", label=f"{fit.sigmoid} fit, PSE {fit.pse:.3f}")
     right.axhline(result["target"], color="#999", lw=0.8, ls=":")
-    right.set(xlabel="morph level", ylabel='P("B")', xlim=(-0.02, 1.02), ylim=(-0.03, 1.03))
+    right.set(xlabel="morph level", ylabel=f'P("{label_b}")', xlim=(-0.02, 1.02), ylim=(-0.03, 1.03))
     right.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -294,7 +294,7 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
 
     import stimgen
     from stimgen.outputs import atomic_dir, check_output, file_sha256
-    from stimgen.pilot import read_responses
+    from stimgen.pilot import _pilot_folder, _pilot_record, read_responses
 
     check_whole(n_boot, "--bootstrap", *N_BOOT_RANGE, why=" (every sample is refitted in memory)")
     check_seed(seed)
@@ -333,7 +333,8 @@ def fit_data(files: list, out, sigmoid: str = SIGMOID, manifest=None, n_boot: in
     with atomic_dir(out, force=force, inputs=[*inputs, *([manifest_path.parent] if manifest_path else [])],
                     verb="fit") as tmp:
         (tmp / "fit.json").write_text(json.dumps(result, indent=2) + "\n")
-        plot_fit(pooled, table, tmp / "fit.png")
+        pilot = _pilot_folder(files[0])
+        plot_fit(pooled, table, tmp / "fit.png", label_b=_pilot_record(pilot)["labels"][1] if pilot else "B")
     return out
 
 
@@ -426,9 +427,10 @@ def _check_data_field(data, path) -> None:
             _bad_field(path, f"data[{i}]", "a step's morph_level in [0, 1], trials > 0 and b from 0 to trials", row)
 
 
-def plot_fit(fit: PsychometricFit, table, path, steps=None) -> None:
+def plot_fit(fit: PsychometricFit, table, path, steps=None, label_b: str = "B") -> None:
     """Proportions of "B" per level with 95 % Wilson intervals, the fitted curve and its PSE;
-    ``steps`` (levels) are marked on the curve (respace's new steps)."""
+    ``steps`` (levels) are marked on the curve (respace's new steps); ``label_b``, the pilot's
+    name for "B", labels the axis."""
     from stimgen.preview import figure
 
     x, n, b = (np.asarray(table[c], dtype=np.float64) for c in ("morph_level", "trials", "b"))
@@ -449,7 +451,7 @@ def plot_fit(fit: PsychometricFit, table, path, steps=None) -> None:
                                                                   f"{fit.pse_ci[1]:.3f}]")
     if steps is not None:
         ax.plot(steps, fit.probability(steps), "v", color="#2471a3", ms=6, label="new steps")
-    ax.set(xlabel="morph level", ylabel='P("B")', ylim=(-0.03, 1.03), xlim=(-0.02, 1.02))
+    ax.set(xlabel="morph level", ylabel=f'P("{label_b}")', ylim=(-0.03, 1.03), xlim=(-0.02, 1.02))
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -18,7 +18,7 @@ from conftest import assert_one_error_line, stimgen_cli
 
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
-from stimgen.psychometric import PsychometricFit, bootstrap, fit_psychometric
+from stimgen.psychometric import PsychometricFit, bootstrap, fit_data, fit_psychometric
 from stimgen.signal.audio import save_wav
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -91,7 +91,7 @@ def test_the_pilot_folder_holds_both_experiments_and_its_record(loop):
         assert (pilot / script).is_file()
 
 
-def test_the_psychopy_script_builds_its_trials_and_writes_a_data_file(loop, tmp_path):
+def test_the_psychopy_script_builds_its_trials_and_writes_a_data_file(loop, tmp_path, monkeypatch):
     pilot = tmp_path / "pilot"
     shutil.copytree(loop / "pilot", pilot)
     spec = importlib.util.spec_from_file_location("identification", pilot / "psychopy_identification.py")
@@ -111,6 +111,10 @@ def test_the_psychopy_script_builds_its_trials_and_writes_a_data_file(loop, tmp_
     assert r.returncode == 0, r.stderr
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert fit["trials"] == 220 and 0.4 < fit["pooled"]["pse"] < 0.6   # a step function at 0.5
+    drawn = {}
+    monkeypatch.setattr("stimgen.psychometric.plot_fit", lambda *args, **kw: drawn.update(kw))
+    fit_data([pilot / "data" / "P01.csv"], tmp_path / "fit-again", n_boot=20)
+    assert drawn["label_b"] == "ah"   # fit.png's axis says P("ah"), the pilot's name for B
 
 
 def serve(folder):

@@ -414,6 +414,14 @@ def test_pilot_options_belong_to_their_tasks(root, tmp_path):
     assert not (tmp_path / "p").exists()
 
 
+def test_fit_png_names_b_as_the_pilot_does(root, tmp_path, monkeypatch):
+    data, _ = run_psychopy(root / "staircase", listener(0.5, np.random.default_rng(0)), participant="labels")
+    drawn = {}
+    monkeypatch.setattr("stimgen.adaptive_data.plot_adaptive", lambda *args, **kw: drawn.update(kw))
+    fit_files([data], tmp_path / "fit", n_boot=10)
+    assert drawn["label_b"] == "bar"   # the pilot's --labels ring,bar: the axis reads P("bar")
+
+
 def test_a_sparse_continuum_is_said_to_be_presented_at_its_nearest_steps(root, tmp_path):
     with pytest.warns(StimgenWarning, match="has 5 steps, up to 0.25 apart: the page and the PsychoPy script present"):
         make_pilot(root / "cont", tmp_path / "p", task="quest")
