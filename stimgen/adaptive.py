@@ -50,7 +50,27 @@ import numpy as np
 from stimgen.errors import StimgenError
 
 
-class Staircase:
+class _Trials:
+    """What both procedures keep of a run: the level of each trial as presented and its answer."""
+
+    def __init__(self, start: float) -> None:
+        self._next = float(start)
+        self.levels: list[float] = []
+        self.responses: list[int] = []
+
+    def next(self) -> float:
+        """The level of the next trial (recorded as presented until :meth:`update` says otherwise)."""
+        self.levels.append(self._next)
+        return self._next
+
+    def _record(self, response: int, level: float | None) -> int:
+        """The answer to the last trial (1: "B") as 0/1, its level corrected to ``level`` where given."""
+        if level is not None:
+            self.levels[-1] = float(level)
+        return int(response)
+
+
+class Staircase(_Trials):
     """A weighted up-down staircase on the morph axis: PsychoPy's ``StairHandler`` with linear
     steps, its steps up ``up_ratio`` times as large as its steps down.
 
@@ -68,25 +88,16 @@ class Staircase:
         self.step = self.step_sizes[0]
         self.up_ratio, self.n_up, self.n_down = float(up_ratio), int(n_up), int(n_down)
         self.apply_initial_rule, self.low, self.high = apply_initial_rule, low, high
-        self._next = float(start)
-        self.levels: list[float] = []
-        self.responses: list[int] = []
+        super().__init__(start)
         self.reversal_levels: list[float] = []
         self.reversal_trials: list[int] = []
         self._direction = "start"
         self._counter = 0
         self._initial = False
 
-    def next(self) -> float:
-        """The level of the next trial (recorded as presented until :meth:`update` says otherwise)."""
-        self.levels.append(self._next)
-        return self._next
-
     def update(self, response: int, level: float | None = None) -> None:
         """Take the answer to the last trial (1: "B") and, if it was presented at another ``level``, that level."""
-        response = int(response)
-        if level is not None:
-            self.levels[-1] = float(level)
+        response = self._record(response, level)
         same = bool(self.responses) and self.responses[-1] == response
         self.responses.append(response)
         if response == 1:
@@ -136,7 +147,7 @@ class Staircase:
         return float(used.mean()), float(used.std(ddof=1)), int(used.size)
 
 
-class Quest:
+class Quest(_Trials):
     """QUEST (Watson & Pelli, 1983) as PsychoPy's ``QuestHandler`` runs it with ``method="quantile"``
     (its defaults too: ``target`` is its ``pThreshold``).
 
@@ -175,9 +186,7 @@ class Quest:
               * math.log(1 - p_high + eps) - (1 - p_low + eps) * math.log(1 - p_low + eps))
         pe = 1 / (1 + math.exp(pe / (p_low - p_high)))
         self.quantile_order = (pe - p_low) / (p_high - p_low)
-        self._next = self._clamp(self.start)
-        self.levels: list[float] = []
-        self.responses: list[int] = []
+        super().__init__(self._clamp(self.start))
 
     def _weibull(self, x: np.ndarray) -> np.ndarray:
         return self.delta * self.gamma + (1 - self.delta) * (1 - (1 - self.gamma) * np.exp(-10 ** (self.beta * x)))
@@ -189,16 +198,9 @@ class Quest:
             return float(self.low)
         return float(level)
 
-    def next(self) -> float:
-        """The level of the next trial."""
-        self.levels.append(self._next)
-        return self._next
-
     def update(self, response: int, level: float | None = None) -> None:
         """Take the answer to the last trial (1: "B") at ``level`` (default: the one :meth:`next` gave)."""
-        response = int(response)
-        if level is not None:
-            self.levels[-1] = float(level)
+        response = self._record(response, level)
         intensity = max(-1e10, min(1e10, self.levels[-1]))
         ii = len(self.pdf) + self._i - round((intensity - self.start) / self.grain) - 1
         if ii[0] < 0:
