@@ -43,11 +43,32 @@
     return slope * (x - xp[lo]) + fp[lo];
   }
 
+  // What both procedures keep of a run: the level of each trial as presented and its answer.
+  class Trials {
+    constructor(start) {
+      this._next = start;
+      this.levels = [];
+      this.responses = [];
+    }
+
+    next() {
+      this.levels.push(this._next);
+      return this._next;
+    }
+
+    // the answer to the last trial as 0/1, its level corrected to `level` where given
+    _record(response, level) {
+      if (level !== undefined && level !== null) this.levels[this.levels.length - 1] = level;
+      return response ? 1 : 0;
+    }
+  }
+
   // The weighted up-down staircase: StairHandler(stepType="lin", nUp, nDown, stepSizes, minVal, maxVal,
   // applyInitialRule) with every step up upRatio times the step down (Kaernbach 1991): it settles where
   // P("B") = upRatio / (1 + upRatio).
-  class Staircase {
+  class Staircase extends Trials {
     constructor(o) {
+      super(o.start);
       this.stepSizes = o.stepSizes.slice();
       this.step = this.stepSizes[0];
       this.upRatio = o.upRatio === undefined ? 1 : o.upRatio;
@@ -56,9 +77,6 @@
       this.applyInitialRule = o.applyInitialRule === undefined ? true : o.applyInitialRule;
       this.low = o.low === undefined ? 0 : o.low;
       this.high = o.high === undefined ? 1 : o.high;
-      this._next = o.start;
-      this.levels = [];
-      this.responses = [];
       this.reversalLevels = [];
       this.reversalTrials = [];
       this._direction = "start";
@@ -66,16 +84,10 @@
       this._initial = false;
     }
 
-    next() {
-      this.levels.push(this._next);
-      return this._next;
-    }
-
     // the answer to the last trial (1: "B") and, where it was presented at another level, that level;
     // returns whether the trial was a reversal
     update(response, level) {
-      response = response ? 1 : 0;
-      if (level !== undefined && level !== null) this.levels[this.levels.length - 1] = level;
+      response = this._record(response, level);
       const same = this.responses.length > 0 && this.responses[this.responses.length - 1] === response;
       this.responses.push(response);
       if (response === 1) this._counter = same ? this._counter + 1 : 1;
@@ -128,8 +140,9 @@
 
   // QUEST as QuestHandler(startVal, startValSd, pThreshold, beta, delta, gamma, grain, range,
   // method="quantile", minVal, maxVal) runs it
-  class Quest {
+  class Quest extends Trials {
     constructor(o) {
+      super(o.start);
       this.start = o.start;
       this.startSd = o.startSd;
       this.target = o.target;
@@ -169,22 +182,14 @@
       pE = 1 / (1 + Math.exp(pE / (pL - pH)));
       this.quantileOrder = (pE - pL) / (pH - pL);
       this._next = clamp(this.start, this.low, this.high);
-      this.levels = [];
-      this.responses = [];
     }
 
     _weibull(x) {
       return this.delta * this.gamma + (1 - this.delta) * (1 - (1 - this.gamma) * Math.exp(-Math.pow(10, this.beta * x)));
     }
 
-    next() {
-      this.levels.push(this._next);
-      return this._next;
-    }
-
     update(response, level) {
-      response = response ? 1 : 0;
-      if (level !== undefined && level !== null) this.levels[this.levels.length - 1] = level;
+      response = this._record(response, level);
       const intensity = Math.max(-1e10, Math.min(1e10, this.levels[this.levels.length - 1]));
       const shift = roundHalfEven((intensity - this.start) / this.grain);
       const n = this.pdf.length, width = this._s2[0].length;
