@@ -117,24 +117,26 @@ def test_the_psychopy_script_builds_its_trials_and_writes_a_data_file(loop, tmp_
     assert drawn["label_b"] == "ah"   # fit.png's axis says P("ah"), the pilot's name for B
 
 
-def serve(folder):
+def browser_dom(folder, page: str, budget_ms: int = 600_000, timeout: float = 120) -> str:
+    """The DOM of ``page`` (a path with its query, under ``folder``, served over local HTTP) after
+    headless Chromium has run it for ``budget_ms`` of virtual time."""
     handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *a: None
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/{page}"
+        return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                               "--autoplay-policy=no-user-gesture-required", f"--virtual-time-budget={budget_ms}",
+                               "--dump-dom", url], capture_output=True, text=True, timeout=timeout,
+                              check=False).stdout
+    finally:
+        server.shutdown()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: apt-get install chromium (Debian) to run the browser test")
 def test_a_browser_completes_the_pilot_and_fit_reads_its_csv(loop, tmp_path):
-    server = serve(loop / "pilot")
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/index.html?simulate=1&participant=sim&pse=0.35&spread=0.06"
-        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                              "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=600000",
-                              "--dump-dom", url], capture_output=True, text=True, timeout=120, check=False).stdout
-    finally:
-        server.shutdown()
+    dom = browser_dom(loop / "pilot", "index.html?simulate=1&participant=sim&pse=0.35&spread=0.06")
     found = re.search(r'<pre id="stimgen-data">(.*?)</pre>', dom, re.DOTALL)
     assert found, dom[-2000:]
     data = loop / "pilot" / "data" / "sim.csv"

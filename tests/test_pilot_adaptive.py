@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import assert_one_error_line
-from test_pilot_discrimination import CHROMIUM, HARNESS, serve
+from test_pilot import CHROMIUM, browser_dom
+from test_pilot_discrimination import HARNESS
 
 import stimgen
 from stimgen.adaptive import make_procedure, procedure_settings
@@ -296,14 +297,7 @@ def test_a_browser_runs_the_pages_to_their_end_and_fit_reads_their_csv(root, tmp
     pages = [f"{name}/index.html?simulate=1&participant=web&pse={pse}&spread={SPREAD}"
              for name, pse in zip(names, pses)]
     (root / "harness-adaptive.html").write_text(HARNESS.replace("PAGES", json.dumps(pages)))
-    server = serve(root)
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/harness-adaptive.html"
-        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                              "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=60000000",
-                              "--dump-dom", url], capture_output=True, text=True, timeout=300, check=False).stdout
-    finally:
-        server.shutdown()
+    dom = browser_dom(root, "harness-adaptive.html", budget_ms=60_000_000, timeout=300)
     found = re.findall(r'<pre class="stimgen-data">(.*?)</pre>', dom, re.DOTALL)
     assert len(found) == len(names), dom[-2000:]
     for name, pse, csv in zip(names, pses, found):

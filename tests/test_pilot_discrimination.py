@@ -10,17 +10,14 @@ import importlib.util
 import json
 import re
 import shutil
-import subprocess
-import threading
 from collections import Counter
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 from conftest import assert_one_error_line, stimgen_cli
+from test_pilot import CHROMIUM, browser_dom
 
 from stimgen.discrimination_data import describe, fit_files
 from stimgen.errors import StimgenError
@@ -28,7 +25,6 @@ from stimgen.options import DISCRIMINATION_TASKS
 from stimgen.pilot import make_pilot
 from stimgen.tasks import ANSWERS, ORDERS, trial_list
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TASKS = ("ax", "abx", "oddity", "2ifc")
 #: The simulated listeners' d' for every pair (steps 2 apart on the 11-step continuum: 0.2 in morph level).
 DPRIME, STEP = 1.5, 0.2
@@ -199,14 +195,6 @@ def test_the_image_pilots_script_writes_data_fit_reads(root, tmp_path):
     assert fit["task"] == "oddity" and len(fit["pairs"]) == 5 and fit["trials"] == 5 * 6 * 2
 
 
-def serve(folder):
-    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 #: A page that runs other pages one after another, each in a frame, and keeps the data each ends with:
 #: one Chromium for every task's page (its start is most of a short page's time).
 HARNESS = """<!DOCTYPE html><html><body><script>
@@ -240,14 +228,7 @@ def test_a_browser_runs_every_tasks_page_to_its_end_and_fit_reads_its_csv(root, 
     names = [*(f"{t}-page" for t in TASKS), "img-oddity", "ax-files"]
     pages = [f"{name}/index.html?simulate=1&participant=web&sigma={SIGMA}" for name in names]
     (root / "harness.html").write_text(HARNESS.replace("PAGES", json.dumps(pages)))
-    server = serve(root)
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/harness.html"
-        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                              "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=60000000",
-                              "--dump-dom", url], capture_output=True, text=True, timeout=300, check=False).stdout
-    finally:
-        server.shutdown()
+    dom = browser_dom(root, "harness.html", budget_ms=60_000_000, timeout=300)
     found = re.findall(r'<pre class="stimgen-data">(.*?)</pre>', dom, re.DOTALL)
     assert len(found) == len(names), dom[-2000:]
     for name, csv in zip(names, found):
