@@ -41,13 +41,14 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_pilot import CHROMIUM, browser_dom  # noqa: E402  (the browser tests' own runner and harness)
+from test_pilot_discrimination import HARNESS  # noqa: E402
 
 SPREAD, LAPSE, TRIALS = 0.06, 0.02, 80
 TARGETS = (0.5, 0.75)
@@ -170,37 +171,6 @@ def node_runs(pilot: Path, thresholds, seed: int) -> list[tuple]:
     return [tuple(r) for r in json.loads(done.stdout)]
 
 
-HARNESS = """<!DOCTYPE html><html><body><script>
-const pages = PAGES;
-let i = 0;
-function next() {
-  if (i === pages.length) return;
-  const frame = document.createElement("iframe");
-  frame.src = pages[i];
-  document.body.appendChild(frame);
-  const timer = setInterval(function () {
-    const pre = frame.contentDocument && frame.contentDocument.getElementById("stimgen-data");
-    if (!pre) return;
-    clearInterval(timer);
-    const out = document.createElement("pre");
-    out.className = "stimgen-data";
-    out.textContent = pre.textContent;
-    document.body.appendChild(out);
-    frame.remove();
-    i += 1;
-    next();
-  }, 50);
-}
-next();
-</script></body></html>
-"""
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:   # no line per file served
-        pass
-
-
 def browser_runs(root: Path, name: str, thresholds, seed: int, target: float) -> list[tuple]:
     """Each threshold's run of the page (index.html?simulate=1) in one headless Chromium; every CSV
     through stimgen's replay (what stimgen fit does) for the estimate."""
@@ -208,20 +178,12 @@ def browser_runs(root: Path, name: str, thresholds, seed: int, target: float) ->
 
     from stimgen.adaptive_data import quest_threshold, read_run
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert CHROMIUM, "no Chromium: apt-get install chromium (Debian)"
     # the page's listener is centred on pse with lapses at both ends: P(B) = 0.5 at pse
     pages = [f"{name}/index.html?simulate=1&participant=r{k}&seed={seed + k}&pse={t:.6f}&spread={SPREAD}"
              f"&lapse={LAPSE}" for k, t in enumerate(thresholds)]
     (root / f"harness-{name}.html").write_text(HARNESS.replace("PAGES", json.dumps(pages)))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                              "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=600000000",
-                              "--dump-dom", f"http://127.0.0.1:{server.server_port}/harness-{name}.html"],
-                             capture_output=True, text=True, timeout=3000, check=False).stdout
-    finally:
-        server.shutdown()
+    dom = browser_dom(root, f"harness-{name}.html", budget_ms=600_000_000, timeout=3000)
     found = re.findall(r'<pre class="stimgen-data">(.*?)</pre>', dom, re.DOTALL)
     assert len(found) == len(pages), f"{len(found)} of {len(pages)} pages ended"
     pilot = root / name
