@@ -194,5 +194,13 @@ class _OneAtATime(Domain):
         self._decoder.load_state_dict(weights)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return self._decoder(torch.as_tensor(np.asarray(z, dtype=np.float32))).contiguous().numpy()
+        """Decoded on one thread, the caller's thread count back after: a one-code decode gains
+        little from a second thread on an idle machine and loses many times over where anything
+        else runs (an experiment's own window and audio threads; experiments/bench_on_demand.py)."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                return self._decoder(torch.as_tensor(np.asarray(z, dtype=np.float32))).contiguous().numpy()
+        finally:
+            torch.set_num_threads(threads)

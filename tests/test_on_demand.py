@@ -63,6 +63,21 @@ def test_every_written_step_is_made_again_to_2_lsb_and_0_1_db(written, opened):
         assert opened.log[-1]["latent_t"] == row.latent_t
 
 
+def test_a_sound_is_decoded_on_one_thread_and_the_callers_thread_count_is_back_after(opened, monkeypatch):
+    import torch
+
+    seen = []
+    decoder = opened._domain._decoder
+    monkeypatch.setattr(decoder, "forward", lambda z, f=decoder.forward: seen.append(torch.get_num_threads()) or f(z))
+    callers = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        opened.sound(0.3)
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(callers)
+
+
 def test_a_level_between_two_steps_is_the_continuums_own_there_and_lies_between_them(written, opened):
     record = read_folder(written, verb="continuum").record
     manifest = pd.read_csv(written / "manifest.csv")
