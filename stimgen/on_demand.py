@@ -164,7 +164,8 @@ class Continuum:
         x = self._ends.decode(self._domain, z, np.array([t]))
         ends = {0.0: [self._a], 1.0: [self._b]} if self._original else {}  # "original": the files are the ends
         rep = self._domain.representation
-        plan = rep.plan(x, [self._a, self._b], np.array([[1.0 - level, level]]), self._f0, ends.get(level))
+        plan = rep.plan(x, [self._a, self._b], np.array([[1.0 - level, level]]), self._f0, ends.get(level),
+                        detail=self._ends.details(self._domain, [self._a, self._b], np.array([t])))
         return rep.render(plan, self._render, seed=self._seed)[0], t, z[0]
 
     def _position(self, level: float) -> tuple[float, float]:

@@ -74,6 +74,52 @@ def test_the_ends_are_exact_in_what_the_stimulus_hears(vowels, far_voice):
     assert np.median(np.abs(heard(domain.decode(domain.encode(x))) - heard(x))) > 0.02   # the model alone is not
 
 
+def test_the_end_steps_are_the_files_as_world_voices_them_and_the_detail_moves_between(vowels, far_voice):
+    """With WORLD voices an item is smoothed before it is voiced, so the item's residual alone
+    leaves the ends short of the files; the ends' detail makes each end step's envelope the
+    file's own WORLD envelope (its window's), and moves with the path between."""
+    from stimgen.morph.domain import Domain
+    from stimgen.signal.world import analyse_file, item_to_envelope
+
+    domain = Domain(vowels)
+    rep, files = domain.representation, [far_voice / "i.wav", far_voice / "u.wav"]
+    x = domain.load_files(files)
+    for method in ("residual", "warp"):
+        ends = fit_ends(domain, x, method, files=files, f0=120.0)
+        assert ends.detail and ends.state()["detail"] is True
+        t = np.array([0.0, 0.5, 1.0])
+        plan = rep.plan(ends.decode(domain, ends.codes, t[[0, 2]]), files, np.eye(2), 120.0,
+                        detail=ends.details(domain, files, t[[0, 2]]))
+        config = rep.vocoder.config
+        for item, state, path in zip(plan.items, plan.state, files):
+            own = item_to_envelope(analyse_file(path, config, rep.excerpt(path))[0], config)
+            voiced = rep.envelope(item, config.fft_size) * 10.0 ** (state.voice.detail_db / 10.0)
+            np.testing.assert_allclose(10 * np.log10(voiced), 10 * np.log10(own), atol=1e-6)
+        # without the detail the ends are the smoothed items, several dB off the files somewhere
+        bare = rep.plan(plan.items, files, np.eye(2), 120.0)
+        assert all(np.abs(10 * np.log10(rep.envelope(i, config.fft_size) / item_to_envelope(
+            analyse_file(p, config, rep.excerpt(p))[0], config))).max() > 3 for i, p in zip(bare.items, files))
+        mid = ends.details(domain, files, t)[1]
+        plain = 0.5 * (ends._detail[0] + ends._detail[1])
+        assert (np.abs(mid - plain).max() > 1.0) == (method == "warp")   # warp moves it; residual mixes it
+    # a record written before the detail carried none, and is remade without it
+    state = ends.state()
+    del state["detail"]
+    assert Ends.from_state(state).details(domain, files, t) is None
+
+
+def test_images_and_griffin_lim_sounds_carry_no_detail(tmp_path):
+    from conftest import digits_folder
+
+    from stimgen.morph.domain import Domain
+
+    digits = Domain(load_model("digits"))
+    folder = digits_folder(tmp_path / "digits")
+    files = sorted(folder.glob("*.png"))[:2]
+    ends = fit_ends(digits, digits.load_files(files), "warp", files=files)
+    assert not ends.detail and ends.details(digits, files, np.array([0.5])) is None
+
+
 def test_warp_frequency_moves_a_peak():
     item = np.zeros((1, 8, 3), dtype=np.float32)
     item[0, 5] = 1.0

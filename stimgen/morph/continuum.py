@@ -211,7 +211,8 @@ def continuum(
     elif spacing == "equal":
         t_dense = np.linspace(0.0, 1.0, dense)
         x_dense = ends.decode(domain, latent_path(za, zb, t_dense, path), t_dense)
-        voices = domain.representation.plan(x_dense, [a, b], np.stack([1 - t_dense, t_dense], axis=1), f0)
+        voices = domain.representation.plan(x_dense, [a, b], np.stack([1 - t_dense, t_dense], axis=1), f0,
+                                            detail=ends.details(domain, [a, b], t_dense))
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed, plan=voices)
         t = equal_steps(t_dense, planned, steps)
         cumulative = np.concatenate([[0.0], np.cumsum(planned)])
@@ -228,7 +229,8 @@ def continuum(
     if endpoints == "original":
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
-    plan = domain.representation.plan(x, [a, b], np.stack([1 - level, level], axis=1), f0, sources)
+    plan = domain.representation.plan(x, [a, b], np.stack([1 - level, level], axis=1), f0, sources,
+                                      detail=ends.details(domain, [a, b], t))
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})

@@ -70,7 +70,9 @@ class Ends:
     bins of its file (``anchors[e, 0]``, increasing, the first and last bin included) and the
     fractional bins of the model's item they are taken from (``anchors[e, 1]``), the warp
     between anchors linear; ``decoder``: the tuned decoder's weights (``tune``) or None;
-    ``seconds``: what computing them took.
+    ``seconds``: what computing them took; ``detail``: whether each end also carries what its
+    file's sound holds beyond its item (:meth:`details`), computed again from the files
+    whenever the continuum is made (a folder records only that it does).
     """
 
     method: str
@@ -79,7 +81,9 @@ class Ends:
     anchors: np.ndarray | None = None
     decoder: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     seconds: float = 0.0
+    detail: bool = False
     _tuned: torch.nn.Module | None = field(default=None, init=False, repr=False, compare=False)
+    _detail: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def decode(self, domain, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Items (N, C, H, W) of codes ``z`` (N, latent_dim) at path positions ``t`` (N,) in [0, 1].
@@ -114,6 +118,44 @@ class Ends:
             out.append(warped)
         return np.clip(np.stack(out), 0.0, 1.0).astype(np.float32)
 
+    def details(self, domain, files: Sequence[Path], t: np.ndarray) -> np.ndarray | None:
+        """What the stimuli at path positions ``t`` (N,) add to their items' sound (the
+        representation's :meth:`~stimgen.representations.representation.Representation.detail`),
+        or None where these ends carry none.
+
+        At each end, its file's detail: what the file's own sound holds that the end's item does
+        not (for WORLD voices, the file's envelope less the item's: with it the end step is the
+        file as WORLD makes it, not only the model's item of it). Between the ends, each end's
+        detail is warped as its residual is, from its file's anchor frequencies to the step's,
+        and weighted ``1 - t`` and ``t``.
+        """
+        if not self.detail:
+            return None
+        rep = domain.representation
+        if self._detail is None:  # once per continuum: the ends' items, and each file's own sound
+            self._detail = rep.detail(self.decode(domain, self.codes, np.array([0.0, 1.0])), files)
+        t = np.asarray(t, dtype=np.float64)
+        if self.anchors is None:
+            return (1.0 - t)[:, None, None] * self._detail[0] + t[:, None, None] * self._detail[1]
+        nyquist = rep.sample_rate / 2.0
+        hz = np.linspace(0.0, nyquist, self._detail.shape[2])
+        centres = rep.bin_frequencies()
+        bins = np.arange(len(centres), dtype=np.float64)
+
+        def anchor_hz(at: np.ndarray) -> np.ndarray:  # fractional bins as Hz, 0 Hz and Nyquist kept where they are
+            return np.concatenate([[0.0], np.interp(at, bins, centres), [nyquist]])
+
+        out = []
+        for tk in t:
+            step = anchor_hz((1.0 - tk) * self.anchors[0, 0] + tk * self.anchors[1, 0])
+            mixed = np.zeros(self._detail.shape[1:])
+            for e, weight in ((0, 1.0 - tk), (1, tk)):
+                if weight > 0:
+                    source = np.interp(hz, step, anchor_hz(self.anchors[e, 0])) / hz[1]
+                    mixed += weight * warp_frequency(self._detail[e].T[None], source)[0].T
+            out.append(mixed)
+        return np.stack(out)
+
     def state(self) -> dict:
         """What manifest.json keeps of these ends (``state["ends"]``); the tuned weights go in a
         file of their own (:attr:`decoder`)."""
@@ -122,6 +164,8 @@ class Ends:
             out["residuals"] = np.round(self.residuals.astype(np.float64), 6).tolist()
         if self.anchors is not None:
             out["anchors"] = np.round(self.anchors, 4).tolist()
+        if self.detail:
+            out["detail"] = True
         return out
 
     @classmethod
@@ -130,7 +174,8 @@ class Ends:
         residuals, anchors = (None if state.get(k) is None else np.asarray(state[k], dtype=np.float32)
                               for k in ("residuals", "anchors"))
         return cls(str(state["method"]), np.asarray(state["codes"], dtype=np.float64), residuals,
-                   None if anchors is None else anchors.astype(np.float64), decoder, float(state.get("seconds", 0.0)))
+                   None if anchors is None else anchors.astype(np.float64), decoder, float(state.get("seconds", 0.0)),
+                   bool(state.get("detail", False)))  # a folder written before details: made without them
 
 
 def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequence[Path] = (),
@@ -168,6 +213,9 @@ def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequ
             decoded = np.stack([warp_frequency(y, np.interp(bins, *a)) for y, a in zip(decoded, anchors)])
         heard = domain.representation.heard
         ends.residuals = (heard(x_ends) - heard(decoded)).astype(np.float32)
+        if files:  # and what the representation carries apart from the items, where it carries any
+            ends._detail = domain.representation.detail(ends.decode(domain, codes, np.array([0.0, 1.0])), files)
+            ends.detail = ends._detail is not None
     ends.seconds = time.perf_counter() - start
     return ends
 
@@ -267,7 +315,11 @@ def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | f
         return None
     plan = rep.plan(decoded, list(files), np.eye(2), f0)
     model = rep.measure(plan)
-    heard = [rep.file_features(Path(p), state) for p, state in zip(files, plan.state)]
+    detail = rep.detail(decoded, files)
+    if detail is None:
+        heard = [rep.file_features(Path(p), state) for p, state in zip(files, plan.state)]
+    else:  # the files as the continuum will write its ends: their own sound in the continuum's voices
+        heard = rep.measure(rep.plan(decoded, list(files), np.eye(2), f0, detail=detail))
     centres = rep.bin_frequencies()
     top = float(len(centres) - 1)
     anchors = []

@@ -162,13 +162,14 @@ class Representation(ABC):
     # --- items to stimuli -------------------------------------------------------------------------
     def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
              f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
-             f0_shift: np.ndarray | None = None) -> RenderPlan:
+             f0_shift: np.ndarray | None = None, detail: np.ndarray | None = None) -> RenderPlan:
         """What stimuli ``items`` (N, C, H, W) are made from: each made of the input ``files`` in
         the proportions of its row of ``weights`` (N, len(files)), under the F0 policy ``f0``
         (voiced representations; see :func:`stimgen.signal.world.mix_voices`) with F0 moved by
-        ``f0_shift[i]`` Hz if given; where ``sources[i]`` names a file, that file itself (fitted
-        to the model's duration or size) stands for item i. A representation without a voice
-        keeps the items and sources only."""
+        ``f0_shift[i]`` Hz if given, and ``detail[i]`` (of the shape :meth:`detail` gives, moved
+        along a path) added to stimulus i's sound; where ``sources[i]`` names a file, that file
+        itself (fitted to the model's duration or size) stands for item i. A representation
+        without a voice keeps the items and sources only."""
         self.check_f0(f0)
         return RenderPlan(np.asarray(items), sources=tuple(sources or ()))
 
@@ -188,6 +189,14 @@ class Representation(ABC):
     @abstractmethod
     def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
         """The features of a plan's stimuli as they would be written (before rate and level)."""
+
+    def detail(self, items: np.ndarray, files: Sequence[Path]) -> np.ndarray | None:
+        """What each file's own stimulus holds that the stimulus made of its item (``items``, one
+        per file) does not, where the representation can carry it apart from the items (for
+        WORLD voices, the file's own envelope less the item's, dB, (N, frames, n_fft // 2 + 1)
+        on a linear frequency axis from 0 Hz to half the sample rate); None (the default) where
+        an item is all a stimulus is made of."""
+        return None
 
     def heard(self, items: np.ndarray) -> np.ndarray:
         """What of items (N, C, H, W) their stimuli are made from: the items themselves, unless

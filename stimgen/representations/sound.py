@@ -176,7 +176,7 @@ class Sound(Representation):
     # --- plans ------------------------------------------------------------------------------------
     def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
              f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
-             f0_shift: np.ndarray | None = None) -> RenderPlan:
+             f0_shift: np.ndarray | None = None, detail: np.ndarray | None = None) -> RenderPlan:
         """Each stimulus's voice mixed by the vocoder from the ``files``' voices by its row of
         ``weights`` (with no files, the model's default voice, at ``f0`` Hz if a number is given).
         ``f0`` None means ``"interpolate"`` between several files, ``"a"`` for one file's own voice,
@@ -200,6 +200,8 @@ class Sound(Representation):
                 ceilings = [float(w @ known / w.sum()) if w.sum() > 0 else float("nan") for w in weights]
         else:
             voices, ceilings = self.vocoder.neutral(n, f0 if isinstance(f0, float) else None), [None] * n
+        if detail is not None:
+            voices = [self.vocoder.with_detail(v, d) for v, d in zip(voices, detail)]
         base = tuple(Voicing(v, c) for v, c in zip(voices, ceilings))
         if f0_shift is not None:
             voices = [self._shifted(v, hz, files) for v, hz in zip(voices, f0_shift)]
@@ -227,6 +229,9 @@ class Sound(Representation):
                 ceiling = vocal_tract_ceiling(self.excerpt(path).cut(y, sr), sr, self.vocoder.mean_f0(voice))
             self._voicings[str(path)] = Voicing(voice, ceiling)
         return self._voicings[str(path)]
+
+    def detail(self, items: np.ndarray, files: Sequence[Path]) -> np.ndarray | None:
+        return self.vocoder.detail(self, items, files)
 
     # --- items to stimuli -------------------------------------------------------------------------
     def model_audio(self, plan: RenderPlan, seed: int = 0) -> np.ndarray:

@@ -93,6 +93,16 @@ class Vocoder(ABC):
         the recording's vocal tract is estimated."""
         raise NotImplementedError(f"the {self.name} vocoder keeps no F0")
 
+    def detail(self, rep, items: np.ndarray, files) -> np.ndarray | None:
+        """What the ``files``' own sounds hold that their ``items`` (one each) made into sound do
+        not, in a form :meth:`with_detail` adds to a voice; None (the default) where the vocoder
+        has nothing to add: Griffin-Lim makes the item's spectrogram whole."""
+        return None
+
+    def with_detail(self, voice, detail: np.ndarray):
+        """``voice`` that adds ``detail`` (from :meth:`detail`, moved along a path) to its item's sound."""
+        raise NotImplementedError(f"the {self.name} vocoder carries no detail")
+
     # --- sound ------------------------------------------------------------------------------------
     @abstractmethod
     def synthesize(self, rep, items: np.ndarray, voices: list, seed: int = 0) -> np.ndarray:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from stimgen.signal.world import (
     analyse_at,
     analyse_file,
     aperiodicity_bands,
+    item_to_envelope,
     mix_voices,
     shifted,
     synthesize_envelope,
@@ -127,6 +129,19 @@ class World(Vocoder):
 
     def mean_f0(self, voice: Voice) -> float:
         return float(np.exp(np.log(voice.f0[voice.voiced]).mean()))  # analyse_file refuses a file with no voice
+
+    def detail(self, rep, items: np.ndarray, files) -> np.ndarray:
+        """Each file's own WORLD envelope (its window's, as analysed for its voice) less the
+        envelope made of the item beside it: dB, (N, n_frames, fft_size // 2 + 1)."""
+        out = []
+        for item, path in zip(items, files):
+            own = item_to_envelope(analyse_file(path, self.config, rep.excerpt(Path(path)))[0], self.config)
+            made = rep.envelope(item, self.config.fft_size)
+            out.append(10.0 * np.log10(np.maximum(own, 1e-30)) - 10.0 * np.log10(np.maximum(made, 1e-30)))
+        return np.stack(out)
+
+    def with_detail(self, voice: Voice, detail: np.ndarray) -> Voice:
+        return replace(voice, detail_db=np.asarray(detail, dtype=np.float64))
 
     # --- sound ------------------------------------------------------------------------------------
     def synthesize(self, rep, items: np.ndarray, voices: list[Voice], seed: int = 0) -> np.ndarray:

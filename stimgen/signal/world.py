@@ -95,10 +95,14 @@ class WorldConfig(FrameSettings):
 @dataclass(frozen=True)
 class Voice:
     """What WORLD needs besides the envelope: F0 per frame (Hz, 0 = unvoiced) and aperiodicity per
-    frame in WORLD's coded bands (dB, (n_frames, bands))."""
+    frame in WORLD's coded bands (dB, (n_frames, bands)); ``detail_db``, where given, is added to
+    the envelope made of the item (dB, (n_frames, fft_size // 2 + 1)): the detail of a speaker's
+    own envelope that a model's item cannot hold, carried along a continuum from its ends
+    (:meth:`stimgen.morph.ends.Ends.details`)."""
 
     f0: np.ndarray
     coded_ap: np.ndarray
+    detail_db: np.ndarray | None = None
 
     @property
     def voiced(self) -> np.ndarray:
@@ -262,6 +266,8 @@ def synthesize_envelope(sp: np.ndarray, voice: Voice, config: WorldConfig) -> np
     """A power envelope (n_frames, fft_size // 2 + 1) with a :class:`Voice` as sound, (n_samples,)."""
     pw = _pyworld()
     sp = np.ascontiguousarray(sp, dtype=np.float64)
+    if voice.detail_db is not None:
+        sp = sp * 10.0 ** (voice.detail_db / 10.0)
     ap = pw.decode_aperiodicity(np.ascontiguousarray(voice.coded_ap, dtype=np.float64), config.sample_rate,
                                 config.fft_size)
     ap[voice.f0 == 0] = 1.0
