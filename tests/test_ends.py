@@ -159,3 +159,16 @@ def test_warped_ends_survive_their_record(vowels, far_voice, tmp_path):
 def test_an_unknown_method_is_refused(vowels, far_voice):
     with pytest.raises(StimgenError, match="endpoints must be one of"):
         continuum(vowels, far_voice / "i.wav", far_voice / "u.wav", endpoints="exact")
+
+
+def test_equal_spacing_measures_the_items_with_the_detail_their_sounds_carry(vowels):
+    """Steps placed at equal log-mel distances are equal as written, detail included: two equal
+    items whose sounds differ by 10 dB of detail everywhere lie 10 dB apart, not 0."""
+    from stimgen.morph.domain import Domain
+
+    rep = Domain(vowels).representation
+    x = np.repeat(np.full((1, *rep.item_shape), 0.5, dtype=np.float32), 2, axis=0)
+    bins = rep.vocoder.config.fft_size // 2 + 1
+    detail = np.stack([np.zeros((rep.item_shape[2], bins)), np.full((rep.item_shape[2], bins), 10.0)])
+    assert rep.neighbour_distances(x, "spectral") == pytest.approx([0.0])
+    assert rep.neighbour_distances(x, "spectral", plan=rep.plan(x, f0=120.0, detail=detail)) == pytest.approx([10.0])

@@ -287,6 +287,10 @@ class Sound(Representation):
         as ``plan`` makes them (the voices a continuum gives its path), or with the model's
         default voice."""
         features = self.measure(plan or self.plan(x), seed=seed) if METRICS[metric].measured else []
+        if plan is not None and not METRICS[metric].measured:  # items as their stimuli will sound: with any detail
+            details = [self.vocoder.detail_on_bins(self, s.voice) for s in plan.state]
+            if any(d is not None for d in details):
+                x = np.stack([item if d is None else item + (d / self.db_range)[None] for item, d in zip(x, details)])
         return self.written_distances(features, x, metric)
 
     def written_distances(self, features: list[dict[str, float]], items: np.ndarray, metric: str) -> np.ndarray:

@@ -103,6 +103,12 @@ class Vocoder(ABC):
         """``voice`` that adds ``detail`` (from :meth:`detail`, moved along a path) to its item's sound."""
         raise NotImplementedError(f"the {self.name} vocoder carries no detail")
 
+    def detail_on_bins(self, rep, voice) -> np.ndarray | None:
+        """The detail ``voice`` carries, in dB on the item's own frequency bins and frames (H, W),
+        or None where it carries none: what the stimulus adds to its item's values, for
+        distances measured on items."""
+        return None
+
     # --- sound ------------------------------------------------------------------------------------
     @abstractmethod
     def synthesize(self, rep, items: np.ndarray, voices: list, seed: int = 0) -> np.ndarray:
