@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import librosa
 import numpy as np
-from scipy.signal.windows import dpss
 
 from stimgen.errors import StimgenError
 from stimgen.signal.audio import check_audio, rms_dbfs
@@ -91,6 +90,9 @@ def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
     >>> multitaper_spectrogram(np.ones(3200), 32000).shape
     (101, 127)
     """
+    # imported here: scipy.signal takes 1.2 s to import, most of a vowel continuum's own time
+    from scipy.signal.windows import dpss
+
     y = check_audio(y, allow_silence=True).astype(np.float64)
     n_fft, hop = frame_settings(sr)
     frames = librosa.util.frame(np.pad(y, n_fft // 2), frame_length=n_fft, hop_length=hop, axis=0)
