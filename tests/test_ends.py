@@ -108,7 +108,7 @@ def test_the_end_steps_are_the_files_as_world_voices_them_and_the_detail_moves_b
     assert Ends.from_state(state).details(domain, files, t) is None
 
 
-def test_images_carry_no_detail(tmp_path):
+def test_images_and_griffin_lim_sounds_carry_no_detail(tmp_path):
     from conftest import digits_folder
 
     from stimgen.morph.domain import Domain
@@ -172,48 +172,3 @@ def test_equal_spacing_measures_the_items_with_the_detail_their_sounds_carry(vow
     detail = np.stack([np.zeros((rep.item_shape[2], bins)), np.full((rep.item_shape[2], bins), 10.0)])
     assert rep.neighbour_distances(x, "spectral") == pytest.approx([0.0])
     assert rep.neighbour_distances(x, "spectral", plan=rep.plan(x, f0=120.0, detail=detail)) == pytest.approx([10.0])
-
-
-def test_griffin_lim_ends_carry_their_files_magnitudes_and_sound_nearer_the_files(tmp_path):
-    """Real song (the test excerpt): with Griffin-Lim the ends' detail is the file's own STFT
-    magnitudes beyond its image, so Griffin-Lim inverts the file's magnitudes at each end, and the
-    written end, read back, lies nearer its file than the end made of its image alone."""
-    import shutil
-    from pathlib import Path
-
-    import soundfile as sf
-    import torch
-
-    from stimgen.data.recordings import segment_folder
-    from stimgen.morph.domain import Domain
-    from stimgen.representations import RenderSettings
-    from stimgen.signal.distances import spectral_distance
-    from stimgen.signal.spectrogram import magnitude_floor, sound_to_magnitude, spectrogram_magnitude
-
-    songs = tmp_path / "songs"
-    songs.mkdir()
-    for ext in (".flac", ".csv"):
-        name = "gy6or6_baseline_230312_0821.202" + ext
-        shutil.copyfile(Path(__file__).parent / "data" / "birdsong-gy6or6" / name, songs / name)
-    files = sorted((segment_folder(songs, tmp_path / "syllables", labels=True)).glob("*.wav"))[:2]
-    domain = Domain(load_model("bengalese-finch"))
-    rep = domain.representation
-    ends = fit_ends(domain, domain.load_files(files), "warp", files=files)
-    assert ends.detail
-    items = ends.decode(domain, ends.codes, np.array([0.0, 1.0]))
-    details = ends.details(domain, files, np.array([0.0, 1.0]))
-    made = spectrogram_magnitude(torch.from_numpy(items[:, 0]), rep.spectrogram).numpy()
-    floor = magnitude_floor(rep.spectrogram)
-    for magnitude, detail, path in zip(made, details, files):
-        y, sr = sf.read(path)
-        own = sound_to_magnitude(rep.excerpt(path).cut(y, sr), sr, rep.spectrogram)
-        np.testing.assert_allclose(np.maximum(magnitude, floor) * 10 ** (detail.T / 20), np.maximum(own, floor),
-                                   rtol=1e-4)
-    settings = RenderSettings()
-    with_detail = rep.render(rep.plan(items, files, np.eye(2), detail=details), settings)
-    without = rep.render(rep.plan(items, files, np.eye(2)), settings)
-    x_files = domain.load_files(files)
-    for i in range(2):
-        near = spectral_distance(rep.sound_to_item(with_detail[i], settings.sr)[None], x_files[i:i + 1], -80.0)
-        far = spectral_distance(rep.sound_to_item(without[i], settings.sr)[None], x_files[i:i + 1], -80.0)
-        assert near[0] < far[0] - 0.5, (near, far)

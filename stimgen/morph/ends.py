@@ -125,8 +125,7 @@ class Ends:
 
         At each end, its file's detail: what the file's own sound holds that the end's item does
         not (for WORLD voices, the file's envelope less the item's: with it the end step is the
-        file as WORLD makes it, not only the model's item of it; for Griffin-Lim, the file's own
-        STFT magnitudes, whose phase Griffin-Lim then finds). Between the ends, each end's
+        file as WORLD makes it, not only the model's item of it). Between the ends, each end's
         detail is warped as its residual is, from its file's anchor frequencies to the step's,
         and weighted ``1 - t`` and ``t``.
         """

@@ -192,11 +192,10 @@ class Representation(ABC):
 
     def detail(self, items: np.ndarray, files: Sequence[Path]) -> np.ndarray | None:
         """What each file's own stimulus holds that the stimulus made of its item (``items``, one
-        per file) does not, where the representation can carry it apart from the items (dB, (N,
-        frames, n_fft // 2 + 1) on a linear frequency axis from 0 Hz to half the sample rate: for
-        WORLD voices the file's own envelope less the item's, for Griffin-Lim the file's STFT
-        magnitudes less those it would invert for the item); None (the default) where an item is
-        all a stimulus is made of."""
+        per file) does not, where the representation can carry it apart from the items (for
+        WORLD voices, the file's own envelope less the item's, dB, (N, frames, n_fft // 2 + 1)
+        on a linear frequency axis from 0 Hz to half the sample rate); None (the default) where
+        an item is all a stimulus is made of."""
         return None
 
     def heard(self, items: np.ndarray) -> np.ndarray:

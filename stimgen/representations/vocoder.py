@@ -103,20 +103,11 @@ class Vocoder(ABC):
         """``voice`` that adds ``detail`` (from :meth:`detail`, moved along a path) to its item's sound."""
         raise NotImplementedError(f"the {self.name} vocoder carries no detail")
 
-    def voice_detail(self, voice) -> np.ndarray | None:
-        """The detail ``voice`` carries (from :meth:`with_detail`; dB, (frames, bins) on a linear
-        frequency axis from 0 Hz to half the sample rate), or None."""
-        return None
-
     def detail_on_bins(self, rep, voice) -> np.ndarray | None:
         """The detail ``voice`` carries, in dB on the item's own frequency bins and frames (H, W),
         or None where it carries none: what the stimulus adds to its item's values, for
         distances measured on items."""
-        detail = self.voice_detail(voice)
-        if detail is None:
-            return None
-        linear = np.linspace(0.0, rep.sample_rate / 2.0, detail.shape[1])
-        return np.stack([np.interp(rep.bin_frequencies(), linear, frame) for frame in detail], axis=1)
+        return None
 
     # --- sound ------------------------------------------------------------------------------------
     @abstractmethod

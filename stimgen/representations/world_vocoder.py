@@ -143,8 +143,11 @@ class World(Vocoder):
     def with_detail(self, voice: Voice, detail: np.ndarray) -> Voice:
         return replace(voice, detail_db=np.asarray(detail, dtype=np.float64))
 
-    def voice_detail(self, voice) -> np.ndarray | None:
-        return None if voice is None else voice.detail_db
+    def detail_on_bins(self, rep, voice) -> np.ndarray | None:
+        if voice is None or voice.detail_db is None:
+            return None
+        linear = np.linspace(0.0, self.config.sample_rate / 2.0, voice.detail_db.shape[1])
+        return np.stack([np.interp(rep.bin_frequencies(), linear, frame) for frame in voice.detail_db], axis=1)
 
     # --- sound ------------------------------------------------------------------------------------
     def synthesize(self, rep, items: np.ndarray, voices: list[Voice], seed: int = 0) -> np.ndarray:

@@ -17,7 +17,6 @@ import functools
 import json
 import os
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -356,29 +355,6 @@ def sound_to_spectrogram(
     >>> sound_to_spectrogram(y, 44100, cfg).shape
     (64, 64)
     """
-    return audio_to_spectrogram(_prepared(y, sr, config, path), config)
-
-
-def sound_to_magnitude(y: np.ndarray, sr: int, config: SpectrogramConfig,
-                       path: str | os.PathLike | None = None) -> np.ndarray:
-    """The linear STFT magnitudes behind :func:`sound_to_spectrogram`'s image of a sound: the same
-    sound (resampled, levelled, fitted to the duration) before the mel filterbank, (n_fft // 2 + 1,
-    n_frames), in the amplitude units :func:`spectrogram_magnitude` gives an image.
-
-    Examples
-    --------
-    >>> cfg = SpectrogramConfig.preset("vowels")
-    >>> y = 0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
-    >>> sound_to_magnitude(y, 16000, cfg).shape
-    (513, 64)
-    """
-    row = fix_duration(_prepared(y, sr, config, path), config.sample_rate, config.duration)
-    return _magnitude(torch.from_numpy(np.asarray(row, dtype=np.float32))[None], config)[0].numpy()
-
-
-def _prepared(y: np.ndarray, sr: int, config: SpectrogramConfig, path: str | os.PathLike | None) -> np.ndarray:
-    """A sound as :func:`sound_to_spectrogram` takes it to the transform: checked, resampled,
-    levelled."""
     y = check_audio(y, path=path)
     min_seconds = config.win_length / config.sample_rate
     if y.size / sr < min_seconds:
@@ -390,22 +366,18 @@ def _prepared(y: np.ndarray, sr: int, config: SpectrogramConfig, path: str | os.
     with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
         warnings.simplefilter("ignore")
         y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")
-    return y
-
-
-def _magnitude(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
-    """The STFT magnitudes (batch, n_fft // 2 + 1, n_frames) of pre-emphasised sounds."""
-    if config.preemphasis:
-        batch = torch.cat([batch[:, :1], batch[:, 1:] - config.preemphasis * batch[:, :-1]], dim=1)
-    window = torch.hann_window(config.win_length, periodic=True, device=batch.device)
-    return torch.stft(
-        batch, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length,
-        window=window, center=True, pad_mode="constant", return_complex=True,
-    ).abs()
+    return audio_to_spectrogram(y, config)
 
 
 def _spectrogram(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
-    mel = _mel_basis(config).to(batch.device) @ _magnitude(batch, config)
+    if config.preemphasis:
+        batch = torch.cat([batch[:, :1], batch[:, 1:] - config.preemphasis * batch[:, :-1]], dim=1)
+    window = torch.hann_window(config.win_length, periodic=True, device=batch.device)
+    stft = torch.stft(
+        batch, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length,
+        window=window, center=True, pad_mode="constant", return_complex=True,
+    )
+    mel = _mel_basis(config).to(batch.device) @ stft.abs()
     db = 20.0 * torch.log10(torch.clamp(mel, min=AMIN)) - config.ref_db
     return torch.clamp((db - config.min_db) / -config.min_db, 0.0, 1.0)
 
@@ -486,25 +458,8 @@ def deemphasis(audio: torch.Tensor, coef: float) -> torch.Tensor:
     return torch.fft.irfft(spectrum, n_fft)[..., :n].to(audio.dtype)
 
 
-def spectrogram_magnitude(spec: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
-    """The linear magnitudes (batch, n_fft // 2 + 1, n_frames) Griffin-Lim inverts for images
-    ``spec`` (batch, n_mels, n_frames) in [0, 1]: their mel magnitudes by :func:`mel_to_linear`,
-    raised to ``config.inversion_power``."""
-    s = spec.clamp(0.0, 1.0)
-    db = s * -config.min_db + config.min_db + config.ref_db
-    mel = torch.where(s > 0, 10.0 ** (db / 20.0), torch.zeros_like(s))
-    return mel_to_linear(mel, config) ** config.inversion_power
-
-
-def magnitude_floor(config: SpectrogramConfig) -> float:
-    """The smallest magnitude an image holds (its 0, ``config.min_db``): where magnitudes are
-    compared in dB, both are held at least this high."""
-    return float(10.0 ** ((config.min_db + config.ref_db) / 20.0))
-
-
 def spectrogram_to_audio(
-    spec: np.ndarray, config: SpectrogramConfig, n_iter: int | None = None, seed: int = 0, device: str = "cpu",
-    detail_db: Sequence[np.ndarray | None] | None = None,
+    spec: np.ndarray, config: SpectrogramConfig, n_iter: int | None = None, seed: int = 0, device: str = "cpu"
 ) -> np.ndarray:
     """Invert model images back to audio at ``config.sample_rate``.
 
@@ -524,10 +479,6 @@ def spectrogram_to_audio(
         Seed of Griffin-Lim's random initial phase, so that the result is reproducible.
     device : str
         The torch device the inversion runs on.
-    detail_db : sequence of np.ndarray or None, optional
-        Per image, None or dB (n_frames, n_fft // 2 + 1) to add to its magnitudes (held at
-        :func:`magnitude_floor` first) before the phase is found: what a file holds beyond its
-        image (:meth:`stimgen.representations.griffinlim_vocoder.GriffinLim.detail`).
 
     Returns
     -------
@@ -552,11 +503,11 @@ def spectrogram_to_audio(
         raise StimgenError(f"expected a spectrogram of shape {config.shape} (or a batch of them), got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise StimgenError("spectrogram contains NaN or infinite values")
-    magnitude = spectrogram_magnitude(torch.from_numpy(arr[None] if single else arr).to(device), config)
-    for i, detail in enumerate(detail_db or ()):
-        if detail is not None:
-            gain = torch.as_tensor(10.0 ** (np.asarray(detail, dtype=np.float64).T / 20.0), dtype=magnitude.dtype)
-            magnitude[i] = magnitude[i].clamp(min=magnitude_floor(config)) * gain.to(device)
+    s = torch.from_numpy(arr[None] if single else arr).to(device)
+    s = s.clamp(0.0, 1.0)
+    db = s * -config.min_db + config.min_db + config.ref_db
+    mel = torch.where(s > 0, 10.0 ** (db / 20.0), torch.zeros_like(s))
+    magnitude = mel_to_linear(mel, config) ** config.inversion_power
     audio = griffin_lim(
         magnitude, config.n_fft, config.hop_length, config.win_length, length=config.n_samples,
         n_iter=config.n_iter if n_iter is None else n_iter, momentum=config.momentum, seed=seed,
