@@ -9,7 +9,10 @@ syllable in a stimulus's window counts for nothing. The frames are SAP's: a shor
 spectrum of each is a multitaper estimate (two Slepian tapers, time-bandwidth 1.5), as in SAP.
 Only frequencies from the floor of birds' pitch range up count (:data:`BAND_FLOOR_HZ`): below it
 lies the rumble of the room and the cage (a quarter of the power of this project's real
-syllables), not song; it would drag the centroid down and the entropy up.
+syllables), not song; it would drag the centroid down and the entropy up. And only up to
+:data:`BAND_TOP_HZ`, whatever the rate: a syllable recorded at 32 kHz and written at 48 kHz holds
+nothing above 16 kHz, and counting those empty bins made the written file's entropy read 1 lower
+than the recording's.
 
 - ``sounding_s``: the syllable's duration, from its first sounding frame to its last (s);
 - ``sounding_rms_dbfs``: its RMS level over the sounding part (dBFS): what birdsong stimuli are
@@ -62,6 +65,10 @@ TAPERS, TIME_BANDWIDTH = 2, 1.5
 FLOOR_DB = 100.0
 #: The lowest frequency counted (Hz): the floor of birds' pitch range.
 BAND_FLOOR_HZ = PITCH_RANGES["birdsong"][0]
+#: The highest frequency counted: half of 32 kHz, the rate of this project's real song and of
+#: the lowest rate at which song is commonly recorded for these features, so that a file at 32,
+#: 44.1 or 48 kHz is measured over the same band.
+BAND_TOP_HZ = 16000.0
 #: The features :func:`song_features` returns, in the order manifests list them.
 SONG_FEATURES = ("sounding_s", "sounding_rms_dbfs", "pitch_hz", "wiener_entropy", "spectral_centroid_hz",
                  "fm_hz_per_ms", "am_db_per_ms")
@@ -82,7 +89,7 @@ def frame_settings(sr: int) -> tuple[int, int]:
 
 def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
     """SAP's power spectrogram of a sound, (frames, bins), the bins from :data:`BAND_FLOOR_HZ`
-    up to half the rate (:func:`band`): each frame (:func:`frame_settings`, centred on every hop,
+    up to :data:`BAND_TOP_HZ` (:func:`band`): each frame (:func:`frame_settings`, centred on every hop,
     the sound padded with zeros) the mean power spectrum under :data:`TAPERS` Slepian tapers.
 
     Examples
@@ -102,7 +109,8 @@ def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def band(sr: int) -> np.ndarray:
-    """Which bins of a frame's spectrum (:func:`frame_settings`) count: from :data:`BAND_FLOOR_HZ` up.
+    """Which bins of a frame's spectrum (:func:`frame_settings`) count: from :data:`BAND_FLOOR_HZ`
+    to :data:`BAND_TOP_HZ`.
 
     Examples
     --------
@@ -110,7 +118,8 @@ def band(sr: int) -> np.ndarray:
     127
     """
     n_fft = frame_settings(sr)[0]
-    return np.fft.rfftfreq(n_fft, 1.0 / sr) >= BAND_FLOOR_HZ
+    hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    return (hz >= BAND_FLOOR_HZ) & (hz <= BAND_TOP_HZ)
 
 
 def sounding_frames(power: np.ndarray) -> np.ndarray:
