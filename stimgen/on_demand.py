@@ -28,6 +28,7 @@ import dataclasses
 import numbers
 import os
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,8 @@ from stimgen.stimulus_folder import StimulusFolder, read_folder
 
 #: The columns of :attr:`Continuum.log` and of the CSV :meth:`Continuum.save_log` writes.
 LOG_COLUMNS = ("call", "morph_level", "latent_t", "code", "time", "ms")
+#: Stimuli a :class:`Continuum` keeps, the last asked for (about 100 kB each for a 0.5 s sound at 48 kHz).
+KEPT = 64
 
 
 class Continuum:
@@ -67,6 +70,7 @@ class Continuum:
         record = folder.record
         self.path, self.medium = folder.path, record.medium
         self.log: list[dict] = []
+        self._kept: OrderedDict[float, tuple[np.ndarray, float, np.ndarray]] = OrderedDict()
         self.sr = record.render.sr if record.medium == "audio" else None
         self._render, self._seed = record.render, record.seed
         self._a, self._b, made = remade_with(folder)
@@ -158,8 +162,20 @@ class Continuum:
 
     def _make(self, level: float) -> tuple[np.ndarray, float, np.ndarray]:
         """The stimulus at ``level`` as :meth:`stimgen.morph.continuum.continuum` makes a step (its
-        render), the latent position and the code."""
+        render), the latent position and the code; the last :data:`KEPT` made are kept, so that a
+        level asked for again (a staircase's levels recur) is a copy of the one made before."""
         level, t = self._position(level)
+        if level in self._kept:
+            self._kept.move_to_end(level)
+            stimulus, t, code = self._kept[level]
+            return stimulus.copy(), t, code
+        made = self._made(level, t)
+        self._kept[level] = made
+        if len(self._kept) > KEPT:
+            self._kept.popitem(last=False)
+        return made[0].copy(), made[1], made[2]
+
+    def _made(self, level: float, t: float) -> tuple[np.ndarray, float, np.ndarray]:
         z = latent_path(*self._ends.codes, np.array([t]), self._path)
         x = self._ends.decode(self._domain, z, np.array([t]))
         ends = {0.0: [self._a], 1.0: [self._b]} if self._original else {}  # "original": the files are the ends

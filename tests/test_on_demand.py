@@ -63,6 +63,19 @@ def test_every_written_step_is_made_again_to_2_lsb_and_0_1_db(written, opened):
         assert opened.log[-1]["latent_t"] == row.latent_t
 
 
+def test_a_level_asked_for_again_is_the_same_sound_without_decoding_again(opened, monkeypatch):
+    first = opened.sound(0.6131)
+    calls = []
+    decoder = opened._domain._decoder
+    monkeypatch.setattr(decoder, "forward", lambda z, f=decoder.forward: calls.append(1) or f(z))
+    made = first.copy()
+    first[:] = 0.0   # what the experiment does with its array is its own
+    again = opened.sound(0.6131)
+    assert calls == [] and np.array_equal(again, made) and opened.log[-1]["morph_level"] == 0.6131
+    opened.sound(0.6132)
+    assert calls == [1]
+
+
 def test_a_sound_is_decoded_on_one_thread_and_the_callers_thread_count_is_back_after(opened, monkeypatch):
     import torch
 
