@@ -39,7 +39,7 @@ import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,18 +160,20 @@ def atomic_dir(out: PathLike, force: bool = False, inputs: Iterable[PathLike] = 
     ...     (tmp / "a.txt").write_text("hello")
     """
     approved = approve_output(out, force, inputs, folder=True)
-    tmp = _temporary(approved.path, directory=True)
-    try:
-        yield tmp
-        mark_owned(tmp, verb)
+    with _sigterm_held() as release:
+        tmp = _temporary(approved.path, directory=True)
         try:
-            _put_in_place(tmp, approved)
-        except StimgenError:
-            if not (cache and os.path.isdir(approved.path)):
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            release()
+            yield tmp
+            mark_owned(tmp, verb)
+            try:
+                _put_in_place(tmp, approved)
+            except StimgenError:
+                if not (cache and os.path.isdir(approved.path)):
+                    raise
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
 
 
 @contextlib.contextmanager
@@ -197,16 +199,18 @@ def atomic_file(out: PathLike, force: bool = False, inputs: Iterable[PathLike] =
         raise StimgenError("is a folder, not a file", path=out)
     elif out.exists() and not force:
         raise StimgenError("already exists; pass --force to replace it", path=out)
-    tmp = _temporary(out, directory=False)  # raises the one-line error where nothing can be written
-    try:
-        yield tmp
-        if approved is None:
-            tmp.replace(out)
-        else:
-            _put_in_place(tmp, approved)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with _sigterm_held() as release:
+        tmp = _temporary(out, directory=False)  # raises the one-line error where nothing can be written
+        try:
+            release()
+            yield tmp
+            if approved is None:
+                tmp.replace(out)
+            else:
+                _put_in_place(tmp, approved)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def claim_folder(approved: Approved, verb: str, files: Iterable[str], folders: Iterable[str] = ()) -> bool:
@@ -443,6 +447,26 @@ def _read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
+
+
+@contextlib.contextmanager
+def _sigterm_held() -> Iterator[Callable[[], None]]:
+    """SIGTERM waits (blocked) until ``release()`` is called or the block ends, so that a temporary
+    file made in the block is not left by a SIGTERM that lands before the ``try`` that removes it;
+    the signal mask is then as it was. Where signals cannot be blocked (Windows), nothing waits."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield lambda: None
+        return
+    before = [signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})]
+
+    def release() -> None:
+        if before:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before.pop())
+
+    try:
+        yield release
+    finally:
+        release()
 
 
 def exit_cleanly_on_sigterm() -> None:

@@ -137,3 +137,35 @@ def test_outputs_follow_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_sigterm_as_the_temporary_folder_is_made_leaves_none(tmp_path, monkeypatch):
+    """The signal waits until the folder is in the hands of the block that removes it."""
+    import signal
+
+    import stimgen.outputs as outputs
+
+    made = outputs._temporary
+
+    def made_then_signalled(*args, **kwargs):
+        path = made(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)   # lands before the caller's try, where it used to
+        return path
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stopped
+
+    monkeypatch.setattr(outputs, "_temporary", made_then_signalled)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        for atomic in (lambda: outputs.atomic_dir(tmp_path / "out"), lambda: outputs.atomic_file(tmp_path / "f.txt")):
+            with pytest.raises(Stopped):
+                with atomic():
+                    pass
+            assert sorted(p.name for p in tmp_path.iterdir()) == []
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
