@@ -27,6 +27,12 @@ makes a continuum's decoder reach the two endpoint items ``x_a`` and ``x_b`` at 
   the path as the model's; the path between is the tuned decoder's. The weights are the model's
   never: a continuum keeps its tuned copy in its folder.
 
+With WORLD voices, ``residual`` and ``warp`` ends also carry each file's *detail*
+(:meth:`Ends.details`): the file's own WORLD envelope less the envelope made of its end item,
+which the item cannot hold (a mel item is smoothed before WORLD voices it). With it the end steps
+are the files as WORLD voices them at the continuum's F0; between the ends the detail is moved
+with the anchors, as the residuals are.
+
 What a method computes is an :class:`Ends`, kept in the continuum folder (manifest.json's
 ``state["ends"]``, and for ``tune`` the file ``ends.safetensors``) so that respace and a continuum
 reopened from its folder decode every step as the continuum did.

@@ -96,7 +96,9 @@ class Vocoder(ABC):
     def detail(self, rep, items: np.ndarray, files) -> np.ndarray | None:
         """What the ``files``' own sounds hold that their ``items`` (one each) made into sound do
         not, in a form :meth:`with_detail` adds to a voice; None (the default) where the vocoder
-        has nothing to add: Griffin-Lim makes the item's spectrogram whole."""
+        adds nothing: Griffin-Lim inverts the item as it is (carrying the files' own STFT
+        magnitudes along a path was measured and cross-faded two syllables' harmonics,
+        docs/results/real-song.md)."""
         return None
 
     def with_detail(self, voice, detail: np.ndarray):
