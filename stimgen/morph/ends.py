@@ -353,10 +353,11 @@ def frequency_map(decoded: np.ndarray, target: np.ndarray, smooth: int = WARP_SM
 
     Examples
     --------
-    >>> x = np.zeros((1, 8, 2)); x[0, 3] = 1.0
-    >>> y = np.zeros((1, 8, 2)); y[0, 5] = 1.0
-    >>> frequency_map(y, x, smooth=1)[3]
-    5.0
+    >>> f = np.arange(16.0)
+    >>> x = np.exp(-0.5 * ((f - 6) / 1.5) ** 2)[None, :, None].repeat(2, axis=2)   # a peak at bin 6
+    >>> y = np.exp(-0.5 * ((f - 8) / 1.5) ** 2)[None, :, None].repeat(2, axis=2)   # the same at bin 8
+    >>> float(frequency_map(y, x, smooth=1)[6])
+    8.0
     """
     import librosa
 
