@@ -182,7 +182,7 @@ def ols_intercepts(values: Sequence[float], models: Sequence[str], datasets: Seq
 
     Examples
     --------
-    >>> ols_intercepts([1, 2, 3, 4], ["a", "b", "a", "b"], ["u", "u", "v", "v"])
+    >>> {k: round(v, 6) for k, v in ols_intercepts([1, 2, 3, 4], ["a", "b", "a", "b"], ["u", "u", "v", "v"]).items()}
     {'a': 1.0, 'b': 2.0}
     """
     y = np.asarray(values, dtype=np.float64).ravel()
@@ -212,4 +212,4 @@ def ols_intercepts(values: Sequence[float], models: Sequence[str], datasets: Seq
     if np.linalg.matrix_rank(design) < design.shape[1]:
         raise StimgenError("the table does not identify every model and data set effect")
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    return {lvl: float(c) for lvl, c in zip(model_levels, coef[: len(model_levels)])}
+    return {str(lvl): float(c) for lvl, c in zip(model_levels, coef[: len(model_levels)])}

@@ -73,7 +73,7 @@ class FolderDataset:
     Examples
     --------
     >>> ds = open_folder("my_recordings")                       # doctest: +SKIP
-    >>> specs = ds.spectrograms(SpectrogramConfig.preset("birdsong"))
+    >>> specs = ds.spectrograms(SpectrogramConfig.preset("birdsong"))   # doctest: +SKIP
     """
 
     root: Path
