@@ -39,6 +39,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,17 +452,26 @@ def _read_json(path: Path) -> dict | None:
 
 @contextlib.contextmanager
 def _sigterm_held() -> Iterator[Callable[[], None]]:
-    """SIGTERM waits (blocked) until ``release()`` is called or the block ends, so that a temporary
-    file made in the block is not left by a SIGTERM that lands before the ``try`` that removes it;
-    the signal mask is then as it was. Where signals cannot be blocked (Windows), nothing waits."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """SIGTERM waits until ``release()`` is called or the block ends, so that a temporary file made
+    in the block is not left by a SIGTERM that lands before the ``try`` that removes it. Python
+    runs signal handlers in the main thread whichever thread the signal reached (torch's own
+    threads among them), so the handler itself is held: a SIGTERM meanwhile is noted and raised
+    again at ``release()``, to the handler that was there. Elsewhere than in the main thread, or
+    where that handler was not set from Python, nothing waits."""
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
         yield lambda: None
         return
-    before = [signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})]
+    arrived: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: arrived.append(signum))
+    held = [True]
 
     def release() -> None:
-        if before:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before.pop())
+        if held:
+            held.clear()
+            signal.signal(signal.SIGTERM, previous)
+            if arrived:
+                signal.raise_signal(signal.SIGTERM)
 
     try:
         yield release
