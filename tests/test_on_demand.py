@@ -64,6 +64,7 @@ def test_every_written_step_is_made_again_to_2_lsb_and_0_1_db(written, opened):
 
 
 def test_a_level_asked_for_again_is_the_same_sound_without_decoding_again(opened, monkeypatch):
+    opened._kept.clear()   # the fixture is the module's: what other tests asked for is not kept here
     first = opened.sound(0.6131)
     calls = []
     decoder = opened._domain._decoder
@@ -79,6 +80,7 @@ def test_a_level_asked_for_again_is_the_same_sound_without_decoding_again(opened
 def test_a_sound_is_decoded_on_one_thread_and_the_callers_thread_count_is_back_after(opened, monkeypatch):
     import torch
 
+    opened._kept.clear()   # a level another test asked for would not be decoded again
     seen = []
     decoder = opened._domain._decoder
     monkeypatch.setattr(decoder, "forward", lambda z, f=decoder.forward: seen.append(torch.get_num_threads()) or f(z))
