@@ -462,13 +462,19 @@ def _sigterm_held() -> Iterator[Callable[[], None]]:
     if threading.current_thread() is not threading.main_thread() or previous is None:
         yield lambda: None
         return
-    arrived: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, frame: arrived.append(signum))
-    held = [True]
+    arrived = held = False
+
+    def note(signum, frame) -> None:
+        nonlocal arrived
+        arrived = True
+
+    signal.signal(signal.SIGTERM, note)
+    held = True
 
     def release() -> None:
+        nonlocal held
         if held:
-            held.clear()
+            held = False
             signal.signal(signal.SIGTERM, previous)
             if arrived:
                 signal.raise_signal(signal.SIGTERM)
