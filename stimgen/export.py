@@ -173,14 +173,41 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
             columns["bark"][row] = rep.written_distances(measured, pair, "formants")[0]
         unit = "bark" if speech else METRIC_UNITS[own].lower()
         if columns[unit][row] > END_TOLERANCE[unit]:
-            warnings.warn(StimgenWarning(
-                f"the continuum's {'first' if row == 0 else 'last'} step lies {columns[unit][row]:.2f} "
-                f"{'Bark' if speech else METRIC_UNITS[own]} from this file (more than {END_TOLERANCE[unit]:g}); "
-                "--endpoints warp or tune, or a model trained on this voice (stimgen train --init MODEL --data "
-                "FOLDER), brings it nearer", path=path), stacklevel=3)
+            warnings.warn(StimgenWarning(end_advice(
+                "first" if row == 0 else "last", columns[unit][row], "Bark" if speech else METRIC_UNITS[own],
+                columns[METRIC_UNITS[own].lower()][row] if speech else None, stimuli.settings.get("endpoints")),
+                path=path), stacklevel=3)
     for unit, column in columns.items():
         manifest[f"end_distance_{unit}"] = np.round(column, 4)
     return manifest
+
+
+#: Below this distance (dB) between an end's item and its file's, the item is the file's: what
+#: remains between the written step and the file is the vocoder's.
+EXACT_ITEM_DB = 0.05
+
+
+def end_advice(which: str, distance: float, unit: str, item_db: float | None, endpoints: str | None) -> str:
+    """The warning line for an end step ``distance`` ``unit`` from its file: what to do about it.
+
+    ``item_db`` (speech) is how far the end's item lies from the file's in the own metric: where
+    the item is the file's (below :data:`EXACT_ITEM_DB`), the distance is the vocoder's, which
+    no model or ends method can take away, and the line says so instead of suggesting one;
+    otherwise it names the ends methods not already used (``endpoints``) and training on the voice.
+
+    Examples
+    --------
+    >>> end_advice("last", 0.4, "Bark", 0.0, "warp")[:90]
+    "the continuum's last step lies 0.40 Bark from this file (more than 0.3): the step is this file"
+    """
+    head = f"the continuum's {which} step lies {distance:.2f} {unit} from this file (more than " \
+           f"{END_TOLERANCE[unit.lower()]:g})"
+    if item_db is not None and item_db < EXACT_ITEM_DB:
+        return (f"{head}: the step is this file as the vocoder voices it at the step's F0, so this is the "
+                "vocoder's error on this voice, not the model's; --endpoints original makes the end step the file")
+    others = " or ".join(m for m in ("warp", "tune") if m != endpoints)
+    return (f"{head}; --endpoints {others}, or a model trained on this voice (stimgen train --init MODEL --data "
+            "FOLDER), brings it nearer")
 
 
 def _enlarge(image: np.ndarray, scale: int) -> np.ndarray:

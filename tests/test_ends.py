@@ -172,3 +172,17 @@ def test_equal_spacing_measures_the_items_with_the_detail_their_sounds_carry(vow
     detail = np.stack([np.zeros((rep.item_shape[2], bins)), np.full((rep.item_shape[2], bins), 10.0)])
     assert rep.neighbour_distances(x, "spectral") == pytest.approx([0.0])
     assert rep.neighbour_distances(x, "spectral", plan=rep.plan(x, f0=120.0, detail=detail)) == pytest.approx([10.0])
+
+
+def test_the_warning_for_a_far_end_names_what_can_bring_it_nearer():
+    from stimgen.export import end_advice
+
+    # the end's item is the file's (warp): what is left is the vocoder's, and no ends method is offered
+    exact = end_advice("last", 0.4, "Bark", 0.0, "warp")
+    assert "0.40 Bark" in exact and "vocoder's error" in exact and "--endpoints original" in exact
+    assert "warp" not in exact and "tune" not in exact and "train" not in exact
+    # the model's item is not the file's: the methods not in use, and training on the voice
+    far = end_advice("first", 0.9, "Bark", 6.0, "warp")
+    assert "--endpoints tune," in far and "--endpoints warp" not in far and "train --init" in far
+    assert "--endpoints warp or tune" in end_advice("first", 0.9, "Bark", 6.0, "reconstruct")
+    assert "--endpoints warp or tune" in end_advice("first", 5.0, "dB", None, "reconstruct")  # no formants: own metric
