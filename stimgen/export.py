@@ -197,7 +197,7 @@ def end_advice(which: str, distance: float, unit: str, item_db: float | None, en
 
     Examples
     --------
-    >>> end_advice("last", 0.4, "Bark", 0.0, "warp")[:90]
+    >>> end_advice("last", 0.4, "Bark", 0.0, "warp")[:94]
     "the continuum's last step lies 0.40 Bark from this file (more than 0.3): the step is this file"
     """
     head = f"the continuum's {which} step lies {distance:.2f} {unit} from this file (more than " \
