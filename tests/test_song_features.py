@@ -71,6 +71,24 @@ def test_real_syllable_in_birds_range():
     assert 0.02 < f["sounding_s"] < 0.06 and -8 < f["wiener_entropy"] < -1
 
 
+@pytest.mark.parametrize("label", ["a", "b"])
+def test_fm_and_am_are_the_syllables_whatever_its_window_and_rate(label):
+    """A syllable as cut at its labels, centred in a continuum step's 0.252 s of silence, and
+    written at 48 kHz is one syllable: its FM and AM move less than its type's spread between
+    tokens (2.6-4.5 Hz/ms, 0.1-0.14 dB/ms; experiments/song_features_robustness.py). Measured on
+    frames that reach into the silence, or with a window of another length at 48 kHz, one of
+    these read 242 Hz/ms padded against 11 as cut, another 13.5 at 48 kHz against 21."""
+    from stimgen.signal.audio import resample
+
+    y = syllable(label)
+    pad = (round(0.252 * SR) - y.size) // 2
+    cut, padded = song_features(y, SR), song_features(np.pad(y, (pad, pad)), SR)
+    written = song_features(resample(y, SR, 48000), 48000)
+    for other in (padded, written):
+        assert other["fm_hz_per_ms"] == pytest.approx(cut["fm_hz_per_ms"], abs=3.5)
+        assert other["am_db_per_ms"] == pytest.approx(cut["am_db_per_ms"], abs=0.3)
+
+
 @pytest.mark.parametrize("y, sr, fragment", [(np.zeros((2, 100)), SR, "1-D"), (np.full(100, np.nan), SR, "NaN"),
                                              (np.zeros(3200), SR, "silence"), (np.ones(3200), 0, "sample rate"),
                                              (np.ones(3200), 3.5, "sample rate")])

@@ -5,7 +5,7 @@ song similarity", Animal Behaviour 59: 1167-1176), on plain arrays.
 A syllable is measured over its *sounding part*: the analysis frames whose level lies within
 :data:`SOUNDING_DB` of its loudest frame's (:func:`sounding_frames`), so the silence around a
 syllable in a stimulus's window counts for nothing. The frames are SAP's: a short window
-(:func:`frame_settings`: about 8 ms, a power of two of samples) every millisecond, and the power
+(:func:`frame_settings`: 8 ms, zero-padded to a power of two of samples) every millisecond, and the power
 spectrum of each is a multitaper estimate (two Slepian tapers, time-bandwidth 1.5), as in SAP.
 Only frequencies from the floor of birds' pitch range up count (:data:`BAND_FLOOR_HZ`): below it
 lies the rumble of the room and the cage (a quarter of the power of this project's real
@@ -27,13 +27,18 @@ than the recording's.
   power spectrogram; SAP's mean frequency), the mean over the sounding frames;
 - ``fm_hz_per_ms``: frequency modulation, from the time and frequency derivatives of the spectrum
   as in SAP, but as a rate rather than SAP's angle: in each frame, the least-squares speed at which
-  the log-power spectrum's contours move along the frequency axis,
-  ``v = -sum(w dS/dt dS/df) / sum(w dS/df ** 2)`` over frequency bins (``S`` in dB, ``w`` each bin's
-  share of the frame's power), the mean of ``|v|`` over the sounding frames in Hz per ms. A steady
-  tone reads 0; a linear chirp its sweep rate. SAP's FM angle is the arctangent of the same ratio
-  of derivatives in its own units of time and frequency, which depend on its analysis settings;
+  the log-power spectrum's contours move along the frequency axis, fitted beside one change of
+  level common to all bins (``dS/dt = -v dS/df + a``, ``S`` in dB, each bin weighted by its share
+  of the frame's power), the mean of ``|v|`` in Hz per ms. A steady tone reads 0, and so does one
+  that only grows louder; a linear chirp reads its sweep rate. SAP's FM angle is the arctangent of
+  a ratio of the same derivatives in its own units of time and frequency, which depend on its
+  analysis settings;
 - ``am_db_per_ms``: amplitude modulation, SAP's time derivative of the power summed over
-  frequencies, as the mean over the sounding frames of ``|d level / dt|`` in dB per ms.
+  frequencies, as the mean of ``|d level / dt|`` in dB per ms.
+
+FM and AM are means over the frames whose whole window lies in the sounding part, their time
+derivatives taken between sounding frames only, so that the silence around a syllable, and how
+much of it a window holds, counts for nothing (:func:`_whole`).
 
 Examples
 --------
@@ -74,17 +79,21 @@ SONG_FEATURES = ("sounding_s", "sounding_rms_dbfs", "pitch_hz", "wiener_entropy"
                  "fm_hz_per_ms", "am_db_per_ms")
 
 
-def frame_settings(sr: int) -> tuple[int, int]:
-    """The analysis window and hop (samples) at rate ``sr``: :data:`WINDOW_S` rounded up to a power
-    of two, and :data:`HOP_S`.
+def frame_settings(sr: int) -> tuple[int, int, int]:
+    """The analysis frames at rate ``sr`` (samples): the taper, :data:`WINDOW_S` long; the FFT,
+    the taper zero-padded to a power of two; and the hop, :data:`HOP_S`. The taper is the same
+    length of time at every rate, so that a syllable is resolved alike in time and frequency
+    whether it was recorded at 32 kHz or written at 48 kHz (rounding the taper itself up to a
+    power of two made it 8 ms at 32 kHz and 10.7 ms at 48 kHz, and a syllable's FM read 22 and 13 Hz/ms).
 
     Examples
     --------
-    >>> frame_settings(32000)
-    (256, 32)
+    >>> frame_settings(32000), frame_settings(48000)
+    ((256, 256, 32), (384, 512, 48))
     """
     sr = _check_rate(sr)
-    return int(2 ** np.ceil(np.log2(WINDOW_S * sr))), max(1, round(HOP_S * sr))
+    window = max(2, round(WINDOW_S * sr))
+    return window, int(2 ** np.ceil(np.log2(window))), max(1, round(HOP_S * sr))
 
 
 def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
@@ -101,10 +110,10 @@ def multitaper_spectrogram(y: np.ndarray, sr: int) -> np.ndarray:
     from scipy.signal.windows import dpss
 
     y = check_audio(y, allow_silence=True).astype(np.float64)
-    n_fft, hop = frame_settings(sr)
-    frames = librosa.util.frame(np.pad(y, n_fft // 2), frame_length=n_fft, hop_length=hop, axis=0)
-    tapers = dpss(n_fft, TIME_BANDWIDTH, TAPERS)
-    power = np.mean([np.abs(np.fft.rfft(frames * taper, axis=1)) ** 2 for taper in tapers], axis=0)
+    window, n_fft, hop = frame_settings(sr)
+    frames = librosa.util.frame(np.pad(y, window // 2), frame_length=window, hop_length=hop, axis=0)
+    tapers = dpss(window, TIME_BANDWIDTH, TAPERS)
+    power = np.mean([np.abs(np.fft.rfft(frames * taper, n=n_fft, axis=1)) ** 2 for taper in tapers], axis=0)
     return power[:, band(sr)]
 
 
@@ -117,7 +126,7 @@ def band(sr: int) -> np.ndarray:
     >>> int(band(32000).sum())
     127
     """
-    n_fft = frame_settings(sr)[0]
+    n_fft = frame_settings(sr)[1]
     hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
     return (hz >= BAND_FLOOR_HZ) & (hz <= BAND_TOP_HZ)
 
@@ -146,7 +155,7 @@ def sounding_samples(y: np.ndarray, sr: int) -> np.ndarray:
     3423
     """
     y = check_audio(y)
-    return _samples(sounding_frames(multitaper_spectrogram(y, sr)), y.size, frame_settings(sr)[1])
+    return _samples(sounding_frames(multitaper_spectrogram(y, sr)), y.size, frame_settings(sr)[2])
 
 
 def _samples(frames: np.ndarray, n: int, hop: int) -> np.ndarray:
@@ -172,7 +181,7 @@ def song_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = PIT
     """
     y = check_audio(y).astype(np.float64)
     sr = _check_rate(sr)
-    n_fft, hop = frame_settings(sr)
+    _, n_fft, hop = frame_settings(sr)
     power = multitaper_spectrogram(y, sr)
     sounding = sounding_frames(power)
     first, last = np.flatnonzero(sounding)[[0, -1]]
@@ -182,25 +191,67 @@ def song_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = PIT
     power = np.maximum(power, np.max(power) * 10.0 ** (-FLOOR_DB / 10.0))
     entropy = np.mean(np.log(power), axis=1) - np.log(np.mean(power, axis=1))
     level = 10.0 * np.log10(np.sum(power, axis=1))
+    whole = _whole(sounding, sr)
     return {"sounding_s": float(last - first + 1) * hop / sr,
             "sounding_rms_dbfs": float(rms_dbfs(y[_samples(sounding, y.size, hop)])),
             "pitch_hz": _pitch(part, sr, pitch_range),
             "wiener_entropy": float(np.mean(entropy[sounding])),
             "spectral_centroid_hz": float(np.mean(centroid[sounding])),
-            "fm_hz_per_ms": float(np.mean(np.abs(_contour_speed(power, sr))[sounding])),
-            "am_db_per_ms": float(np.mean(np.abs(np.gradient(level, HOP_S * 1e3))[sounding])) if level.size > 1
-            else 0.0}
+            "fm_hz_per_ms": float(np.mean(np.abs(_contour_speed(power, sr, sounding))[whole])),
+            "am_db_per_ms": float(np.mean(np.abs(_time_gradient(level, sounding, HOP_S * 1e3))[whole]))}
 
 
-def _contour_speed(power: np.ndarray, sr: int) -> np.ndarray:
-    """Each frame's least-squares speed (Hz/ms) of the log-power spectrum's contours along frequency."""
-    n_fft, hop = frame_settings(sr)
+def _whole(sounding: np.ndarray, sr: int) -> np.ndarray:
+    """The sounding frames whose whole window lies in the sounding part: those with sounding
+    frames for half a window on either side. FM and AM are derivatives, and a frame whose
+    window reaches into the silence around a syllable sees the syllable come or go, more of it
+    the more silence there is (docs/results/real-song.md, experiments/song_features_robustness.py).
+    All sounding frames where no frame is whole (a syllable shorter than a window)."""
+    window, _, hop = frame_settings(sr)
+    whole = sounding.copy()
+    for shift in range(1, int(np.ceil(window / 2 / hop)) + 1):
+        whole[shift:] &= sounding[:-shift]
+        whole[:-shift] &= sounding[shift:]
+        whole[:shift] = whole[-shift:] = False
+    return whole if whole.any() else sounding
+
+
+def _time_gradient(values: np.ndarray, sounding: np.ndarray, dt: float) -> np.ndarray:
+    """The derivative along axis 0 of ``values`` (frames, ...) per ``dt``, taken between sounding
+    frames only: central where both neighbours of a frame sound, one-sided where one does, 0 where
+    neither does (a lone frame). A silent neighbour is floored at :data:`FLOOR_DB` below the
+    loudest bin, so a difference with it would measure the floor: tens of dB per ms at every
+    edge, more the more silence a window holds around its syllable."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros_like(values)
+    if len(values) < 2:
+        return out
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    before = np.r_[False, sounding[:-1]] & sounding
+    after = np.r_[sounding[1:], False] & sounding
+    prev = np.concatenate([values[:1], values[:-1]])
+    nxt = np.concatenate([values[1:], values[-1:]])
+    span = (before.astype(int) + after.astype(int)).reshape(shape)
+    diff = np.where(after.reshape(shape), nxt, values) - np.where(before.reshape(shape), prev, values)
+    np.divide(diff, span * dt, out=out, where=span > 0)
+    return out
+
+
+def _contour_speed(power: np.ndarray, sr: int, sounding: np.ndarray) -> np.ndarray:
+    """Each frame's least-squares speed (Hz/ms) of the log-power spectrum's contours along
+    frequency, its time derivative taken between ``sounding`` frames (:func:`_time_gradient`).
+
+    The change of each bin is fitted as a shift of the contours plus one change of level common
+    to all bins, ``dS/dt = -v dS/df + a`` (weighted least squares in ``v`` and ``a``): a frame that
+    only grows louder (a syllable's onset) has no FM, where fitting ``v`` alone reads its growth
+    times the spectrum's tilt as a sweep."""
+    _, n_fft, hop = frame_settings(sr)
     log_power = 10.0 * np.log10(power)
-    if len(power) < 2:
-        return np.zeros(len(power))
-    d_dt = np.gradient(log_power, hop / sr * 1e3, axis=0)  # dB per ms
+    d_dt = _time_gradient(log_power, sounding, hop / sr * 1e3)  # dB per ms
     d_df = np.gradient(log_power, sr / n_fft, axis=1)  # dB per Hz
     w = power / np.sum(power, axis=1, keepdims=True)
+    d_dt = d_dt - np.sum(w * d_dt, axis=1, keepdims=True)  # less the frame's change of level (AM)
+    d_df = d_df - np.sum(w * d_df, axis=1, keepdims=True)
     return -np.sum(w * d_dt * d_df, axis=1) / np.maximum(np.sum(w * d_df**2, axis=1), 1e-30)
 
 
