@@ -71,6 +71,18 @@ def test_real_syllable_in_birds_range():
     assert 0.02 < f["sounding_s"] < 0.06 and -8 < f["wiener_entropy"] < -1
 
 
+def test_pitch_of_a_harmonic_stack_over_the_rooms_rumble():
+    """Pitch is measured above the band floor, as the other features: a 400 Hz harmonic stack
+    under a 70 Hz rumble ten times as strong (a room's, as in this project's real song) reads
+    400 Hz, and so does the test song's `b`, a stack on about 390 Hz (harmonics at 414, 824,
+    1230 and 1656 Hz), which Praat read as 1,300 Hz or unvoiced with the rumble in."""
+    t = np.arange(SR // 10) / SR
+    stack = sum(0.05 / k * np.sin(2 * np.pi * 400 * k * t) for k in range(1, 6))
+    rumble = 0.5 * np.sin(2 * np.pi * 70 * t)
+    assert song_features(stack + rumble, SR)["pitch_hz"] == pytest.approx(400, abs=5)
+    assert 350 < song_features(syllable("b"), SR)["pitch_hz"] < 450
+
+
 @pytest.mark.parametrize("label", ["a", "b"])
 def test_fm_and_am_are_the_syllables_whatever_its_window_and_rate(label):
     """A syllable as cut at its labels, centred in a continuum step's 0.252 s of silence, and
