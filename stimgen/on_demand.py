@@ -11,7 +11,7 @@ with the stimuli its trials heard.
 
 Opening takes seconds (the endpoints' voices are analysed by WORLD, and one stimulus is made so
 that the first call is as fast as the rest); a sound then takes the model's decoder (run on a
-channels-last copy, :class:`_OneAtATime`), WORLD's synthesis and a few milliseconds more:
+channels-last copy, :class:`~stimgen.morph.domain.OneAtATime`), WORLD's synthesis and a few milliseconds more:
 ``experiments/bench_on_demand.py`` measures it, docs/psychopy.md gives the figures.
 
 Examples
@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import numbers
 import os
@@ -33,11 +32,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from stimgen.errors import StimgenError
 from stimgen.morph.continuum import latent_path, remade_with
-from stimgen.morph.domain import Domain
+from stimgen.morph.domain import OneAtATime
 from stimgen.morph.ends import fit_ends
 from stimgen.signal.image import to_uint8
 from stimgen.stimulus_folder import StimulusFolder, read_folder
@@ -74,12 +72,12 @@ class Continuum:
         self.sr = record.render.sr if record.medium == "audio" else None
         self._render, self._seed = record.render, record.seed
         self._a, self._b, made = remade_with(folder)
-        self._domain = _OneAtATime(model)
+        self._domain = OneAtATime(model)
         self._path, self._f0, self._original = made["path"], made["f0"], made["endpoints"] == "original"
         x_ends = self._domain.load_files([self._a, self._b], made["onset"])  # the windows the files were taken in
-        self._ends = made["ends"] or fit_ends(  # a folder written before it kept its ends: made again, as then
+        self._ends = made["ends"] or dataclasses.replace(fit_ends(  # a folder written before it kept its ends:
             self._domain, x_ends, "reconstruct" if self._original else made["endpoints"], seed=self._seed,
-            files=[self._a, self._b], f0=self._f0)
+            files=[self._a, self._b], f0=self._f0), starts=False)  # made again, as then
         if self._ends.decoder is not None:  # tuned ends: the domain's decoder takes the tuned weights, once
             self._domain.hold(self._ends.decoder)
             self._ends = dataclasses.replace(self._ends, decoder=None)
@@ -181,7 +179,8 @@ class Continuum:
         ends = {0.0: [self._a], 1.0: [self._b]} if self._original else {}  # "original": the files are the ends
         rep = self._domain.representation
         plan = rep.plan(x, [self._a, self._b], np.array([[1.0 - level, level]]), self._f0, ends.get(level),
-                        detail=self._ends.details(self._domain, [self._a, self._b], np.array([t])))
+                        detail=self._ends.details(self._domain, [self._a, self._b], np.array([t])),
+                        starts=self._ends.starts)
         return rep.render(plan, self._render, seed=self._seed)[0], t, z[0]
 
     def _position(self, level: float) -> tuple[float, float]:
@@ -194,30 +193,3 @@ class Continuum:
         if level in self._steps:
             return self._steps[level]
         return level, round(float(np.interp(level, *self._map)), 4)
-
-
-class _OneAtATime(Domain):
-    """The domain of a continuum made one stimulus at a time: its model's decoder copied once in
-    channels-last memory layout, which decodes one code in three quarters of the time (oneDNN's
-    convolutions of few channels on large maps), equal to :meth:`Domain.decode` to float32
-    rounding (1e-6, as one code decoded alone differs from the same code decoded in a batch)."""
-
-    def __init__(self, model) -> None:
-        super().__init__(model)
-        self._decoder = copy.deepcopy(model.G.decoder).to(memory_format=torch.channels_last)
-
-    def hold(self, weights: dict[str, torch.Tensor]) -> None:
-        """Decode with a tuned copy's ``weights`` (:func:`stimgen.morph.ends.tune_decoder`) from now on."""
-        self._decoder.load_state_dict(weights)
-
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Decoded on one thread, the caller's thread count back after: a one-code decode gains
-        little from a second thread on an idle machine and loses many times over where anything
-        else runs (an experiment's own window and audio threads; experiments/bench_on_demand.py)."""
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with torch.no_grad():
-                return self._decoder(torch.as_tensor(np.asarray(z, dtype=np.float32))).contiguous().numpy()
-        finally:
-            torch.set_num_threads(threads)

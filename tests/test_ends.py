@@ -186,3 +186,42 @@ def test_the_warning_for_a_far_end_names_what_can_bring_it_nearer():
     assert "--endpoints tune," in far and "--endpoints warp" not in far and "train --init" in far
     assert "--endpoints warp or tune" in end_advice("first", 0.9, "Bark", 6.0, "reconstruct")
     assert "--endpoints warp or tune" in end_advice("first", 5.0, "dB", None, "reconstruct")  # no formants: own metric
+
+
+def test_griffin_lim_steps_start_from_the_nearer_files_phase_and_old_records_do_not(tmp_path):
+    """Through a Griffin-Lim model each step starts from the phase of the file it holds most of,
+    so that an end step is the recording (its waveform, not only its image) and each half of the
+    path starts from its own end; a record written before says nothing of it and is remade from
+    the seeded random phase, as then."""
+    import soundfile as sf
+
+    from stimgen.morph.domain import Domain
+    from stimgen.signal.spectrogram import sound_phase, spectrogram_to_audio
+
+    song = "tests/data/birdsong-gy6or6/gy6or6_baseline_230312_0811.159"
+    labels = pd.read_csv(f"{song}.csv")
+    y, sr = sf.read(f"{song}.flac")
+    files = []
+    for name, row in (("b", 12), ("c", 13)):
+        onset, offset = labels.iloc[row][["onset_s", "offset_s"]]
+        sf.write(tmp_path / f"{name}.wav", y[int((onset - 0.01) * sr):int((offset + 0.01) * sr)], sr)
+        files.append(tmp_path / f"{name}.wav")
+    domain = Domain(load_model("bengalese-finch"))
+    rep = domain.representation
+    ends = fit_ends(domain, domain.load_files(files), "warp", files=files)
+    assert ends.starts and ends.state()["starts"] is True
+    state = ends.state()
+    del state["starts"]
+    old = Ends.from_state(state)
+    assert not old.starts
+    level = np.array([0.0, 0.4, 0.6, 1.0])
+    items, weights = ends.decode(domain, ends.codes[[0, 0, 1, 1]], level), np.stack([1 - level, level], 1)
+    plan, old_plan = (rep.plan(items, files, weights, starts=e.starts) for e in (ends, old))
+    own = [sound_phase(*sf.read(f), rep.spectrogram) for f in files]
+    assert [np.array_equal(s.voice, own[k]) for s, k in zip(plan.state, (0, 0, 1, 1))] == [True] * 4
+    assert all(s.voice is None for s in old_plan.state)
+    # the sounds are Griffin-Lim's from those phases (tests/test_spectrogram.py: from a sound's own
+    # phase its image comes back as that sound), and the old record's from the seeded random phase
+    assert np.array_equal(rep.model_audio(plan), spectrogram_to_audio(items[:, 0], rep.spectrogram,
+                                                                      phase=np.stack([own[k] for k in (0, 0, 1, 1)])))
+    assert np.array_equal(rep.model_audio(old_plan), spectrogram_to_audio(items[:, 0], rep.spectrogram))

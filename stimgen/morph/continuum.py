@@ -9,6 +9,7 @@ the GAIA paper.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stimgen.errors import StimgenError
-from stimgen.morph.domain import Domain
+from stimgen.morph.domain import Domain, OneAtATime
 from stimgen.morph.ends import Ends, fit_ends, folder_ends
 from stimgen.morph.stimuli import StimulusSet, check_count
 from stimgen.options import CONTINUUM_STEPS, ENDPOINT, ENDPOINTS, PATH, PATHS, SEED, SPACING, SPACINGS
@@ -200,9 +201,10 @@ def continuum(
     x_ends = domain.load_files([a, b], onset)
     if np.array_equal(x_ends[0], x_ends[1]):
         raise StimgenError("the two endpoints decode to the same stimulus: there is no distance to divide")
-    if ends is None:
-        ends = fit_ends(domain, x_ends, "reconstruct" if endpoints == "original" else endpoints, seed=seed,
-                        files=[a, b], f0=f0)
+    if ends is None:  # as the folder will keep them (rounded), so that what reopens it makes these steps again
+        fitted = fit_ends(domain, x_ends, "reconstruct" if endpoints == "original" else endpoints, seed=seed,
+                          files=[a, b], f0=f0)
+        ends = dataclasses.replace(Ends.from_state(fitted.state(), fitted.decoder), seconds=fitted.seconds)
     za, zb = ends.codes
     planned = path_map = None
     if at is not None:
@@ -212,7 +214,7 @@ def continuum(
         t_dense = np.linspace(0.0, 1.0, dense)
         x_dense = ends.decode(domain, latent_path(za, zb, t_dense, path), t_dense)
         voices = domain.representation.plan(x_dense, [a, b], np.stack([1 - t_dense, t_dense], axis=1), f0,
-                                            detail=ends.details(domain, [a, b], t_dense))
+                                            detail=ends.details(domain, [a, b], t_dense), starts=ends.starts)
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed, plan=voices)
         t = equal_steps(t_dense, planned, steps)
         cumulative = np.concatenate([[0.0], np.cumsum(planned)])
@@ -223,14 +225,14 @@ def continuum(
     else:  # a spacing of options.SPACINGS with no rule here
         raise StimgenError(f"spacing {spacing!r} has no rule for placing steps")
     z = latent_path(za, zb, t, path)
-    x = ends.decode(domain, z, t)
+    x = decoded_steps(domain, ends, z, t)
     level = np.linspace(0.0, 1.0, steps) if levels is None else np.asarray(levels, dtype=np.float64)
     sources = None
     if endpoints == "original":
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
     plan = domain.representation.plan(x, [a, b], np.stack([1 - level, level], axis=1), f0, sources,
-                                      detail=ends.details(domain, [a, b], t))
+                                      detail=ends.details(domain, [a, b], t), starts=ends.starts)
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})
@@ -243,6 +245,18 @@ def continuum(
     settings["ends_seconds"] = round(ends.seconds, 3)
     return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map,
                        state={"ends": ends.state()}, ends=ends, references=x_ends)
+
+
+def decoded_steps(domain, ends: Ends, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The items of steps with codes ``z`` at path positions ``t``, decoded one at a time as
+    :class:`stimgen.Continuum` decodes them (:class:`~stimgen.morph.domain.OneAtATime`), so that a
+    step made again on demand is this one to the bit: Griffin-Lim turns a 1e-6 difference of
+    an item into tens of LSB of its sound."""
+    single = OneAtATime(domain.model)
+    if ends.decoder is not None:  # tuned ends: the copy decodes with the tuned weights
+        single.hold(ends.decoder)
+        ends = dataclasses.replace(ends, decoder=None)
+    return ends.decode(single, z, t)
 
 
 def remade_with(folder) -> tuple[Path, Path, dict]:

@@ -8,6 +8,7 @@ float32 arrays (N, C, H, W) in [0, 1]; codes are (N, latent_dim).
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from pathlib import Path
@@ -104,3 +105,35 @@ class Domain:
         """Items (N, C, H, W) decoded from codes (N, latent_dim)."""
         with torch.no_grad():
             return self.model.decode(torch.as_tensor(np.asarray(z, dtype=np.float32))).numpy()
+
+
+class OneAtATime(Domain):
+    """The domain of a model whose codes are decoded one at a time: its decoder copied once in
+    channels-last memory layout, which decodes one code in three quarters of the time (oneDNN's
+    convolutions of few channels on large maps), on one thread. A continuum's steps are decoded
+    so (:func:`stimgen.morph.continuum.continuum`), and :class:`stimgen.Continuum` makes any level
+    so: a step made again is the same to the bit. Equal to :meth:`Domain.decode` to float32
+    rounding (1e-6, as one code decoded alone differs from the same code decoded in a batch);
+    Griffin-Lim turns such a difference into tens of LSB of its sound."""
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        self._decoder = copy.deepcopy(model.G.decoder).to(memory_format=torch.channels_last)
+
+    def hold(self, weights: dict[str, torch.Tensor]) -> None:
+        """Decode with a tuned copy's ``weights`` (:func:`stimgen.morph.ends.tune_decoder`) from now on."""
+        self._decoder.load_state_dict(weights)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Items (N, C, H, W) decoded one code at a time on one thread, the caller's thread count
+        back after: a one-code decode gains little from a second thread on an idle machine and
+        loses many times over where anything else runs (an experiment's own window and audio
+        threads; experiments/bench_on_demand.py)."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                return np.concatenate([self._decoder(torch.as_tensor(code[None])).contiguous().numpy()
+                                       for code in np.atleast_2d(np.asarray(z, dtype=np.float32))])
+        finally:
+            torch.set_num_threads(threads)

@@ -78,7 +78,10 @@ class Ends:
     between anchors linear; ``decoder``: the tuned decoder's weights (``tune``) or None;
     ``seconds``: what computing them took; ``detail``: whether each end also carries what its
     file's sound holds beyond its item (:meth:`details`), computed again from the files
-    whenever the continuum is made (a folder records only that it does).
+    whenever the continuum is made (a folder records only that it does); ``starts``: whether a
+    vocoder that keeps no F0 starts each step from the nearer file (Griffin-Lim: from its
+    phase, so that the end steps are the recordings, harmonicity and all); a folder written
+    before records neither, and is remade without them.
     """
 
     method: str
@@ -88,6 +91,7 @@ class Ends:
     decoder: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     seconds: float = 0.0
     detail: bool = False
+    starts: bool = False
     _tuned: torch.nn.Module | None = field(default=None, init=False, repr=False, compare=False)
     _detail: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -172,6 +176,8 @@ class Ends:
             out["anchors"] = np.round(self.anchors, 4).tolist()
         if self.detail:
             out["detail"] = True
+        if self.starts:
+            out["starts"] = True
         return out
 
     @classmethod
@@ -181,7 +187,8 @@ class Ends:
                               for k in ("residuals", "anchors"))
         return cls(str(state["method"]), np.asarray(state["codes"], dtype=np.float64), residuals,
                    None if anchors is None else anchors.astype(np.float64), decoder, float(state.get("seconds", 0.0)),
-                   bool(state.get("detail", False)))  # a folder written before details: made without them
+                   bool(state.get("detail", False)),  # a folder written before details: made without them
+                   bool(state.get("starts", False)))  # and before Griffin-Lim started from the files
 
 
 def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequence[Path] = (),
@@ -202,7 +209,7 @@ def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequ
     start = time.perf_counter()
     x_ends = np.asarray(x_ends, dtype=np.float32)
     codes = domain.encode(x_ends)
-    ends = Ends(method, codes)
+    ends = Ends(method, codes, starts=bool(files) and not domain.representation.voiced)
     if method == "refine":
         ends.codes = refine_codes(domain.model, x_ends, codes, steps=REFINE_STEPS)
     elif method == "tune":

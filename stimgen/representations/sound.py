@@ -176,9 +176,12 @@ class Sound(Representation):
     # --- plans ------------------------------------------------------------------------------------
     def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
              f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
-             f0_shift: np.ndarray | None = None, detail: np.ndarray | None = None) -> RenderPlan:
+             f0_shift: np.ndarray | None = None, detail: np.ndarray | None = None,
+             starts: bool = True) -> RenderPlan:
         """Each stimulus's voice mixed by the vocoder from the ``files``' voices by its row of
         ``weights`` (with no files, the model's default voice, at ``f0`` Hz if a number is given).
+        A vocoder that keeps no F0 keeps where to start (Griffin-Lim: the heavier file's phase);
+        ``starts=False`` leaves that out (a continuum written before it, remade as it was).
         ``f0`` None means ``"interpolate"`` between several files, ``"a"`` for one file's own voice,
         and the model's default voice with no file; what it came to is recorded in the plan's
         settings for voiced vocoders. With ``f0_shift`` (an F0 edit), the plan's baseline is its
@@ -193,7 +196,8 @@ class Sound(Representation):
                     list(pool.map(self._voicing, new))
             voicings = [self._voicing(f) for f in files]
             weights = np.asarray(weights, dtype=np.float64)
-            voices = self.vocoder.mix([v.voice for v in voicings], weights, policy)
+            voices = (self.vocoder.mix([v.voice for v in voicings], weights, policy) if starts or self.voiced
+                      else self.vocoder.neutral(n))
             ceilings = [None] * n
             if all(v.formant_ceiling is not None for v in voicings):  # the vocal tracts mixed by weight
                 known = np.array([v.formant_ceiling for v in voicings], dtype=np.float64)

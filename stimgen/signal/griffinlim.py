@@ -22,6 +22,7 @@ def griffin_lim(
     n_iter: int = 60,
     momentum: float = 0.99,
     seed: int = 0,
+    start: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Audio whose STFT magnitude approximates ``magnitude``.
 
@@ -34,7 +35,11 @@ def griffin_lim(
     n_iter, momentum : int, float
         Iterations, and the momentum of the fast variant (0 gives classic Griffin-Lim).
     seed : int
-        Seeds the random initial phase, so the result is reproducible.
+        Seeds the random initial phase, so the result is reproducible; every clip starts from
+        the same one, so that a clip comes out the same whatever batch it is in.
+    start : complex tensor (batch, 1 + n_fft // 2, frames) or None
+        The initial phase, as unit complex numbers; where it is 0 (or None) the seeded random
+        phase is used.
 
     Returns
     -------
@@ -52,8 +57,12 @@ def griffin_lim(
     stft_args = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=True)
 
     generator = torch.Generator(device="cpu").manual_seed(seed)
-    phase = torch.rand(magnitude.shape, generator=generator, dtype=magnitude.dtype) * (2 * math.pi)
-    angles = torch.polar(torch.ones_like(phase), phase).to(magnitude.device)
+    # one random phase for every clip of the batch: a clip's sound does not depend on the batch it is
+    # made in (stimgen.Continuum makes one step at a time what stimgen continuum made eleven at once)
+    phase = torch.rand((1, *magnitude.shape[1:]), generator=generator, dtype=magnitude.dtype) * (2 * math.pi)
+    angles = torch.polar(torch.ones_like(phase), phase).expand(magnitude.shape).to(magnitude.device)
+    if start is not None:
+        angles = torch.where(start != 0, start.to(angles.dtype), angles)
     previous = torch.zeros_like(angles)
     accel = momentum / (1.0 + momentum)
     for _ in range(n_iter):

@@ -355,6 +355,31 @@ def sound_to_spectrogram(
     >>> sound_to_spectrogram(y, 44100, cfg).shape
     (64, 64)
     """
+    return audio_to_spectrogram(_model_rate(y, sr, config, path), config)
+
+
+def sound_phase(y: np.ndarray, sr: int, config: SpectrogramConfig, path: str | os.PathLike | None = None
+                ) -> np.ndarray:
+    """The phase of a sound's STFT, framed as :func:`sound_to_spectrogram` frames the sound (the
+    same rate, window, pre-emphasis and centring): complex64 (n_fft // 2 + 1, n_frames) of modulus
+    1, or 0 where the sound has no energy. Griffin-Lim started from it rebuilds the sound's own
+    image as the sound itself (see :func:`spectrogram_to_audio`).
+
+    Examples
+    --------
+    >>> cfg = SpectrogramConfig.preset("vowels")
+    >>> y = 0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)
+    >>> sound_phase(y, 16000, cfg).shape
+    (513, 64)
+    """
+    fitted = fix_duration(_model_rate(y, sr, config, path), config.sample_rate, config.duration, "pad-or-crop")
+    stft = _stft(torch.from_numpy(fitted[None].astype(np.float32)), config)[0]
+    return (stft / torch.where(stft.abs() > 0, stft.abs(), torch.ones_like(stft.abs()))).numpy().astype(np.complex64)
+
+
+def _model_rate(y: np.ndarray, sr: int, config: SpectrogramConfig, path: str | os.PathLike | None) -> np.ndarray:
+    """A sound checked, resampled to ``config.sample_rate`` and brought to the training level, as
+    :func:`sound_to_spectrogram` takes it (before the fit to the model's duration)."""
     y = check_audio(y, path=path)
     min_seconds = config.win_length / config.sample_rate
     if y.size / sr < min_seconds:
@@ -366,17 +391,22 @@ def sound_to_spectrogram(
     with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
         warnings.simplefilter("ignore")
         y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")
-    return audio_to_spectrogram(y, config)
+    return y
 
 
-def _spectrogram(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+def _stft(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    """The complex STFT (batch, n_fft // 2 + 1, frames) of pre-emphasised signals, as the images take it."""
     if config.preemphasis:
         batch = torch.cat([batch[:, :1], batch[:, 1:] - config.preemphasis * batch[:, :-1]], dim=1)
     window = torch.hann_window(config.win_length, periodic=True, device=batch.device)
-    stft = torch.stft(
+    return torch.stft(
         batch, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length,
         window=window, center=True, pad_mode="constant", return_complex=True,
     )
+
+
+def _spectrogram(batch: torch.Tensor, config: SpectrogramConfig) -> torch.Tensor:
+    stft = _stft(batch, config)
     mel = _mel_basis(config).to(batch.device) @ stft.abs()
     db = 20.0 * torch.log10(torch.clamp(mel, min=AMIN)) - config.ref_db
     return torch.clamp((db - config.min_db) / -config.min_db, 0.0, 1.0)
@@ -459,12 +489,13 @@ def deemphasis(audio: torch.Tensor, coef: float) -> torch.Tensor:
 
 
 def spectrogram_to_audio(
-    spec: np.ndarray, config: SpectrogramConfig, n_iter: int | None = None, seed: int = 0, device: str = "cpu"
+    spec: np.ndarray, config: SpectrogramConfig, n_iter: int | None = None, seed: int = 0, device: str = "cpu",
+    phase: np.ndarray | None = None,
 ) -> np.ndarray:
     """Invert model images back to audio at ``config.sample_rate``.
 
     The whole batch is inverted together by fast Griffin-Lim (``config.n_iter`` iterations unless
-    ``n_iter``), on ``device`` ("cpu" or "cuda").
+    ``n_iter``), on ``device`` ("cpu" or "cuda"), from a random phase or from ``phase``.
 
     Parameters
     ----------
@@ -479,6 +510,12 @@ def spectrogram_to_audio(
         Seed of Griffin-Lim's random initial phase, so that the result is reproducible.
     device : str
         The torch device the inversion runs on.
+    phase : np.ndarray or None
+        Where Griffin-Lim starts: complex (n_fft // 2 + 1, n_frames), or one per image, such as
+        :func:`sound_phase` gives; its zeros (and every image where it is None) start from the
+        seeded random phase. An image of a sound started from that sound's own phase comes back
+        as nearly that sound (its harmonicity included), where a random start leaves each
+        harmonic's phase to chance.
 
     Returns
     -------
@@ -508,9 +545,10 @@ def spectrogram_to_audio(
     db = s * -config.min_db + config.min_db + config.ref_db
     mel = torch.where(s > 0, 10.0 ** (db / 20.0), torch.zeros_like(s))
     magnitude = mel_to_linear(mel, config) ** config.inversion_power
+    start = None if phase is None else torch.from_numpy(np.broadcast_to(phase, magnitude.shape).copy()).to(device)
     audio = griffin_lim(
         magnitude, config.n_fft, config.hop_length, config.win_length, length=config.n_samples,
-        n_iter=config.n_iter if n_iter is None else n_iter, momentum=config.momentum, seed=seed,
+        n_iter=config.n_iter if n_iter is None else n_iter, momentum=config.momentum, seed=seed, start=start,
     )
     if config.preemphasis:
         audio = deemphasis(audio, config.preemphasis)
