@@ -70,6 +70,26 @@ def digits_folder(folder: Path, n: int = 6) -> Path:
     return folder
 
 
+#: A real Bengalese finch song shipped for the tests, with its hand labels (tests/data/birdsong-gy6or6/README.md).
+SONG = Path(__file__).parent / "data" / "birdsong-gy6or6" / "gy6or6_baseline_230312_0811.159.flac"
+
+
+def song_syllables(folder: Path, rows: tuple[int, ...] = (12, 13)) -> list[Path]:
+    """The test song's syllables at these rows of its hand labels (b and c by default), each cut
+    with 10 ms either side and written as a WAV into ``folder``."""
+    import pandas as pd
+    import soundfile as sf
+
+    labels = pd.read_csv(SONG.with_suffix(".csv"))
+    y, sr = sf.read(SONG)
+    files = []
+    for row in rows:
+        onset, offset = labels.iloc[row][["onset_s", "offset_s"]]
+        files.append(folder / f"{labels.iloc[row]['label']}-{row}.wav")
+        sf.write(files[-1], y[int((onset - 0.01) * sr):int((offset + 0.01) * sr)], sr)
+    return files
+
+
 def tone(freq: float = 440.0, sr: int = 16000, seconds: float = 0.5, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)

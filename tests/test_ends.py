@@ -194,18 +194,12 @@ def test_griffin_lim_steps_start_from_the_nearer_files_phase_and_old_records_do_
     path starts from its own end; a record written before says nothing of it and is remade from
     the seeded random phase, as then."""
     import soundfile as sf
+    from conftest import song_syllables
 
     from stimgen.morph.domain import Domain
     from stimgen.signal.spectrogram import sound_phase, spectrogram_to_audio
 
-    song = "tests/data/birdsong-gy6or6/gy6or6_baseline_230312_0811.159"
-    labels = pd.read_csv(f"{song}.csv")
-    y, sr = sf.read(f"{song}.flac")
-    files = []
-    for name, row in (("b", 12), ("c", 13)):
-        onset, offset = labels.iloc[row][["onset_s", "offset_s"]]
-        sf.write(tmp_path / f"{name}.wav", y[int((onset - 0.01) * sr):int((offset + 0.01) * sr)], sr)
-        files.append(tmp_path / f"{name}.wav")
+    files = song_syllables(tmp_path)
     domain = Domain(load_model("bengalese-finch"))
     rep = domain.representation
     ends = fit_ends(domain, domain.load_files(files), "warp", files=files)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import digits_folder
+from conftest import digits_folder, song_syllables
 from PIL import Image
 
 import stimgen
@@ -199,15 +199,7 @@ def test_a_griffin_lim_continuum_is_made_again_to_2_lsb(tmp_path):
     continuum's steps are made from the ends as the folder keeps them and decoded one at a time
     as Continuum decodes them: every step made again is its file (they differed by as much as the
     files themselves before, and by 40-300 LSB with the ends as fitted rather than as kept)."""
-    song = "tests/data/birdsong-gy6or6/gy6or6_baseline_230312_0811.159"
-    labels = pd.read_csv(f"{song}.csv")
-    y, sr = sf.read(f"{song}.flac")
-    files = []
-    for name, row in (("b", 12), ("c", 13)):
-        onset, offset = labels.iloc[row][["onset_s", "offset_s"]]
-        sf.write(tmp_path / f"{name}.wav", y[int((onset - 0.01) * sr):int((offset + 0.01) * sr)], sr)
-        files.append(tmp_path / f"{name}.wav")
-    export(continuum(stimgen.load_model("bengalese-finch"), *files, steps=5), tmp_path / "b-c")
+    export(continuum(stimgen.load_model("bengalese-finch"), *song_syllables(tmp_path), steps=5), tmp_path / "b-c")
     opened = stimgen.Continuum.open(tmp_path / "b-c")
     for row in pd.read_csv(tmp_path / "b-c" / "manifest.csv").itertuples():
         written, _ = sf.read(tmp_path / "b-c" / row.stim_file)

@@ -1,11 +1,11 @@
 """Sound Analysis Pro's song features (stimgen.signal.song_features) on sounds with known answers and
 on a real Bengalese finch syllable, and birdsong stimuli levelled over their sounding part."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SONG
 
 from stimgen.errors import StimgenError
 from stimgen.signal.audio import apply_ramps, load_audio, normalize_rms, peak_dbfs, rms_dbfs, save_wav
@@ -13,7 +13,6 @@ from stimgen.signal.features import PITCH_RANGES
 from stimgen.signal.song_features import SONG_FEATURES, song_features, sounding_samples
 
 SR = 32000
-SONG = Path(__file__).parent / "data" / "birdsong-gy6or6" / "gy6or6_baseline_230312_0811.159.flac"
 
 
 def sweep(f_start: float, f_end: float, seconds: float = 0.1, amp: float = 0.3) -> np.ndarray:
