@@ -209,7 +209,8 @@ def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequ
     start = time.perf_counter()
     x_ends = np.asarray(x_ends, dtype=np.float32)
     codes = domain.encode(x_ends)
-    ends = Ends(method, codes, starts=bool(files) and not domain.representation.voiced)
+    rep = domain.representation  # a sound's vocoder that keeps no F0 (Griffin-Lim) starts from the files
+    ends = Ends(method, codes, starts=bool(files) and getattr(rep, "vocoder", None) is not None and not rep.voiced)
     if method == "refine":
         ends.codes = refine_codes(domain.model, x_ends, codes, steps=REFINE_STEPS)
     elif method == "tune":
