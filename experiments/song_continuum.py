@@ -15,7 +15,7 @@ written WAVs, and for each feature the report gives:
 - where they differ, whether the feature moves monotonically (Spearman's rho of feature against
   step, and the number of steps that go against the overall direction) and how evenly (the CV of
   the absolute step sizes: 0 for equal steps);
-- how clean the voices are: Praat's HNR (cross-correlation, 250 Hz floor) and the Wiener entropy
+- how clean the voices are: Praat's HNR (cross-correlation, 250 Hz floor, above 250 Hz) and the Wiener entropy
   of the steps against the recordings' of the two types (each measured over its sounding part).
 
 Writes DIR/continuum/ (the stimulus folder), DIR/song-continuum.md, .csv (the steps' features)
@@ -38,14 +38,21 @@ HNR_FLOOR = 250.0
 
 
 def measure(path: Path) -> dict[str, float]:
-    """A sound file's song features and its HNR over its sounding part."""
+    """A sound file's song features and its HNR over its sounding part, above the song features'
+    band floor as they are (the room's rumble below it is not the bird's noise, and the steps,
+    made from items that start at 300 Hz, have none of it)."""
+    import parselmouth
+    from parselmouth.praat import call
+
     from stimgen.signal.audio import load_audio
     from stimgen.signal.phonetics import measure_hnr
-    from stimgen.signal.song_features import song_features, sounding_samples
+    from stimgen.signal.song_features import BAND_FLOOR_HZ, BAND_SMOOTHING_HZ, song_features, sounding_samples
 
     y, sr = load_audio(path)
     sounding = np.flatnonzero(sounding_samples(y, sr))
-    part = y[sounding[0]: sounding[-1] + 1]
+    above = call(parselmouth.Sound(y, sampling_frequency=sr), "Filter (stop Hann band)", 0.0, BAND_FLOOR_HZ,
+                 BAND_SMOOTHING_HZ).values[0]
+    part = above[sounding[0]: sounding[-1] + 1]
     hnr = measure_hnr(part, sr, floor=HNR_FLOOR) if part.size / sr >= 3 / HNR_FLOOR else float("nan")
     return {**song_features(y, sr), "hnr_db": hnr}
 
