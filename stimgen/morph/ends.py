@@ -80,7 +80,7 @@ class Ends:
     file's sound holds beyond its item (:meth:`details`), computed again from the files
     whenever the continuum is made (a folder records only that it does); ``starts``: whether a
     vocoder that keeps no F0 starts each step from the nearer file (Griffin-Lim: from its
-    phase, so that the end steps are the recordings, harmonicity and all); a folder written
+    phase, so that the end steps are the recordings as far as their items hold them); a folder written
     before records neither, and is remade without them.
     """
 

@@ -1,7 +1,7 @@
 """Griffin-Lim: log-mel items back to sound by batched phase reconstruction; F0 and harmonics come
 from the model's items (see :mod:`stimgen.signal.spectrogram`). What it keeps of a file is where
-to start: the phase of the file's own STFT, from which the file's image comes back as the file
-(its harmonicity included), where a random start leaves each harmonic's phase to chance."""
+to start: the phase of the file's own STFT, from which the file's image comes back as nearly
+the file as the image holds it, where a random start leaves each harmonic's phase to chance."""
 
 from __future__ import annotations
 

@@ -514,7 +514,7 @@ def spectrogram_to_audio(
         Where Griffin-Lim starts: complex (n_fft // 2 + 1, n_frames), or one per image, such as
         :func:`sound_phase` gives; its zeros (and every image where it is None) start from the
         seeded random phase. An image of a sound started from that sound's own phase comes back
-        as nearly that sound (its harmonicity included), where a random start leaves each
+        as nearly that sound as the image holds it, where a random start leaves each
         harmonic's phase to chance.
 
     Returns
