@@ -41,18 +41,13 @@ def measure(path: Path) -> dict[str, float]:
     """A sound file's song features and its HNR over its sounding part, above the song features'
     band floor as they are (the room's rumble below it is not the bird's noise, and the steps,
     made from items that start at 300 Hz, have none of it)."""
-    import parselmouth
-    from parselmouth.praat import call
-
     from stimgen.signal.audio import load_audio
     from stimgen.signal.phonetics import measure_hnr
-    from stimgen.signal.song_features import BAND_FLOOR_HZ, BAND_SMOOTHING_HZ, song_features, sounding_samples
+    from stimgen.signal.song_features import above_band_floor, song_features, sounding_samples
 
     y, sr = load_audio(path)
     sounding = np.flatnonzero(sounding_samples(y, sr))
-    above = call(parselmouth.Sound(y, sampling_frequency=sr), "Filter (stop Hann band)", 0.0, BAND_FLOOR_HZ,
-                 BAND_SMOOTHING_HZ).values[0]
-    part = above[sounding[0]: sounding[-1] + 1]
+    part = above_band_floor(y, sr)[sounding[0]: sounding[-1] + 1]
     hnr = measure_hnr(part, sr, floor=HNR_FLOOR) if part.size / sr >= 3 / HNR_FLOOR else float("nan")
     return {**song_features(y, sr), "hnr_db": hnr}
 

@@ -271,9 +271,23 @@ def _pitch(part: np.ndarray, sr: int, pitch_range: tuple[float, float]) -> float
     floor, ceiling = pitch_range
     if part.size / sr < 3.0 / floor:
         return float("nan")
-    above = call(parselmouth.Sound(part, sampling_frequency=sr), "Filter (stop Hann band)", 0.0, BAND_FLOOR_HZ,
-                 BAND_SMOOTHING_HZ).values[0]
-    return measure_f0(above, sr, floor=floor, ceiling=ceiling * PITCH_SEARCH_MARGIN)
+    return measure_f0(above_band_floor(part, sr), sr, floor=floor, ceiling=ceiling * PITCH_SEARCH_MARGIN)
+
+
+def above_band_floor(y: np.ndarray, sr: int) -> np.ndarray:
+    """A sound with what lies below :data:`BAND_FLOOR_HZ` taken away (Praat's "Filter (stop Hann
+    band)", flank :data:`BAND_SMOOTHING_HZ`): the band every song feature counts, for measures
+    that take the whole signal (Praat's pitch and HNR).
+
+    Examples
+    --------
+    >>> t = np.arange(16000) / 16000
+    >>> y = np.sin(2 * np.pi * 70 * t) + 0.1 * np.sin(2 * np.pi * 1000 * t)
+    >>> round(float(np.std(above_band_floor(y, 16000))), 3)
+    0.071
+    """
+    return call(parselmouth.Sound(y, sampling_frequency=sr), "Filter (stop Hann band)", 0.0, BAND_FLOOR_HZ,
+                BAND_SMOOTHING_HZ).values[0]
 
 
 def _check_rate(sr) -> int:
