@@ -219,3 +219,42 @@ def test_griffin_lim_steps_start_from_the_nearer_files_phase_and_old_records_do_
     assert np.array_equal(rep.model_audio(plan), spectrogram_to_audio(items[:, 0], rep.spectrogram,
                                                                       phase=np.stack([own[k] for k in (0, 0, 1, 1)])))
     assert np.array_equal(rep.model_audio(old_plan), spectrogram_to_audio(items[:, 0], rep.spectrogram))
+
+
+def test_an_uneven_path_is_measured_and_named_and_an_even_one_is_not():
+    from stimgen.export import path_advice, path_evenness
+
+    f2 = np.linspace(15.0, 10.0, 11)  # /i/ to /u/: F2 falls evenly by 0.5 Bark a step, F1 barely moves
+    wobble = 3.0 + 0.01 * (np.arange(11) % 2)  # F1 wobbles by 0.01 Bark
+    even = path_evenness(np.column_stack([wobble, f2]))
+    assert even["bark_cv"] < 0.05 and even["largest_x_mean"] < 1.1
+    assert "f1_turns_back_bark" not in even and even["f2_turns_back_bark"] == 0.0  # F1 moves < 1 Bark: not judged
+    assert path_advice(even) is None
+    jump = f2.copy()
+    jump[8:] -= 1.5  # one step of 2 Bark among steps of 0.5
+    said = path_advice(path_evenness(np.column_stack([np.full(11, 3.0), jump])))
+    assert said is not None and "the step from 7 to 8 is" in said and "turns back" not in said
+    back = f2.copy()
+    back[5] += 0.9  # F2 rises 0.4 Bark against its fall, between steps 5 and 6
+    turned = path_evenness(np.column_stack([np.full(11, 3.0), back]))
+    assert turned["f2_turns_back_bark"] == pytest.approx(0.4) and turned["f2_turns_back_at"] == 4
+    assert "F2 turns back 0.40 Bark from step 4 to 5" in path_advice(turned)
+    # a step with no F1/F2 (Praat found none) cannot be judged
+    assert path_evenness(np.column_stack([np.full(11, 3.0), np.where(np.arange(11) == 3, np.nan, f2)])) is None
+
+
+def test_a_speech_continuum_records_how_even_its_written_path_is(vowels, far_voice, tmp_path):
+    import json
+    import warnings as w
+
+    from stimgen.export import path_advice, path_evenness
+
+    with w.catch_warnings(record=True) as said:
+        w.simplefilter("always")
+        _, manifest = _continuum(vowels, far_voice, "warp", tmp_path / "warp")
+    recorded = json.loads((tmp_path / "warp" / "manifest.json").read_text())["settings"]["path_bark"]
+    # as measured on the files: manifest.csv's Bark columns, rounded to 4 decimals
+    assert recorded == pytest.approx(path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy()), abs=2e-3)
+    assert recorded["largest_at"] in range(len(manifest) - 1) and "f2_turns_back_bark" in recorded  # F2 moves
+    uneven = [str(s.message) for s in said if "the path is uneven" in str(s.message)]
+    assert len(uneven) == (path_advice(recorded) is not None)
