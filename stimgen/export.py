@@ -192,7 +192,7 @@ def path_evenness(barks: np.ndarray) -> dict | None:
     ``largest_at``: the largest step over the mean, and the step it starts from; for F1 and F2,
     where the formant moves at least :data:`~stimgen.options.PATH_MOVES_BARK` from end to end,
     ``f1_turns_back_bark`` (``f2_...``) and ``f1_turns_back_at``: the largest step against its
-    overall direction (0 where it never turns back) and the step it starts from.
+    overall direction and the step it starts from (0 and None where it never turns back).
 
     Examples
     --------
@@ -214,8 +214,9 @@ def path_evenness(barks: np.ndarray) -> dict | None:
         total = barks[-1, j] - barks[0, j]
         if abs(total) >= PATH_MOVES_BARK:
             back = -np.sign(total) * np.diff(barks[:, j])
-            out[f"{name}_turns_back_bark"] = round(max(0.0, float(back.max())), 4)
-            out[f"{name}_turns_back_at"] = int(np.argmax(back))
+            turns = back.max() > 0
+            out[f"{name}_turns_back_bark"] = round(float(back.max()), 4) if turns else 0.0
+            out[f"{name}_turns_back_at"] = int(np.argmax(back)) if turns else None
     return out
 
 

@@ -228,7 +228,8 @@ def test_an_uneven_path_is_measured_and_named_and_an_even_one_is_not():
     wobble = 3.0 + 0.01 * (np.arange(11) % 2)  # F1 wobbles by 0.01 Bark
     even = path_evenness(np.column_stack([wobble, f2]))
     assert even["bark_cv"] < 0.05 and even["largest_x_mean"] < 1.1
-    assert "f1_turns_back_bark" not in even and even["f2_turns_back_bark"] == 0.0  # F1 moves < 1 Bark: not judged
+    assert "f1_turns_back_bark" not in even  # F1 moves < 1 Bark: not judged
+    assert even["f2_turns_back_bark"] == 0.0 and even["f2_turns_back_at"] is None
     assert path_advice(even) is None
     jump = f2.copy()
     jump[8:] -= 1.5  # one step of 2 Bark among steps of 0.5
