@@ -24,8 +24,9 @@ import stimgen
 from stimgen.errors import StimgenWarning
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.ends import save_tuned_decoder
+from stimgen.morph.path_check import path_advice, path_evenness, pitch_advice, pitch_path
 from stimgen.morph.stimuli import StimulusSet
-from stimgen.options import END_TOLERANCE, METRIC_UNITS, PATH_JUMP_X_MEAN, PATH_MOVES_BARK, PATH_REVERSAL_BARK
+from stimgen.options import END_TOLERANCE, METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
 from stimgen.representations import RenderSettings
 from stimgen.signal.image import save_image
@@ -183,82 +184,24 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
     return manifest
 
 
-def path_evenness(barks: np.ndarray) -> dict | None:
-    """How even a speech continuum's path is, from its steps' (F1, F2) in Bark (N, 2), as the
-    manifest measures them on the written files; None where a step has no F1/F2 or there are
-    fewer than three steps.
-
-    ``bark_cv``: SD / mean of the neighbour steps (Euclidean, Bark); ``largest_x_mean`` and
-    ``largest_at``: the largest step over the mean, and the step it starts from; for F1 and F2,
-    where the formant moves at least :data:`~stimgen.options.PATH_MOVES_BARK` from end to end,
-    ``f1_turns_back_bark`` (``f2_...``) and ``f1_turns_back_at``: the largest step against its
-    overall direction and the step it starts from (0 and None where it never turns back).
-
-    Examples
-    --------
-    >>> f1 = np.array([3.0, 3.4, 3.8, 3.4, 5.0])           # F1 turns back once, then jumps
-    >>> p = path_evenness(np.column_stack([f1, np.full(5, 12.0)]))
-    >>> p["f1_turns_back_bark"], p["f1_turns_back_at"], p["largest_x_mean"], p["largest_at"]
-    (0.4, 2, 2.2857, 3)
-    """
-    barks = np.asarray(barks, dtype=np.float64)
-    if len(barks) < 3 or not np.all(np.isfinite(barks)):
-        return None
-    steps = np.linalg.norm(np.diff(barks, axis=0), axis=1)
-    mean = float(steps.mean())
-    if mean == 0.0:
-        return None
-    out = {"bark_cv": round(float(steps.std() / mean), 4), "largest_x_mean": round(float(steps.max() / mean), 4),
-           "largest_at": int(np.argmax(steps))}
-    for j, name in enumerate(("f1", "f2")):
-        total = barks[-1, j] - barks[0, j]
-        if abs(total) >= PATH_MOVES_BARK:
-            back = -np.sign(total) * np.diff(barks[:, j])
-            turns = back.max() > 0
-            out[f"{name}_turns_back_bark"] = round(float(back.max()), 4) if turns else 0.0
-            out[f"{name}_turns_back_at"] = int(np.argmax(back)) if turns else None
-    return out
-
-
-def path_advice(evenness: dict) -> str | None:
-    """The warning line for an uneven path (:func:`path_evenness`), or None where it is even: a
-    step more than :data:`~stimgen.options.PATH_JUMP_X_MEAN` times the mean, or F1/F2 turning back
-    by more than :data:`~stimgen.options.PATH_REVERSAL_BARK`.
-
-    Examples
-    --------
-    >>> path_advice({"bark_cv": 0.6, "largest_x_mean": 2.9, "largest_at": 8})[:62]
-    'the path is uneven: the step from 8 to 9 is 2.9x the mean step'
-    """
-    said = []
-    if evenness["largest_x_mean"] > PATH_JUMP_X_MEAN:
-        k = evenness["largest_at"]
-        said.append(f"the step from {k} to {k + 1} is {evenness['largest_x_mean']:.1f}x the mean step")
-    for name in ("f1", "f2"):
-        back = evenness.get(f"{name}_turns_back_bark", 0.0)
-        if back > PATH_REVERSAL_BARK:
-            k = evenness[f"{name}_turns_back_at"]
-            said.append(f"{name.upper()} turns back {back:.2f} Bark from step {k} to {k + 1}")
-    if not said:
-        return None
-    return (f"the path is uneven: {'; '.join(said)} (the manifest's F1/F2 in Bark; CV of the steps "
-            f"{evenness['bark_cv']:.2f}). The model does not make this voice's vowels evenly between these ends: "
-            "listen to those steps before an experiment uses them (docs/morph.md#uneven-paths)")
-
-
 def _path_evenness(manifest: pd.DataFrame, stimuli: StimulusSet, out: str | os.PathLike) -> dict:
-    """For a speech continuum, :func:`path_evenness` of its written steps, to be recorded
-    (``settings["path_bark"]``), and one warning line naming the folder where it is uneven."""
+    """For a speech continuum, :func:`path_evenness` of its written steps, recorded as
+    ``settings["path_bark"]``; for a birdsong continuum, :func:`pitch_path`, recorded as
+    ``settings["path_pitch"]``; one warning line naming the folder where the path is uneven."""
     rep = stimuli.domain.representation
-    if getattr(rep, "units", None) != "speech" or not {"f1_bark", "f2_bark"} <= set(manifest.columns):
+    if getattr(rep, "units", None) == "speech" and {"f1_bark", "f2_bark"} <= set(manifest.columns):
+        key, path = "path_bark", path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy())
+        advice = None if path is None else path_advice(path)
+    elif getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
+        key, path = "path_pitch", pitch_path(manifest["pitch_hz"].to_numpy())
+        advice = None if path is None else pitch_advice(path)
+    else:
         return {}
-    evenness = path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy())
-    if evenness is None:
+    if path is None:
         return {}
-    advice = path_advice(evenness)
     if advice is not None:
         warnings.warn(StimgenWarning(advice, path=out), stacklevel=3)
-    return {"path_bark": evenness}
+    return {key: path}
 
 
 #: Below this distance (dB) between an end's item and its file's, the item is the file's: what

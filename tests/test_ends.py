@@ -222,7 +222,7 @@ def test_griffin_lim_steps_start_from_the_nearer_files_phase_and_old_records_do_
 
 
 def test_an_uneven_path_is_measured_and_named_and_an_even_one_is_not():
-    from stimgen.export import path_advice, path_evenness
+    from stimgen.morph.path_check import path_advice, path_evenness
 
     f2 = np.linspace(15.0, 10.0, 11)  # /i/ to /u/: F2 falls evenly by 0.5 Bark a step, F1 barely moves
     wobble = 3.0 + 0.01 * (np.arange(11) % 2)  # F1 wobbles by 0.01 Bark
@@ -248,7 +248,7 @@ def test_a_speech_continuum_records_how_even_its_written_path_is(vowels, far_voi
     import json
     import warnings as w
 
-    from stimgen.export import path_advice, path_evenness
+    from stimgen.morph.path_check import path_advice, path_evenness
 
     with w.catch_warnings(record=True) as said:
         w.simplefilter("always")
@@ -259,3 +259,43 @@ def test_a_speech_continuum_records_how_even_its_written_path_is(vowels, far_voi
     assert recorded["largest_at"] in range(len(manifest) - 1) and "f2_turns_back_bark" in recorded  # F2 moves
     uneven = [str(s.message) for s in said if "the path is uneven" in str(s.message)]
     assert len(uneven) == (path_advice(recorded) is not None)
+
+
+def test_a_song_pitch_that_does_not_morph_is_named():
+    from stimgen.morph.path_check import pitch_advice, pitch_path
+
+    # Praat finds no pitch between the ends: those steps are named
+    gap = pitch_path(np.array([1120.0, 1110.0, np.nan, np.nan, 400.0, 396.0]))
+    assert gap["unpitched"] == [2, 3] and "largest_x_mean" not in gap
+    assert "Praat finds none on steps 2, 3, between ends of 1,120 and 396 Hz" in pitch_advice(gap)
+    # a pitch that glides a semitone a step is a morph; one that jumps is not
+    glide = pitch_path(1000.0 * 2.0 ** (-np.arange(8) / 12))
+    assert glide["largest_x_mean"] == pytest.approx(1.0) and pitch_advice(glide) is None
+    jump = pitch_path(np.array([1000.0, 1000.0, 1000.0, 500.0, 500.0, 500.0]))
+    assert jump["largest_at"] == 2 and "the step from 2 to 3 is 5.0x the mean step" in pitch_advice(jump)
+    # nothing to judge: an end without pitch, or ends within a semitone of each other
+    assert pitch_path(np.array([np.nan, 800.0, 400.0])) is None
+    assert pitch_path(np.array([400.0, np.nan, 410.0])) is None
+
+
+def test_a_song_continuum_records_how_its_pitch_moves(tmp_path):
+    """The shipped Bengalese finch model between the test song's `a` (~1,100 Hz) and `b` (~400 Hz):
+    the pitch jumps from one type's to the other's in one step, and stimgen says so."""
+    import warnings as w
+
+    from conftest import song_syllables
+
+    from stimgen.morph.path_check import pitch_path
+
+    files = song_syllables(tmp_path, rows=(11, 12))
+    with w.catch_warnings(record=True) as said:
+        w.simplefilter("always")
+        export(continuum(load_model("bengalese-finch"), *files, steps=5), tmp_path / "a-b")
+    manifest = pd.read_csv(tmp_path / "a-b" / "manifest.csv")
+    recorded = json.loads((tmp_path / "a-b" / "manifest.json").read_text())["settings"]["path_pitch"]
+    expected = pitch_path(manifest["pitch_hz"].to_numpy())  # as measured on the files (manifest.csv, rounded)
+    assert recorded["ends_hz"] == pytest.approx(expected["ends_hz"], abs=0.1)
+    assert recorded["unpitched"] == expected["unpitched"] and recorded.get("largest_at") == expected.get("largest_at")
+    assert recorded["ends_hz"][0] > 2.5 * recorded["ends_hz"][1]
+    assert [str(s.message).split(": ", 1)[0] for s in said if "the pitch does not morph" in str(s.message)] == \
+        [str(tmp_path / "a-b")]
