@@ -24,7 +24,7 @@ import stimgen
 from stimgen.errors import StimgenWarning
 from stimgen.morph.attributes import measured_feature
 from stimgen.morph.ends import save_tuned_decoder
-from stimgen.morph.path_check import path_advice, path_evenness, pitch_advice, pitch_path
+from stimgen.morph.path_check import uneven_path
 from stimgen.morph.stimuli import StimulusSet
 from stimgen.options import END_TOLERANCE, METRIC_UNITS
 from stimgen.outputs import atomic_dir, atomic_file, file_sha256
@@ -88,6 +88,12 @@ def export(
         When ``out`` exists (without ``force``), is not stimgen's own, lies inside an input or
         cannot be written, or a sound's peak would exceed the render settings' limit at their level.
 
+    Warns
+    -----
+    StimgenWarning
+        A continuum's end step farther from its file than :data:`stimgen.options.END_TOLERANCE`;
+        a continuum whose written path is uneven (:func:`stimgen.morph.path_check.uneven_path`).
+
     Examples
     --------
     >>> from stimgen import load_model
@@ -117,7 +123,9 @@ def export(
         manifest[DISTANCE_PREV] = np.concatenate([[np.nan], distances])
         if stimuli.references is not None:
             manifest = _end_distances(manifest, stimuli, features)
-            extra.update(_path_evenness(manifest, stimuli, out))
+            uneven = uneven_path(manifest, rep)  # how even the path between came out, said where it is not
+            if uneven is not None:
+                warnings.warn(StimgenWarning(uneven, path=out), stacklevel=2)
         if stimuli.ends is not None and stimuli.ends.decoder is not None:
             stimuli.state["ends"].update(save_tuned_decoder(tmp, stimuli.ends.decoder))
         pictures = [rep.picture(item) for item in written]
@@ -182,26 +190,6 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
     for unit, column in columns.items():
         manifest[f"end_distance_{unit}"] = np.round(column, 4)
     return manifest
-
-
-def _path_evenness(manifest: pd.DataFrame, stimuli: StimulusSet, out: str | os.PathLike) -> dict:
-    """For a speech continuum, :func:`path_evenness` of its written steps, recorded as
-    ``settings["path_bark"]``; for a birdsong continuum, :func:`pitch_path`, recorded as
-    ``settings["path_pitch"]``; one warning line naming the folder where the path is uneven."""
-    rep = stimuli.domain.representation
-    if getattr(rep, "units", None) == "speech" and {"f1_bark", "f2_bark"} <= set(manifest.columns):
-        key, path = "path_bark", path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy())
-        advice = None if path is None else path_advice(path)
-    elif getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
-        key, path = "path_pitch", pitch_path(manifest["pitch_hz"].to_numpy())
-        advice = None if path is None else pitch_advice(path)
-    else:
-        return {}
-    if path is None:
-        return {}
-    if advice is not None:
-        warnings.warn(StimgenWarning(advice, path=out), stacklevel=3)
-    return {key: path}
 
 
 #: Below this distance (dB) between an end's item and its file's, the item is the file's: what

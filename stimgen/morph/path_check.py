@@ -4,14 +4,15 @@ Faithful ends (:mod:`stimgen.morph.ends`) make a continuum's end steps the user'
 not make the model's path between them the speaker's or the bird's. For speech, the steps' (F1,
 F2) in Bark: how even the steps are and whether F1/F2 turn back (:func:`path_evenness`,
 :func:`path_advice`); for birdsong, whether the song pitch moves from one end's to the other's
-or jumps (:func:`pitch_path`, :func:`pitch_advice`). :func:`stimgen.export.export` records what
-these measure in manifest.json (``settings["path_bark"]``, ``settings["path_pitch"]``) and warns
-with their line where a path is uneven (docs/morph.md#uneven-paths).
+or jumps (:func:`pitch_path`, :func:`pitch_advice`). :func:`stimgen.export.export` warns with
+:func:`uneven_path`'s line where a written continuum's path is uneven (docs/morph.md#uneven-paths);
+a notebook can call the same functions on a manifest.csv.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from stimgen.options import PATH_JUMP_X_MEAN, PATH_MOVES_BARK, PATH_REVERSAL_BARK
 
@@ -127,3 +128,23 @@ def pitch_advice(path: dict) -> str | None:
     return (f"the pitch does not morph: {said}, between ends of {a:,.0f} and {b:,.0f} Hz (the manifest's pitch_hz). "
             "Along this path the model makes no sounds of the pitches between; listen to those steps before an "
             "experiment uses them (docs/morph.md#uneven-paths)")
+
+
+def uneven_path(manifest: pd.DataFrame, rep) -> str | None:
+    """The warning line for a written continuum (its ``manifest``, as measured on the files) of
+    representation ``rep`` whose path is uneven: speech by (F1, F2) in Bark (:func:`path_advice`),
+    birdsong by its song pitch (:func:`pitch_advice`); None where it is even or there is nothing
+    to judge (other sounds, images, steps Praat could not measure).
+
+    Examples
+    --------
+    >>> rep = Domain(load_model("vowels")).representation                    # doctest: +SKIP
+    >>> uneven_path(pd.read_csv("i-a/manifest.csv"), rep)                    # doctest: +SKIP
+    """
+    if getattr(rep, "units", None) == "speech" and {"f1_bark", "f2_bark"} <= set(manifest.columns):
+        path = path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy())
+        return None if path is None else path_advice(path)
+    if getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
+        path = pitch_path(manifest["pitch_hz"].to_numpy())
+        return None if path is None else pitch_advice(path)
+    return None
