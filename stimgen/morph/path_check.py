@@ -76,8 +76,8 @@ def path_advice(evenness: dict) -> str | None:
     if not said:
         return None
     return (f"the path is uneven: {'; '.join(said)} (the manifest's F1/F2 in Bark; CV of the steps "
-            f"{evenness['bark_cv']:.2f}). The model does not make this voice's vowels evenly between these ends: "
-            "listen to those steps before an experiment uses them (docs/morph.md#uneven-paths)")
+            f"{evenness['bark_cv']:.2f}): the steps are not this voice's vowels evenly between its ends; listen to "
+            "those steps before an experiment uses them (docs/morph.md#uneven-paths)")
 
 
 def pitch_path(pitch_hz: np.ndarray) -> dict | None:
@@ -126,8 +126,8 @@ def pitch_advice(path: dict) -> str | None:
         return None
     a, b = path["ends_hz"]
     return (f"the pitch does not morph: {said}, between ends of {a:,.0f} and {b:,.0f} Hz (the manifest's pitch_hz). "
-            "Along this path the model makes no sounds of the pitches between; listen to those steps before an "
-            "experiment uses them (docs/morph.md#uneven-paths)")
+            "This path holds no sounds of the pitches between; listen to those steps before an experiment uses "
+            "them (docs/morph.md#uneven-paths)")
 
 
 def uneven_path(manifest: pd.DataFrame, rep) -> str | None:
