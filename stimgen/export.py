@@ -123,7 +123,9 @@ def export(
         manifest[DISTANCE_PREV] = np.concatenate([[np.nan], distances])
         if stimuli.references is not None:
             manifest = _end_distances(manifest, stimuli, features)
-            uneven = uneven_path(manifest, rep)  # how even the path between came out, said where it is not
+            # how even the path between came out, said where it is not (steps placed by the caller
+            # may be uneven on purpose: respace spaces them by a listener's responses)
+            uneven = uneven_path(manifest, rep, jumps=stimuli.settings.get("spacing") != "given")
             if uneven is not None:
                 warnings.warn(StimgenWarning(uneven, path=out), stacklevel=2)
         if stimuli.ends is not None and stimuli.ends.decoder is not None:

@@ -266,6 +266,15 @@ def test_a_continuum_warns_of_its_uneven_path_as_its_manifest_measures_it(vowels
         assert said == ([] if expected is None else [f"{out}: {expected}"])
     assert "the step from" in said[0] and "x the mean step" in said[0]
     assert uneven_path(pd.read_csv(out / "manifest.csv"), Domain(load_model("digits")).representation) is None
+    # steps placed where the caller asked (respace: by a listener's responses) are uneven on purpose
+    with w.catch_warnings(record=True) as said:
+        w.simplefilter("always")
+        export(continuum(vowels, far_voice / "i.wav", far_voice / "u.wav", f0=120.0, at=[0.0, 0.05, 0.1, 1.0]),
+               tmp_path / "given")
+    given = pd.read_csv(tmp_path / "given" / "manifest.csv")
+    assert "the step from 2 to 3" in uneven_path(given, rep)  # one step of nearly the whole path
+    assert uneven_path(given, rep, jumps=False) is None
+    assert not [s for s in said if "the path is uneven" in str(s.message)]
 
 
 def test_a_song_pitch_that_does_not_morph_is_named():
@@ -280,6 +289,7 @@ def test_a_song_pitch_that_does_not_morph_is_named():
     assert glide["largest_x_mean"] == pytest.approx(1.0) and pitch_advice(glide) is None
     jump = pitch_path(np.array([1000.0, 1000.0, 1000.0, 500.0, 500.0, 500.0]))
     assert jump["largest_at"] == 2 and "the step from 2 to 3 is 5.0x the mean step" in pitch_advice(jump)
+    assert pitch_advice(jump, jumps=False) is None and pitch_advice(gap, jumps=False) == pitch_advice(gap)
     # nothing to judge: an end without pitch, or ends within a semitone of each other
     assert pitch_path(np.array([np.nan, 800.0, 400.0])) is None
     assert pitch_path(np.array([400.0, np.nan, 410.0])) is None

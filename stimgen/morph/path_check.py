@@ -54,10 +54,10 @@ def path_evenness(barks: np.ndarray) -> dict | None:
     return out
 
 
-def path_advice(evenness: dict) -> str | None:
+def path_advice(evenness: dict, jumps: bool = True) -> str | None:
     """The warning line for an uneven path (:func:`path_evenness`), or None where it is even: a
-    step more than :data:`~stimgen.options.PATH_JUMP_X_MEAN` times the mean, or F1/F2 turning back
-    by more than :data:`~stimgen.options.PATH_REVERSAL_BARK`.
+    step more than :data:`~stimgen.options.PATH_JUMP_X_MEAN` times the mean (unless ``jumps`` is
+    False), or F1/F2 turning back by more than :data:`~stimgen.options.PATH_REVERSAL_BARK`.
 
     Examples
     --------
@@ -65,7 +65,7 @@ def path_advice(evenness: dict) -> str | None:
     'the path is uneven: the step from 8 to 9 is 2.9x the mean step'
     """
     said = []
-    if evenness["largest_x_mean"] > PATH_JUMP_X_MEAN:
+    if jumps and evenness["largest_x_mean"] > PATH_JUMP_X_MEAN:
         k = evenness["largest_at"]
         said.append(f"the step from {k} to {k + 1} is {evenness['largest_x_mean']:.1f}x the mean step")
     for name in ("f1", "f2"):
@@ -107,10 +107,11 @@ def pitch_path(pitch_hz: np.ndarray) -> dict | None:
     return out
 
 
-def pitch_advice(path: dict) -> str | None:
+def pitch_advice(path: dict, jumps: bool = True) -> str | None:
     """The warning line for a song continuum whose pitch does not move step by step from one end's
     to the other's (:func:`pitch_path`): Praat finds none on steps between, or one step is more
-    than :data:`~stimgen.options.PATH_JUMP_X_MEAN` times the mean; None where it does.
+    than :data:`~stimgen.options.PATH_JUMP_X_MEAN` times the mean (unless ``jumps`` is False);
+    None where it does.
 
     Examples
     --------
@@ -119,7 +120,7 @@ def pitch_advice(path: dict) -> str | None:
     """
     if path["unpitched"]:
         said = f"Praat finds none on steps {', '.join(map(str, path['unpitched']))}"
-    elif path["largest_x_mean"] > PATH_JUMP_X_MEAN:
+    elif jumps and path["largest_x_mean"] > PATH_JUMP_X_MEAN:
         k = path["largest_at"]
         said = f"the step from {k} to {k + 1} is {path['largest_x_mean']:.1f}x the mean step (in semitones)"
     else:
@@ -130,11 +131,14 @@ def pitch_advice(path: dict) -> str | None:
             "them (docs/morph.md#uneven-paths)")
 
 
-def uneven_path(manifest: pd.DataFrame, rep) -> str | None:
+def uneven_path(manifest: pd.DataFrame, rep, jumps: bool = True) -> str | None:
     """The warning line for a written continuum (its ``manifest``, as measured on the files) of
     representation ``rep`` whose path is uneven: speech by (F1, F2) in Bark (:func:`path_advice`),
     birdsong by its song pitch (:func:`pitch_advice`); None where it is even or there is nothing
-    to judge (other sounds, images, steps Praat could not measure).
+    to judge (other sounds, images, steps Praat could not measure). ``jumps=False`` leaves out
+    the rule on the largest step, for steps placed where the caller asked (``stimgen respace``
+    spaces them by a listener's responses, unevenly on purpose); F1/F2 turning back and steps
+    without pitch are still said.
 
     Examples
     --------
@@ -142,9 +146,9 @@ def uneven_path(manifest: pd.DataFrame, rep) -> str | None:
     >>> uneven_path(pd.read_csv("i-a/manifest.csv"), rep)                    # doctest: +SKIP
     """
     if getattr(rep, "units", None) == "speech" and {"f1_bark", "f2_bark"} <= set(manifest.columns):
-        path = path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy())
-        return None if path is None else path_advice(path)
-    if getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
-        path = pitch_path(manifest["pitch_hz"].to_numpy())
-        return None if path is None else pitch_advice(path)
-    return None
+        path, advice = path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy()), path_advice
+    elif getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
+        path, advice = pitch_path(manifest["pitch_hz"].to_numpy()), pitch_advice
+    else:
+        return None
+    return None if path is None else advice(path, jumps=jumps)
