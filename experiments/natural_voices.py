@@ -1,6 +1,6 @@
 """Sustained vowels of four voices no one here made, for judging continua on natural voices (issue 23).
 
-    python experiments/natural_voices.py OUT
+    python experiments/natural_voices.py OUT [--more]
 
 Writes OUT/<voice>/<code>.wav (16 kHz mono) for the codes iy ih eh ae aa ao uw and four voices:
 ``espeak-man`` (espeak-ng ``en-us``, pitch 40) and ``espeak-woman`` (``en-us+f3``, pitch 80), as
@@ -21,8 +21,8 @@ voice), median over the middle half of the voiced part; F0 the mean over that ha
 (espeak-ng 1.51, festival 2.5.0; F0 / F1 / F2 in Hz; seconds of vowel written)::
 
     voice            iy            ih            eh            ae            aa            ao            uw
-    espeak-man       87/288/2290   87/354/2137   87/572/1724   87/640/1600   87/713/1194   87/653/1004   87/328/1366
-    espeak-woman    133/276/2945  133/384/2787  133/694/2212  133/804/2064  133/839/1446  133/785/1173  133/333/1624
+    espeak-man          87/288/2290  87/354/2137  87/572/1724  87/640/1600  87/713/1194  87/653/1004  87/328/1366
+    espeak-woman       133/276/2945 133/384/2787 133/694/2212 133/804/2064 133/839/1446 133/785/1173 133/333/1624
     festival-man    105/322/2074  105/476/1638  105/546/1645  105/654/1401  105/675/1092  105/658/1013  105/360/1152
     festival-woman  163/420/2783  166/712/1952  159/793/2008  171/928/1744  172/861/1288  153/778/1178  160/523/1704
 
@@ -32,6 +32,22 @@ in every voice /iy/ has the highest F2, /ao/ the lowest, and /iy/ and /uw/ the t
 the women's /uw/ is fronted (F2 1624 and 1704 Hz, as American /u/ often is) and festival-woman's
 /ih/ and /eh/ lie close (0.6 Bark apart in F1, 0.2 in F2). F0 is the
 synthesiser's, level (espeak-ng, kal) or nearly so (slt, 153-172 Hz).
+
+``--more`` adds six espeak-ng voices (:data:`MORE_VOICES`), its variants as the first two men
+(``m1``, ``m2``) and every woman tried (``f2``, ``f4``, ``f5``, ``Annie``; ``f1`` not), made as
+espeak-man and espeak-woman are. Their variant files set ``roughness`` (espeak-ng lowers the
+amplitude of every other cycle by it, "to make the voice sound creaky"; default 2) to 4 for
+``m1`` and ``f3`` (espeak-woman), 3 for ``f2`` and 0 for ``f5`` (experiments/voice_source.py
+measures what it does to the harmonics)::
+
+    espeak-man-m1       81/281/2219  80/345/2069  80/559/1669  80/627/1554  80/703/1159   80/653/971 80/1200/2166
+    espeak-man-m2       87/275/2515  87/329/2337  87/521/1887  87/582/1747  87/643/1318  87/588/1108  87/265/1514
+    espeak-woman-f2    127/281/2608 127/446/2497 127/650/1996 127/728/1813 127/800/1360 127/749/1175 127/413/1547
+    espeak-woman-f4    241/292/2908 241/442/2697 241/708/2160 242/812/1989 242/837/1425 241/737/1179 241/416/1661
+    espeak-woman-f5    275/285/2649 275/396/2471 275/642/1941 275/733/1825 275/797/1358 275/742/1097 275/327/1671
+    espeak-woman-annie 277/284/2812 277/519/2747 277/784/2211 277/849/2028 277/952/1545 277/858/1340 277/451/1674
+
+(The ruler reads m1's /uw/ F1 at 1200 Hz, F2 at 2166 Hz: not where a /u/ lies.)
 """
 
 from __future__ import annotations
@@ -52,6 +68,10 @@ CODES = ("iy", "ih", "eh", "ae", "aa", "ao", "uw")
 SR = 16000
 LONGEST = 0.7
 ESPEAK_VOICES = {"espeak-man": ("en-us", 40), "espeak-woman": ("en-us+f3", 80)}
+#: ``--more``: six more espeak-ng voices, its variants (``+m1`` ...), pitch 40 (men) and 80 (women) as above.
+MORE_VOICES = {"espeak-man-m1": ("en-us+m1", 40), "espeak-man-m2": ("en-us+m2", 40),
+               "espeak-woman-f2": ("en-us+f2", 80), "espeak-woman-f4": ("en-us+f4", 80),
+               "espeak-woman-f5": ("en-us+f5", 80), "espeak-woman-annie": ("en-us+Annie", 80)}
 FESTIVAL_VOICES = {"festival-man": "kal_diphone", "festival-woman": "cmu_us_slt_arctic_hts"}
 FESTIVAL_SCHEME = {
     "kal_diphone": """(voice_kal_diphone)
@@ -109,8 +129,8 @@ def cut_vowel(y: np.ndarray, sr: int) -> np.ndarray:
 
 def synthesise(voice: str, code: str, raw: Path) -> None:
     """Write one vowel of ``voice`` as the synthesiser makes it to ``raw``."""
-    if voice in ESPEAK_VOICES:
-        name, pitch = ESPEAK_VOICES[voice]
+    if voice in ESPEAK_VOICES or voice in MORE_VOICES:
+        name, pitch = {**ESPEAK_VOICES, **MORE_VOICES}[voice]
         subprocess.run(["espeak-ng", "-v", name, "-p", str(pitch), "-s", "60", "-w", str(raw),
                         f"[[{ESPEAK[code]}]]"], check=True)
         return
@@ -124,19 +144,20 @@ def synthesise(voice: str, code: str, raw: Path) -> None:
 
 def installed(voice: str) -> bool:
     """Whether the synthesiser and voice that ``voice`` needs are installed."""
-    if voice in ESPEAK_VOICES:
+    if voice in ESPEAK_VOICES or voice in MORE_VOICES:
         return shutil.which("espeak-ng") is not None
     if shutil.which("festival") is None:
         return False
     return any(Path("/usr/share/festival/voices").glob(f"*/{FESTIVAL_VOICES[voice]}"))
 
 
-def make_voices(out: Path) -> dict[str, Path]:
-    """Write OUT/<voice>/<code>.wav for every installed voice; the folder of each voice written."""
+def make_voices(out: Path, more: bool = False) -> dict[str, Path]:
+    """Write OUT/<voice>/<code>.wav for every installed voice (and :data:`MORE_VOICES` if ``more``);
+    the folder of each voice written."""
     from stimgen.signal.audio import load_audio, save_wav
 
     folders = {}
-    for voice in (*ESPEAK_VOICES, *FESTIVAL_VOICES):
+    for voice in (*ESPEAK_VOICES, *FESTIVAL_VOICES, *(MORE_VOICES if more else ())):
         if not installed(voice):
             print(f"{voice}: synthesiser or voice not installed, left out", flush=True)
             continue
@@ -155,10 +176,11 @@ def make_voices(out: Path) -> dict[str, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--more", action="store_true", help="Also the six voices of MORE_VOICES.")
     args = parser.parse_args()
     from stimgen.signal.audio import audio_info
 
-    folders = make_voices(args.out)
+    folders = make_voices(args.out, more=args.more)
     print(f"{'voice':15s}" + "".join(f"{code:>17s}" for code in CODES))
     for voice, folder in folders.items():
         cells = []

@@ -303,8 +303,8 @@ MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
 @click.option("--path", "path", default=options.PATH, show_default=True, type=click.Choice(options.PATHS),
               help="Interpolation between the two codes.")
 @click.option("--metric", type=click.Choice(list(options.METRIC_UNITS)),
-              help="Distance for --spacing equal: spectral (log-mel, dB; sound default), formants (F1/F2 in "
-                   "Bark, Praat), pixel (images).")
+              help="Distance for --spacing equal: formants (F1/F2 in Bark, Praat; default for speech voiced by "
+                   "WORLD), spectral (log-mel, dB; default for other sounds), pixel (images).")
 @click.option("--endpoints", default=options.ENDPOINT, show_default=True, type=click.Choice(options.ENDPOINTS),
               help="How the first and last steps come to be the files (docs/morph.md): warp: what the model misses "
                    "at each end, warped along frequency and mixed along the path; tune: a copy of the decoder tuned "

@@ -2,7 +2,8 @@
 
 It synthesises three endpoint vowels (a man's /i/, /ɑ/ and /ɛ/ at Peterson & Barney's mean
 formants, F0 120 Hz, as long as the model's window), builds an 11-step /i/-/ɑ/ continuum with
-equal log-mel steps, fits attribute vectors (F1, F2, F0, sex) on the model's training codes, and
+equal steps in F1/F2 (Bark, as Praat measures them: the default spacing of speech), fits
+attribute vectors (F1, F2, F0, sex) on the model's training codes, and
 moves /ɛ/ along the F1 vector by -200 to +200 Hz (calibrated: the steps are chosen from the F1
 Praat measures). Each set
 is written as an experiment-ready folder (see :mod:`stimgen.export`), and ``README.md`` sums up
@@ -11,6 +12,7 @@ what was measured.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from stimgen.morph.domain import Domain, RenderSettings
 from stimgen.options import SEED
 from stimgen.outputs import atomic_dir
 from stimgen.signal.audio import save_wav
-from stimgen.stimulus_folder import MANIFEST_CSV
+from stimgen.stimulus_folder import MANIFEST_CSV, MANIFEST_JSON
 
 ENDPOINTS = {"i": "iy", "a": "aa", "eh": "eh"}
 EDIT_VALUES = (-200.0, -100.0, 0.0, 100.0, 200.0)
@@ -66,6 +68,9 @@ def _summary(root: Path, vectors) -> str:
     cont = pd.read_csv(root / "continuum_i_a" / MANIFEST_CSV)
     ed = pd.read_csv(root / "edit_F1" / MANIFEST_CSV)
     d = cont["distance_prev"].dropna()
+    metric = json.loads((root / "continuum_i_a" / MANIFEST_JSON).read_text())["metric"]
+    spacing = {"formants": "equal steps in F1/F2 (Bark)", "spectral": "equal log-mel steps"}.get(
+        metric["name"], f"equal {metric['name']} steps")
     lines = [
         "# stimgen demo",
         "",
@@ -74,8 +79,8 @@ def _summary(root: Path, vectors) -> str:
         "",
         "- `inputs/`: the endpoints, synthesised vowels of a man (F0 120 Hz): /i/ (`i.wav`), /ɑ/ (`a.wav`, "
         "Peterson & Barney's \"aa\"), /ɛ/ (`eh.wav`).",
-        f"- `continuum_i_a/`: 11 steps from /i/ to /ɑ/, equal log-mel steps. Neighbour distances measured on the "
-        f"WAVs: mean {d.mean():.2f} dB, coefficient of variation {d.std() / d.mean():.3f}. F1 goes "
+        f"- `continuum_i_a/`: 11 steps from /i/ to /ɑ/, {spacing}. Neighbour distances measured on the "
+        f"WAVs: mean {d.mean():.2f} {metric['unit']}, coefficient of variation {d.std() / d.mean():.3f}. F1 goes "
         f"{cont['f1_hz'].iloc[0]:.0f} -> {cont['f1_hz'].iloc[-1]:.0f} Hz, F2 {cont['f2_hz'].iloc[0]:.0f} -> "
         f"{cont['f2_hz'].iloc[-1]:.0f} Hz, F0 {cont['f0_hz'].min():.1f}-{cont['f0_hz'].max():.1f} Hz and the "
         f"harmonics-to-noise ratio a median {cont['hnr_db'].median():.1f} dB (Praat; natural sustained vowels measure "

@@ -65,7 +65,7 @@ def test_continuum_wavs_are_calibrated(continuum_dir):
     assert lengths == {round(0.504 * 48000)}
 
 
-def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir):
+def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir, inputs, tmp_path):
     manifest = pd.read_csv(continuum_dir / "manifest.csv")
     for column in ("stim_file", "step", "morph_level", "latent_t", "endpoint_a", "endpoint_b", "duration_s",
                    "rms_dbfs", "peak_dbfs", "f0_hz", "f1_hz", "f2_hz", "distance_prev", "spectrogram_file", "sha256"):
@@ -73,13 +73,21 @@ def test_manifest_columns_hashes_and_distances_match_the_files(continuum_dir):
     np.testing.assert_allclose(manifest["morph_level"], np.linspace(0, 1, 7), atol=1e-4)
     assert manifest["endpoint_a"].iloc[0] == "i.wav" and manifest["endpoint_b"].iloc[0] == "a.wav"
     assert [file_sha256(continuum_dir / f) for f in manifest["stim_file"]] == list(manifest["sha256"])
-    # the distances are measured on the written files, in the spectral metric
-    model = load_model("vowels")
-    spectra = np.stack([load_spectrogram(continuum_dir / f, Domain(model).representation.spectrogram)
-                        for f in manifest["stim_file"]])
-    d = np.sqrt(np.mean(((spectra[1:] - spectra[:-1]) * 80.0) ** 2, axis=(1, 2)))
-    np.testing.assert_allclose(manifest["distance_prev"].iloc[1:], d, rtol=1e-4)
+    # the distances are measured on the written files, in the continuum's metric: for speech by
+    # default (F1, F2) in Bark, as the manifest's own columns give them
+    assert json.loads((continuum_dir / "manifest.json").read_text())["metric"] == {"name": "formants", "unit": "Bark"}
+    bark = manifest[["f1_bark", "f2_bark"]].to_numpy()
+    np.testing.assert_allclose(manifest["distance_prev"].iloc[1:], np.linalg.norm(np.diff(bark, axis=0), axis=1),
+                               atol=2e-4)  # the Bark columns are rounded to 4 decimals
     assert np.isnan(manifest["distance_prev"].iloc[0])
+    # with --metric spectral: the log-mel distance between the written files' spectrograms
+    model = load_model("vowels")
+    export(continuum(model, inputs / "i.wav", inputs / "a.wav", steps=3, metric="spectral"), tmp_path / "log-mel")
+    written = pd.read_csv(tmp_path / "log-mel" / "manifest.csv")
+    spectra = np.stack([load_spectrogram(tmp_path / "log-mel" / f, Domain(model).representation.spectrogram)
+                        for f in written["stim_file"]])
+    d = np.sqrt(np.mean(((spectra[1:] - spectra[:-1]) * 80.0) ** 2, axis=(1, 2)))
+    np.testing.assert_allclose(written["distance_prev"].iloc[1:], d, rtol=1e-4)
     # F1 of /i/ is low and of /a/ high, as measured by Praat on the files
     assert manifest["f1_hz"].iloc[0] < 400 < 550 < manifest["f1_hz"].iloc[-1]
 

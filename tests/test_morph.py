@@ -73,12 +73,41 @@ def test_equal_spacing_evens_out_the_neighbour_distances(vowels_model, endpoints
     domain = Domain(vowels_model)
     cv = {}
     for spacing in ("equal", "linear"):
-        c = continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=9, spacing=spacing)
+        c = continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=9, spacing=spacing,
+                      metric="spectral")
         assert c.table["latent_t"].iloc[0] == 0 and c.table["latent_t"].iloc[-1] == 1
         assert np.all(np.diff(c.table["latent_t"]) > 0)
         d = domain.representation.neighbour_distances(c.x, "spectral")
         cv[spacing] = d.std() / d.mean()
     assert cv["equal"] < 0.05 < cv["linear"]  # model-space distances: equal by construction
+
+
+def test_speech_is_spaced_in_formants_by_default_and_song_in_log_mel(vowels_model, endpoints):
+    assert Domain(load_model("birdsong")).representation.default_metric == "spectral"
+    rep = Domain(vowels_model).representation
+    cv = {}
+    for metric in (None, "spectral"):
+        c = continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=7, metric=metric)
+        assert c.settings["metric"] == (metric or "formants")
+        d = rep.neighbour_distances(c.x, "formants", plan=c.plan)  # (F1, F2) Bark of the steps as voiced
+        cv[metric] = d.std() / d.mean()
+    assert cv[None] < 0.1 and cv[None] < cv["spectral"] / 2
+
+
+def test_default_formant_spacing_falls_back_to_log_mel_where_praat_finds_no_formants(vowels_model, endpoints,
+                                                                                       monkeypatch):
+    rep = type(Domain(vowels_model).representation)
+    spectral = rep.neighbour_distances
+
+    def no_formants(self, x, metric, seed=0, plan=None):
+        return np.full(len(x) - 1, np.nan) if metric == "formants" else spectral(self, x, metric, seed, plan)
+
+    monkeypatch.setattr(rep, "neighbour_distances", no_formants)
+    with pytest.warns(UserWarning, match="no formants at 50 of 50 points.*--metric spectral"):
+        c = continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=5)
+    assert c.settings["metric"] == "spectral" and np.all(np.diff(c.table["latent_t"]) > 0)
+    with pytest.raises(StimgenError, match="could not be measured"):  # asked for: refused, not replaced
+        continuum(vowels_model, endpoints / "i.wav", endpoints / "a.wav", steps=5, metric="formants")
 
 
 def test_original_endpoints_are_the_input_files(vowels_model, endpoints):

@@ -107,12 +107,12 @@ def test_a_level_between_two_steps_is_the_continuums_own_there_and_lies_between_
     one = continuum(model, a, b, at=np.array([t]), levels=np.array([level]), **made_with)
     expected = one.domain.representation.render(one.plan, record.render, seed=record.seed)[0]
     assert np.max(np.abs(made - expected)) <= 2 * LSB and abs(_rms_db(made, expected)) <= 0.1
-    # and it lies between its neighbours in the continuum's metric (spectral, dB), measured as the manifest is
+    # and it lies between its neighbours in log-mel dB, each measured as a written file is
     rep = Domain(model).representation
     before, after = (sf.read(written / manifest["stim_file"][k])[0] for k in (2, 3))
-    items = np.stack([rep.sound_to_item(y, opened.sr) for y in (before, made, after)])
-    to_mid, from_mid = rep.written_distances([{}] * 3, items, record.metric["name"])
-    assert 0 < to_mid < manifest["distance_prev"][3] and 0 < from_mid < manifest["distance_prev"][3]
+    items = np.stack([rep.sound_to_item(y, opened.sr) for y in (before, made, after, before)])
+    to_mid, from_mid, apart = rep.written_distances([{}] * 4, items, "spectral")  # b-m, m-a, a-b
+    assert 0 < to_mid < apart and 0 < from_mid < apart
 
 
 def test_the_log_records_every_call_and_saves_a_csv_to_join(written, opened, tmp_path):

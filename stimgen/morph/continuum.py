@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from stimgen.errors import StimgenError
+from stimgen.errors import StimgenError, StimgenWarning
 from stimgen.morph.domain import Domain, OneAtATime
 from stimgen.morph.ends import Ends, fit_ends, folder_ends
 from stimgen.morph.stimuli import StimulusSet, check_count
@@ -67,6 +68,11 @@ LATENT_PATHS = {"linear": _linear, "slerp": _slerp}
 MAX_UNMEASURED = 0.1
 
 
+def unmeasured(distances: np.ndarray) -> bool:
+    """Whether more than :data:`MAX_UNMEASURED` of a dense path's distances are NaN (not measured)."""
+    return bool((~np.isfinite(distances)).sum() > MAX_UNMEASURED * len(distances))
+
+
 def equal_steps(t_dense: np.ndarray, distances: np.ndarray, steps: int) -> np.ndarray:
     """Positions of ``steps`` points at equal cumulative distance along a densely sampled path.
 
@@ -82,7 +88,7 @@ def equal_steps(t_dense: np.ndarray, distances: np.ndarray, steps: int) -> np.nd
     """
     distances = np.asarray(distances, dtype=np.float64)
     missing = ~np.isfinite(distances)
-    if missing.sum() > MAX_UNMEASURED * len(distances):
+    if unmeasured(distances):
         raise StimgenError(f"the metric could not be measured at {int(missing.sum())} of {len(distances)} points of "
                            "the path (for formants: Praat found no voicing); use another --metric or --spacing linear")
     if missing.any():  # a few points Praat could not measure: their distances from their measured neighbours'
@@ -126,8 +132,10 @@ def continuum(
     path : str
         ``"linear"`` or ``"slerp"`` interpolation between the two codes.
     metric : str or None
-        ``"spectral"`` (log-mel distance, dB; audio default), ``"formants"`` (F1/F2 in Bark, Praat;
-        audio) or ``"pixel"`` (RMS pixel difference; images).
+        ``"formants"`` (F1/F2 in Bark, Praat, on the points of the path voiced as the steps will
+        be; the default for speech voiced by WORLD), ``"spectral"`` (log-mel distance, dB; the
+        default for other sounds, and where Praat finds no formants on more than a tenth of a
+        speech path's points, said in one warning) or ``"pixel"`` (RMS pixel difference; images).
     endpoints : str
         How the first and last steps come to be the files (:mod:`stimgen.morph.ends`):
         ``"warp"`` (the default): what the model misses at each end is warped along frequency
@@ -195,7 +203,7 @@ def continuum(
         raise StimgenError(f"equal spacing measures the path at more points than there are steps ({steps}); "
                            f"dense={dense!r} is too few")
     domain = Domain(model)
-    metric = domain.representation.check_metric(metric)
+    chosen, metric = metric, domain.representation.check_metric(metric)
     a, b = Path(a), Path(b)
     domain.representation.check_f0(f0)
     x_ends = domain.load_files([a, b], onset)
@@ -216,6 +224,13 @@ def continuum(
         voices = domain.representation.plan(x_dense, [a, b], np.stack([1 - t_dense, t_dense], axis=1), f0,
                                             detail=ends.details(domain, [a, b], t_dense), starts=ends.starts)
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed, plan=voices)
+        if chosen is None and metric == "formants" and unmeasured(planned):  # the default, where it cannot measure
+            warnings.warn(StimgenWarning(
+                f"Praat found no formants at {int((~np.isfinite(planned)).sum())} of {len(planned)} points of the "
+                "path (no voicing, or no vowel): its steps are spaced in log-mel dB (--metric spectral) instead"),
+                stacklevel=2)
+            metric = "spectral"
+            planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed, plan=voices)
         t = equal_steps(t_dense, planned, steps)
         cumulative = np.concatenate([[0.0], np.cumsum(planned)])
         path_map = {"latent_t": t_dense.tolist(), "morph_level": (cumulative / cumulative[-1]).tolist()}

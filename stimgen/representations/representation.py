@@ -214,9 +214,14 @@ class Representation(ABC):
         return {}
 
     # --- distances and pictures -------------------------------------------------------------------
+    @property
+    def default_metric(self) -> str:
+        """The metric equal spacing measures unless told another: the first of :attr:`metrics`."""
+        return self.metrics[0]
+
     def check_metric(self, metric: str | None) -> str:
-        """``metric`` (or the default) if this representation offers it."""
-        metric = metric or self.metrics[0]
+        """``metric`` (or :attr:`default_metric`) if this representation offers it."""
+        metric = metric or self.default_metric
         if metric not in self.metrics:
             raise StimgenError(f"metric {metric!r} does not apply to {self.medium} models; "
                                f"choose from {', '.join(self.metrics)}")

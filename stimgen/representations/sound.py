@@ -114,6 +114,13 @@ class Sound(Representation):
         """Whether the vocoder sets F0 apart from the items (``--f0``)."""
         return self.vocoder.voiced
 
+    @property
+    def default_metric(self) -> str:
+        """``formants`` (F1/F2 in Bark, Praat) for speech voiced by WORLD, where the steps' vowels
+        are what a listener hears and a point of the path takes milliseconds to voice; else
+        ``spectral`` (log-mel dB): birdsong, and speech voiced by Griffin-Lim (docs/morph.md)."""
+        return "formants" if self.units == "speech" and self.voiced else "spectral"
+
     def vocoder_config(self) -> dict:
         """The vocoder's part of the model's ``data`` section: its name where it is not the
         representation's own, and its fitted state."""
@@ -273,15 +280,16 @@ class Sound(Representation):
         y, sr = load_audio(path)
         return self._features(self.excerpt(path).cut(y, sr), sr, state or Voicing(None))
 
-    def measure(self, plan: RenderPlan, seed: int = 0) -> list[dict[str, float]]:
-        return [self._features(y, self.sample_rate, state) for y, state in zip(self.model_audio(plan, seed=seed),
-                                                                               plan.state)]
+    def measure(self, plan: RenderPlan, seed: int = 0, hnr: bool = True) -> list[dict[str, float]]:
+        return [self._features(y, self.sample_rate, state, hnr)
+                for y, state in zip(self.model_audio(plan, seed=seed), plan.state)]
 
-    def _features(self, y: np.ndarray, sr: int, state: Voicing) -> dict[str, float]:
-        """Praat's features of a sound (:func:`~stimgen.signal.features.audio_features`), and for
-        birdsong the song features (:func:`~stimgen.signal.song_features.song_features`)."""
+    def _features(self, y: np.ndarray, sr: int, state: Voicing, hnr: bool = True) -> dict[str, float]:
+        """Praat's features of a sound (:func:`~stimgen.signal.features.audio_features`; HNR NaN
+        unless ``hnr``), and for birdsong the song features
+        (:func:`~stimgen.signal.song_features.song_features`)."""
         song = song_features(y, sr, self.pitch_range) if self.song else {}
-        return {**audio_features(y, sr, self.pitch_range, state.formant_ceiling), **song}
+        return {**audio_features(y, sr, self.pitch_range, state.formant_ceiling, hnr=hnr), **song}
 
     # --- distances and pictures -------------------------------------------------------------------
     def neighbour_distances(self, x: np.ndarray, metric: str, seed: int = 0, plan: RenderPlan | None = None
@@ -290,7 +298,7 @@ class Sound(Representation):
         Euclidean distance in (F1, F2) Bark, measured with Praat on the items made into sound
         as ``plan`` makes them (the voices a continuum gives its path), or with the model's
         default voice."""
-        features = self.measure(plan or self.plan(x), seed=seed) if METRICS[metric].measured else []
+        features = self.measure(plan or self.plan(x), seed=seed, hnr=False) if METRICS[metric].measured else []
         if plan is not None and not METRICS[metric].measured:  # items as their stimuli will sound: with any detail
             details = [self.vocoder.detail_on_bins(self, s.voice) for s in plan.state]
             if any(d is not None for d in details):

@@ -34,9 +34,10 @@ FORMANT_RULE = (f"F1 and F2 are left empty where Praat's F1 lies below {FUNDAMEN
 
 
 def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SPEECH_PITCH_RANGE,
-                   formant_ceiling: float | None = None) -> dict[str, float]:
-    """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB), median
-    F1/F2 (Hz and Bark) of a sound, and the formant ceiling (Hz) they were measured with:
+                   formant_ceiling: float | None = None, hnr: bool = True) -> dict[str, float]:
+    """Duration (s), RMS and peak level (dBFS), mean F0, harmonics-to-noise ratio (dB; NaN unless
+    ``hnr``: it takes a third of the time), median F1/F2 (Hz and Bark) of a sound, and the formant
+    ceiling (Hz) they were measured with:
     ``formant_ceiling`` if given and finite, else :func:`~stimgen.signal.phonetics.max_formant_for` the F0.
     F0 is searched over ``pitch_range`` (its top widened by :data:`PITCH_SEARCH_MARGIN`); F1/F2 are
     NaN where F0 is not found, and where F1 is the fundamental (:data:`FORMANT_RULE`).
@@ -57,8 +58,9 @@ def audio_features(y: np.ndarray, sr: int, pitch_range: tuple[float, float] = SP
         f1, f2 = (float(v) for v in formants_for_voice(y, sr, f0, ceiling)[:2])
         if f1 < FUNDAMENTAL_MARGIN * f0:  # the fundamental, not a formant (NaN stays NaN)
             f1 = f2 = float("nan")
-    hnr = measure_hnr(y, sr, floor=pitch_range[0]) if np.isfinite(f0) else float("nan")
-    return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0, "hnr_db": hnr,
+    harmonicity = measure_hnr(y, sr, floor=pitch_range[0]) if hnr and np.isfinite(f0) else float("nan")
+    return {"duration_s": len(y) / sr, "rms_dbfs": rms_dbfs(y), "peak_dbfs": peak_dbfs(y), "f0_hz": f0,
+            "hnr_db": harmonicity,
             "f1_hz": f1, "f2_hz": f2, "f1_bark": _bark(f1), "f2_bark": _bark(f2), "formant_ceiling_hz": ceiling}
 
 
