@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -151,8 +151,14 @@ class World(Vocoder):
 
     # --- sound ------------------------------------------------------------------------------------
     def synthesize(self, rep, items: np.ndarray, voices: list[Voice], seed: int = 0) -> np.ndarray:
-        return np.stack([synthesize_envelope(rep.envelope(item, self.config.fft_size), voice, self.config)
-                         for item, voice in zip(items, voices)])
+        """Each item voiced; WORLD's synthesis on as many threads as there are cores (it lets go of
+        Python's lock, and each sound is the one made alone: its noise is seeded per call)."""
+        envelopes = [rep.envelope(item, self.config.fft_size) for item in items]  # NumPy's own threads: one at a time
+        threads = min(os.cpu_count() or 1, len(envelopes))
+        if threads < 2:
+            return np.stack([synthesize_envelope(sp, voice, self.config) for sp, voice in zip(envelopes, voices)])
+        with ThreadPoolExecutor(threads) as pool:
+            return np.stack(list(pool.map(synthesize_envelope, envelopes, voices, [self.config] * len(envelopes))))
 
 
 def checked_voice(voice) -> dict | None:
