@@ -9,7 +9,8 @@ Run from the repository root, after the README's install:
 
 Each round runs, in alternation, `python -c "import torch"` and
 `stimgen continuum --a i.wav --b a.wav --steps 11 --out DIR --force` with the default (vowel)
-model and settings (faithful ends included: `--endpoints warp`), on two 1-second synthesised
+model and settings (faithful ends included: `--endpoints warp`; for speech, equal steps in F1/F2
+Bark, `--metric formants`; `--metric spectral` to compare), on two 1-second synthesised
 vowels or the two files given (a natural pair: experiments/natural_voices.py makes some), and
 times both processes from start to exit. With ``--cold`` every continuum starts from an empty
 stimgen cache (``STIMGEN_CACHE`` a new folder), as on a fresh install or for a new voice. It
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--a", type=Path, help="First endpoint (default: a synthesised /i/).")
     parser.add_argument("--b", type=Path, help="Second endpoint (default: a synthesised /a/).")
     parser.add_argument("--cold", action="store_true", help="An empty stimgen cache for every continuum.")
+    parser.add_argument("--metric", help="--metric for stimgen continuum (default: the model's own default).")
     args = parser.parse_args()
 
     from stimgen.data.vowels import mean_vowel
@@ -61,7 +63,7 @@ def main() -> None:
                 shutil.copyfile(given, work / f"{name}.wav")
         floor_cmd = [sys.executable, "-c", "import torch"]
         cont_cmd = [stimgen_exe, "continuum", "--a", "i.wav", "--b", "a.wav", "--steps", str(args.steps),
-                    "--out", "out", "--force"]
+                    "--out", "out", "--force", *(["--metric", args.metric] if args.metric else [])]
         timed(cont_cmd, work)  # warm the file cache and librosa's numba cache once, untimed
         floor, cont = [], []
         for _ in range(args.rounds):
@@ -73,7 +75,8 @@ def main() -> None:
     print(f"stimgen continuum --steps {args.steps:<3d}        {c:6.2f} s   "
           f"(runs: {', '.join(f'{v:.2f}' for v in cont)})")
     pair = f"{args.a} -> {args.b}" if args.a else "synthesised /i/ -> /a/"
-    print(f"pair: {pair}; cache: {'cold (empty for every continuum)' if args.cold else 'warm'}")
+    print(f"pair: {pair}; cache: {'cold (empty for every continuum)' if args.cold else 'warm'}; "
+          f"metric: {args.metric or 'default'}")
     print(f"ratio continuum / import torch      {c / f:6.2f}x  (goal <= 3x)")
 
 
