@@ -151,10 +151,14 @@ class World(Vocoder):
 
     # --- sound ------------------------------------------------------------------------------------
     def synthesize(self, rep, items: np.ndarray, voices: list[Voice], seed: int = 0) -> np.ndarray:
-        """Each item voiced; WORLD's synthesis on as many threads as there are cores (it lets go of
-        Python's lock, and each sound is the one made alone: its noise is seeded per call)."""
+        """Each item voiced; WORLD's synthesis on as many threads as torch may use (the one thread
+        setting stimgen keeps: ``OMP_NUM_THREADS=1`` beside a training run keeps this to one too).
+        WORLD lets go of Python's lock, and each sound is the one made alone: its noise is seeded
+        per call."""
+        import torch  # loaded already by any model that makes items
+
         envelopes = [rep.envelope(item, self.config.fft_size) for item in items]  # NumPy's own threads: one at a time
-        threads = min(os.cpu_count() or 1, len(envelopes))
+        threads = min(torch.get_num_threads(), len(envelopes))
         if threads < 2:
             return np.stack([synthesize_envelope(sp, voice, self.config) for sp, voice in zip(envelopes, voices)])
         with ThreadPoolExecutor(threads) as pool:
