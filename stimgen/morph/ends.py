@@ -328,12 +328,12 @@ def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | f
     if getattr(rep, "units", None) != "speech" or "formants" not in rep.metrics:
         return None
     plan = rep.plan(decoded, list(files), np.eye(2), f0)
-    model = rep.measure(plan)
+    model = rep.measure(plan, hnr=False)  # F1 and F2 are all the anchors need
     detail = rep.detail(decoded, files)
     if detail is None:
         heard = [rep.file_features(Path(p), state) for p, state in zip(files, plan.state)]
     else:  # the files as the continuum will write its ends: their own sound in the continuum's voices
-        heard = rep.measure(rep.plan(decoded, list(files), np.eye(2), f0, detail=detail))
+        heard = rep.measure(rep.plan(decoded, list(files), np.eye(2), f0, detail=detail), hnr=False)
     centres = rep.bin_frequencies()
     top = float(len(centres) - 1)
     anchors = []
