@@ -21,8 +21,8 @@ voice), median over the middle half of the voiced part; F0 the mean over that ha
 (espeak-ng 1.51, festival 2.5.0; F0 / F1 / F2 in Hz; seconds of vowel written)::
 
     voice            iy            ih            eh            ae            aa            ao            uw
-    espeak-man          87/288/2290  87/354/2137  87/572/1724  87/640/1600  87/713/1194  87/653/1004  87/328/1366
-    espeak-woman       133/276/2945 133/384/2787 133/694/2212 133/804/2064 133/839/1446 133/785/1173 133/333/1624
+    espeak-man       87/288/2290   87/354/2137   87/572/1724   87/640/1600   87/713/1194   87/653/1004   87/328/1366
+    espeak-woman    133/276/2945  133/384/2787  133/694/2212  133/804/2064  133/839/1446  133/785/1173  133/333/1624
     festival-man    105/322/2074  105/476/1638  105/546/1645  105/654/1401  105/675/1092  105/658/1013  105/360/1152
     festival-woman  163/420/2783  166/712/1952  159/793/2008  171/928/1744  172/861/1288  153/778/1178  160/523/1704
 
@@ -72,6 +72,8 @@ ESPEAK_VOICES = {"espeak-man": ("en-us", 40), "espeak-woman": ("en-us+f3", 80)}
 MORE_VOICES = {"espeak-man-m1": ("en-us+m1", 40), "espeak-man-m2": ("en-us+m2", 40),
                "espeak-woman-f2": ("en-us+f2", 80), "espeak-woman-f4": ("en-us+f4", 80),
                "espeak-woman-f5": ("en-us+f5", 80), "espeak-woman-annie": ("en-us+Annie", 80)}
+#: Every espeak-ng voice this script can make: ``espeak-ng -v NAME -p PITCH``.
+ALL_ESPEAK = {**ESPEAK_VOICES, **MORE_VOICES}
 FESTIVAL_VOICES = {"festival-man": "kal_diphone", "festival-woman": "cmu_us_slt_arctic_hts"}
 FESTIVAL_SCHEME = {
     "kal_diphone": """(voice_kal_diphone)
@@ -129,8 +131,8 @@ def cut_vowel(y: np.ndarray, sr: int) -> np.ndarray:
 
 def synthesise(voice: str, code: str, raw: Path) -> None:
     """Write one vowel of ``voice`` as the synthesiser makes it to ``raw``."""
-    if voice in ESPEAK_VOICES or voice in MORE_VOICES:
-        name, pitch = {**ESPEAK_VOICES, **MORE_VOICES}[voice]
+    if voice in ALL_ESPEAK:
+        name, pitch = ALL_ESPEAK[voice]
         subprocess.run(["espeak-ng", "-v", name, "-p", str(pitch), "-s", "60", "-w", str(raw),
                         f"[[{ESPEAK[code]}]]"], check=True)
         return
@@ -144,7 +146,7 @@ def synthesise(voice: str, code: str, raw: Path) -> None:
 
 def installed(voice: str) -> bool:
     """Whether the synthesiser and voice that ``voice`` needs are installed."""
-    if voice in ESPEAK_VOICES or voice in MORE_VOICES:
+    if voice in ALL_ESPEAK:
         return shutil.which("espeak-ng") is not None
     if shutil.which("festival") is None:
         return False
