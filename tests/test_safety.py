@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -205,17 +206,20 @@ def test_outputs_are_written_with_the_users_umask(rec, tmp_path):
 def test_a_killed_run_leaves_no_temporary_folder_for_long(rec, tmp_path, sig):
     """SIGTERM: the run removes its temporary folder on the way out. SIGKILL cannot be caught: the
     folder stays until the next run writing there, which removes it (its process is gone)."""
-    proc = subprocess.Popen([sys.executable, "-m", "stimgen", "demo", "--out", str(tmp_path / "demo")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 50
-    while not [p for p in tmp_path.iterdir() if p.name.startswith(f".demo.tmp-{proc.pid}-")]:
-        assert proc.poll() is None and time.monotonic() < deadline, "the demo never started writing"
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    proc.wait(timeout=30)
+    with tempfile.TemporaryFile() as stderr:  # kept out of tmp_path, whose listing is checked; said where a run fails
+        proc = subprocess.Popen([sys.executable, "-m", "stimgen", "demo", "--out", str(tmp_path / "demo")],
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+        deadline = time.monotonic() + 50
+        while not [p for p in tmp_path.iterdir() if p.name.startswith(f".demo.tmp-{proc.pid}-")]:
+            assert proc.poll() is None and time.monotonic() < deadline, "the demo never started writing"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        stderr.seek(0)
+        said = stderr.read().decode(errors="replace")[-4000:]
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != "rec")
     if sig == signal.SIGTERM:
-        assert proc.returncode == 128 + signal.SIGTERM and left == []
+        assert proc.returncode == 128 + signal.SIGTERM and left == [], said
         return
     assert len(left) == 1 and left[0].startswith(f".demo.tmp-{proc.pid}-")
     result = stimgen_cli(*CONTINUUM, "--a", rec / "x.wav", "--b", rec / "y.wav", "--out", tmp_path / "demo")
