@@ -1,6 +1,6 @@
 """Sustained vowels of four voices no one here made, for judging continua on natural voices (issue 23).
 
-    python experiments/natural_voices.py OUT [--more]
+    python experiments/natural_voices.py OUT [--more] [--diphone]
 
 Writes OUT/<voice>/<code>.wav (16 kHz mono) for the codes iy ih eh ae aa ao uw and four voices:
 ``espeak-man`` (espeak-ng ``en-us``, pitch 40) and ``espeak-woman`` (``en-us+f3``, pitch 80), as
@@ -48,6 +48,22 @@ measures what it does to the harmonics)::
     espeak-woman-annie 277/284/2812 277/519/2747 277/784/2211 277/849/2028 277/952/1545 277/858/1340 277/451/1674
 
 (The ruler reads m1's /uw/ F1 at 1200 Hz, F2 at 2166 Hz: not where a /u/ lies.)
+
+``--diphone`` adds five festival diphone voices (:data:`DIPHONE_VOICES`), each made of one
+speaker's recorded diphones, made as festival-man is (men at 105 Hz, women at 200 Hz): ``ked``
+(American English, a second man), and Italian (``pc`` a man, ``lp`` a woman), Finnish (``lj``)
+and Czech (``dita``) women. Those languages have no /ɪ/ or /æ/, so their codes stand for the
+nearest vowel (Italian ih=/e/, eh=ae=/ɛ/; Finnish ih=eh=/e/, ae=/æ/; Czech ih=eh=ae=/e/) and each of
+the six pairs is still two different vowels::
+
+    festival-man-ked       105/352/2121 105/450/1566 105/625/1445 105/724/1459 105/730/1089  105/723/995 105/386/1164
+    festival-man-pc-it     105/276/2123 105/415/1767 105/518/1866 105/518/1866 105/643/1138  105/525/846  105/299/642
+    festival-woman-lp-it   199/302/2315 200/421/2030 200/575/1533 200/575/1533 200/718/1439 200/582/1002  199/249/664
+    festival-woman-lj-fi   200/381/2065 200/432/2201 200/432/2201 200/705/1617 200/760/1326  200/561/995  200/391/804
+    festival-woman-dita-cs 200/382/2173 200/625/1702 200/625/1702 200/625/1702 200/694/1507  200/508/887  200/392/983
+
+(0.66-0.70 s of vowel each. The ruler reads the Italian woman's /ɛ/ F2 at 1533 Hz and the
+Finnish woman's /e/ above her /i/: a fixed 5500 Hz ceiling is not every speaker's.)
 """
 
 from __future__ import annotations
@@ -75,16 +91,37 @@ MORE_VOICES = {"espeak-man-m1": ("en-us+m1", 40), "espeak-man-m2": ("en-us+m2", 
 #: Every espeak-ng voice this script can make: ``espeak-ng -v NAME -p PITCH``.
 ALL_ESPEAK = {**ESPEAK_VOICES, **MORE_VOICES}
 FESTIVAL_VOICES = {"festival-man": "kal_diphone", "festival-woman": "cmu_us_slt_arctic_hts"}
-FESTIVAL_SCHEME = {
-    "kal_diphone": """(voice_kal_diphone)
+_ITALIAN = {"iy": "i", "ih": "e", "eh": "E", "ae": "E", "aa": "a", "ao": "O", "uw": "u"}
+#: ``--diphone``: five more festival diphone voices, each cut from one speaker's recordings (Debian's
+#: ``festvox-kdlpc16k``, ``festvox-itapc16k``, ``festvox-italp16k``, ``festvox-suopuhe-lj``,
+#: ``festvox-czech-dita``), made as festival-man is: festival voice, F0 (Hz), and the phone said for
+#: each code (Italian, Finnish and Czech have no /ɪ/ or /æ/: their nearest vowel stands in, so
+#: that a pair is two different vowels of the language; Finnish /æ/ is its ``@``).
+DIPHONE_VOICES = {
+    "festival-man-ked": ("ked_diphone", 105, {code: code for code in CODES}),
+    "festival-man-pc-it": ("pc_diphone", 105, _ITALIAN),
+    "festival-woman-lp-it": ("lp_diphone", 200, _ITALIAN),
+    "festival-woman-lj-fi": ("suo_fi_lj_diphone", 200,
+                             {"iy": "i", "ih": "e", "eh": "e", "ae": "@", "aa": "a", "ao": "o", "uw": "u"}),
+    "festival-woman-dita-cs": ("czech_dita", 200,
+                               {"iy": "i", "ih": "e", "eh": "e", "ae": "e", "aa": "a", "ao": "o", "uw": "u"}),
+}
+#: A diphone voice's vowel between voiceless stops, 800 ms at a fixed F0 (``Utterance Phones``).
+DIPHONE_SCHEME = """(voice_{voice})
 (set! FP_duration 800)
-(set! FP_F0 105)
-(set! utt (Utterance Phones (pau p {phone} p pau)))""",
+(set! FP_F0 {f0})
+(set! utt (Utterance Phones (pau p {{phone}} p pau)))"""
+FESTIVAL_SCHEME = {
+    "kal_diphone": DIPHONE_SCHEME.format(voice="kal_diphone", f0=105),
     "cmu_us_slt_arctic_hts": """(voice_cmu_us_slt_arctic_hts)
 (lex.add.entry '("vowelx" nil ((({phone}) 1))))
 (set! hts_engine_params (append hts_engine_params (list '("-r" 0.15))))
 (set! utt (Utterance Words (vowelx)))""",
+    **{name: DIPHONE_SCHEME.format(voice=name, f0=f0) for name, f0, _ in DIPHONE_VOICES.values()},
 }
+#: The festival voice of every voice name, and the phone of each code where it is not the code.
+ALL_FESTIVAL = {**FESTIVAL_VOICES, **{voice: name for voice, (name, _, _) in DIPHONE_VOICES.items()}}
+PHONES = {voice: phones for voice, (_, _, phones) in DIPHONE_VOICES.items()}
 
 
 def voiced_span(y: np.ndarray, sr: int) -> tuple[float, float]:
@@ -137,7 +174,8 @@ def synthesise(voice: str, code: str, raw: Path) -> None:
                         f"[[{ESPEAK[code]}]]"], check=True)
         return
     script = raw.with_suffix(".scm")
-    script.write_text(FESTIVAL_SCHEME[FESTIVAL_VOICES[voice]].format(phone=code)
+    phone = PHONES.get(voice, {}).get(code, code)
+    script.write_text(FESTIVAL_SCHEME[ALL_FESTIVAL[voice]].format(phone=phone)
                       + f'\n(utt.synth utt)\n(utt.save.wave utt "{raw}" \'riff)\n')
     subprocess.run(["festival", "-b", str(script)], check=True, capture_output=True)
     if not raw.exists():
@@ -150,16 +188,17 @@ def installed(voice: str) -> bool:
         return shutil.which("espeak-ng") is not None
     if shutil.which("festival") is None:
         return False
-    return any(Path("/usr/share/festival/voices").glob(f"*/{FESTIVAL_VOICES[voice]}"))
+    return any(Path("/usr/share/festival/voices").glob(f"*/{ALL_FESTIVAL[voice]}"))
 
 
-def make_voices(out: Path, more: bool = False) -> dict[str, Path]:
-    """Write OUT/<voice>/<code>.wav for every installed voice (and :data:`MORE_VOICES` if ``more``);
-    the folder of each voice written."""
+def make_voices(out: Path, more: bool = False, diphone: bool = False) -> dict[str, Path]:
+    """Write OUT/<voice>/<code>.wav for every installed voice (and :data:`MORE_VOICES` if ``more``,
+    :data:`DIPHONE_VOICES` if ``diphone``); the folder of each voice written."""
     from stimgen.signal.audio import load_audio, save_wav
 
     folders = {}
-    for voice in (*ESPEAK_VOICES, *FESTIVAL_VOICES, *(MORE_VOICES if more else ())):
+    extra = (*(MORE_VOICES if more else ()), *(DIPHONE_VOICES if diphone else ()))
+    for voice in (*ESPEAK_VOICES, *FESTIVAL_VOICES, *extra):
         if not installed(voice):
             print(f"{voice}: synthesiser or voice not installed, left out", flush=True)
             continue
@@ -179,18 +218,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--more", action="store_true", help="Also the six voices of MORE_VOICES.")
+    parser.add_argument("--diphone", action="store_true", help="Also the five voices of DIPHONE_VOICES.")
     args = parser.parse_args()
     from stimgen.signal.audio import audio_info
 
-    folders = make_voices(args.out, more=args.more)
-    print(f"{'voice':15s}" + "".join(f"{code:>17s}" for code in CODES))
+    folders = make_voices(args.out, more=args.more, diphone=args.diphone)
+    print(f"{'voice':23s}" + "".join(f"{code:>17s}" for code in CODES))
     for voice, folder in folders.items():
         cells = []
         for code in CODES:
             m = measure_vowel(folder / f"{code}.wav")
             seconds = audio_info(folder / f"{code}.wav").duration
             cells.append(f"{m['f0']:4.0f}/{m['f1']:4.0f}/{m['f2']:4.0f} {seconds:.2f}")
-        print(f"{voice:15s}" + "".join(f"{cell:>17s}" for cell in cells))
+        print(f"{voice:23s}" + "".join(f"{cell:>17s}" for cell in cells))
 
 
 if __name__ == "__main__":
