@@ -170,7 +170,7 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
     """
     rep = stimuli.domain.representation
     own = rep.metrics[0]
-    speech = "formants" in rep.metrics and getattr(rep, "units", None) == "speech"
+    speech = rep.speech
     rows = (0, len(manifest) - 1)
     manifest = manifest.copy()
     columns = {METRIC_UNITS[own].lower(): np.full(len(manifest), np.nan)}

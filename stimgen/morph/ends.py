@@ -325,7 +325,7 @@ def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | f
     (the model's ends voiced as the continuum voices them, the files in the window the model
     took, each with its vocal tract's ceiling). None where the representation is not of speech
     or a formant is not found, or the formants would cross."""
-    if getattr(rep, "units", None) != "speech" or "formants" not in rep.metrics:
+    if not rep.speech:
         return None
     plan = rep.plan(decoded, list(files), np.eye(2), f0)
     model = rep.measure(plan, hnr=False)  # F1 and F2 are all the anchors need

@@ -145,7 +145,7 @@ def uneven_path(manifest: pd.DataFrame, rep, jumps: bool = True) -> str | None:
     >>> rep = Domain(load_model("vowels")).representation                    # doctest: +SKIP
     >>> uneven_path(pd.read_csv("i-a/manifest.csv"), rep)                    # doctest: +SKIP
     """
-    if getattr(rep, "units", None) == "speech" and {"f1_bark", "f2_bark"} <= set(manifest.columns):
+    if rep.speech and {"f1_bark", "f2_bark"} <= set(manifest.columns):
         path, advice = path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy()), path_advice
     elif getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
         path, advice = pitch_path(manifest["pitch_hz"].to_numpy()), pitch_advice

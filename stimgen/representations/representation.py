@@ -88,6 +88,9 @@ class Representation(ABC):
     #: Whether an item's axis 1 (H) is frequency, so that faithful ends may warp along it
     #: (:mod:`stimgen.morph.ends`).
     frequency_warps: bool = False
+    #: Whether the items are speech, whose stimuli are vowels measured in (F1, F2) Bark (the
+    #: manifest's formants, an end's distance from its file, the uneven-path check).
+    speech: bool = False
 
     # --- settings ---------------------------------------------------------------------------------
     @classmethod

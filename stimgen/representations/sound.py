@@ -102,6 +102,7 @@ class Sound(Representation):
         #: Birdsong: each stimulus also measures the song features a birdsong lab uses
         #: (:mod:`stimgen.signal.song_features`), and is levelled by its sounding part (:func:`condition`).
         self.song = self.units == "birdsong"
+        self.speech = self.units == "speech"
         self.features = (*type(self).features, *(SONG_FEATURES if self.song else ()))
         #: The window of each file loaded so far, and its voicing, by path (:meth:`excerpt`, :meth:`plan`).
         self.excerpts: dict[str, Excerpt] = {}
@@ -119,7 +120,7 @@ class Sound(Representation):
         """``formants`` (F1/F2 in Bark, Praat) for speech voiced by WORLD, where the steps' vowels
         are what a listener hears and a point of the path takes milliseconds to voice; else
         ``spectral`` (log-mel dB): birdsong, and speech voiced by Griffin-Lim (docs/morph.md)."""
-        return "formants" if self.units == "speech" and self.voiced else "spectral"
+        return "formants" if self.speech and self.voiced else "spectral"
 
     def vocoder_config(self) -> dict:
         """The vocoder's part of the model's ``data`` section: its name where it is not the
@@ -235,7 +236,7 @@ class Sound(Representation):
         (:func:`~stimgen.signal.phonetics.vocal_tract_ceiling`); once per file and window."""
         if str(path) not in self._voicings:
             voice, ceiling = self.vocoder.analyse(self, path), None
-            if self.voiced and self.units == "speech":
+            if self.voiced and self.speech:
                 y, sr = load_audio(path)
                 ceiling = vocal_tract_ceiling(self.excerpt(path).cut(y, sr), sr, self.vocoder.mean_f0(voice))
             self._voicings[str(path)] = Voicing(voice, ceiling)
