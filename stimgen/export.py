@@ -2,7 +2,8 @@
 
 The folder (its layout and record: :mod:`stimgen.stimulus_folder`) holds ``stimuli/`` (16-bit PCM
 WAVs at one rate, equal duration and RMS level, with ramps; or PNGs), ``spectrograms/`` (one PNG
-per sound), ``sheet.png`` (every stimulus with the distance to its neighbour), ``manifest.csv``
+per sound), ``sheet.png`` (every stimulus with the distance to its neighbour), for speech
+``formants.png`` (every stimulus in the F1-F2 plane, a continuum's endpoint files beside them), ``manifest.csv``
 (one row per stimulus, loadable as it is by PsychoPy's ``importConditions``) and ``manifest.json``
 (the same rows, a jsPsych preload list and the provenance: stimgen version, model and hash,
 command, seed, every setting, input hashes, every stimulus's code). Every feature and distance is
@@ -36,6 +37,7 @@ from stimgen.stimulus_folder import (
     SHEET,
     SPECTROGRAM_FILE,
     STIM_FILE,
+    VOWEL_PLANE,
     ModelRecord,
     StimulusRecord,
     manifest_rows,
@@ -121,8 +123,9 @@ def export(
         if stimuli.plan.baseline is not None:
             manifest, extra = _measured_change(manifest, stimuli, tmp, render, seed)
         manifest[DISTANCE_PREV] = np.concatenate([[np.nan], distances])
+        files_measured: list[tuple[str, float, float]] = []
         if stimuli.references is not None:
-            manifest = _end_distances(manifest, stimuli, features)
+            manifest, files_measured = _end_distances(manifest, stimuli, features)
             # how even the path between came out, said where it is not (steps placed by the caller
             # may be uneven on purpose: respace spaces them by a listener's responses)
             uneven = uneven_path(manifest, rep, jumps=stimuli.settings.get("spacing") != "given")
@@ -137,6 +140,8 @@ def export(
                 save_image(tmp / file, _enlarge(picture, 4))
         manifest[SHA256] = [file_sha256(tmp / file) for file in files]
         _write_sheet(tmp / SHEET, stimuli, pictures, distances, metric)
+        if rep.speech:
+            _write_vowel_plane(tmp / VOWEL_PLANE, stimuli, manifest, files_measured)
         write_manifests(tmp, manifest, _record(stimuli, manifest, render, metric, command, extra))
         if after is not None:
             after(tmp, manifest)
@@ -160,13 +165,15 @@ def _measured_change(manifest: pd.DataFrame, stimuli: StimulusSet, tmp: Path, re
     return manifest, {f"unedited_{feature}": baseline}
 
 
-def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[dict]) -> pd.DataFrame:
+def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet,
+                   features: list[dict]) -> tuple[pd.DataFrame, list[tuple[str, float, float]]]:
     """Columns ``end_distance_<unit>``: how far the decoded first and last items lie from their
     endpoint files' items in the representation's own metric (of what the stimulus hears of
     them, :meth:`~stimgen.representations.representation.Representation.heard`); for speech also
     ``end_distance_bark``: (F1, F2) of the written step against the file's, by the manifest's
     ruler. Empty on the steps between. One warning line per end farther than
-    :data:`stimgen.options.END_TOLERANCE` (in Bark for speech, else in the own metric).
+    :data:`stimgen.options.END_TOLERANCE` (in Bark for speech, else in the own metric). Beside
+    the manifest, for speech, each endpoint file's name and F1, F2 (Hz) by that ruler.
     """
     rep = stimuli.domain.representation
     own = rep.metrics[0]
@@ -174,6 +181,7 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
     rows = (0, len(manifest) - 1)
     manifest = manifest.copy()
     columns = {METRIC_UNITS[own].lower(): np.full(len(manifest), np.nan)}
+    files: list[tuple[str, float, float]] = []
     if speech:
         columns["bark"] = np.full(len(manifest), np.nan)
     for row, path, reference in zip(rows, stimuli.inputs, stimuli.references):
@@ -183,6 +191,7 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
             state = stimuli.plan.state[row] if stimuli.plan.state else None
             measured = [features[row], rep.file_features(path, state)]
             columns["bark"][row] = rep.written_distances(measured, pair, "formants")[0]
+            files.append((Path(path).name, measured[1]["f1_hz"], measured[1]["f2_hz"]))
         unit = "bark" if speech else METRIC_UNITS[own].lower()
         if columns[unit][row] > END_TOLERANCE[unit]:
             warnings.warn(StimgenWarning(end_advice(
@@ -191,7 +200,7 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet, features: list[
                 path=path), stacklevel=3)
     for unit, column in columns.items():
         manifest[f"end_distance_{unit}"] = np.round(column, 4)
-    return manifest
+    return manifest, files
 
 
 #: Below this distance (dB) between an end's item and its file's, the item is the file's: what
@@ -246,6 +255,20 @@ def _write_sheet(path: Path, stimuli: StimulusSet, pictures: list[np.ndarray], d
     title = (f"{stimuli.verb} through model {stimuli.domain.name}: distance to the previous stimulus "
              f"({metric}, {unit}, measured on the files)")
     draw_sheet(path, pictures, captions, cells, title, scale=stimuli.domain.representation.sheet_scale)
+
+
+def _write_vowel_plane(path: Path, stimuli: StimulusSet, manifest: pd.DataFrame,
+                       files: list[tuple[str, float, float]]) -> None:
+    """Every stimulus in the F1-F2 plane, numbered in manifest order and joined in that order for
+    a continuum, its endpoint files beside (:func:`stimgen.preview.draw_vowel_plane`); nothing
+    where Praat measured F1 and F2 on no stimulus."""
+    from stimgen.preview import draw_vowel_plane
+
+    if not np.isfinite(manifest[["f1_hz", "f2_hz"]].to_numpy(dtype=np.float64)).all(axis=1).any():
+        return
+    title = f"{stimuli.verb} through model {stimuli.domain.name}: F1 and F2 of each stimulus (Praat, as manifest.csv)"
+    draw_vowel_plane(path, manifest["f1_hz"], manifest["f2_hz"], [str(k) for k in range(len(manifest))], files,
+                     joined=stimuli.references is not None, title=title)
 
 
 def _record(stimuli: StimulusSet, manifest: pd.DataFrame, render: RenderSettings, metric: str,

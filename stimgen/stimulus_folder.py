@@ -47,6 +47,8 @@ SPECTROGRAM_DIR = "spectrograms"
 MANIFEST_CSV = "manifest.csv"
 MANIFEST_JSON = "manifest.json"
 SHEET = "sheet.png"
+#: Speech: every stimulus in the F1-F2 plane (:func:`stimgen.preview.draw_vowel_plane`).
+VOWEL_PLANE = "formants.png"
 #: manifest.csv's columns that every folder has (or sounds have), by what they hold.
 STIM_FILE, SPECTROGRAM_FILE, SHA256, DISTANCE_PREV = "stim_file", "spectrogram_file", "sha256", "distance_prev"
 #: The format of manifest.json that :class:`StimulusRecord` writes; 1 is the layout before it.

@@ -13,6 +13,7 @@ from PIL import Image
 
 from stimgen import load_model
 from stimgen.data.vowels import mean_vowel
+from stimgen.errors import StimgenError
 from stimgen.export import export
 from stimgen.morph import Domain, RenderSettings, continuum
 from stimgen.outputs import file_sha256
@@ -213,6 +214,41 @@ def test_grid_encode_decode_through_the_command_line(tmp_path, inputs):
     assert list(decoded["source_file"]) == list(codes["file"])
 
 
+def _centre(image: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
+    """The mean (x, y) of the pixels of exactly this colour."""
+    ys, xs = np.nonzero((image == np.array(rgb)).all(axis=2))
+    assert xs.size, f"no pixel of {rgb}"
+    return np.array([xs.mean(), ys.mean()])
+
+
+def test_a_speech_continuum_draws_its_steps_and_files_in_the_vowel_plane(continuum_dir):
+    from stimgen.preview import FIRST_RGB, LAST_RGB
+
+    manifest = pd.read_csv(continuum_dir / "manifest.csv")
+    f1, f2 = manifest["f1_hz"].to_numpy(), manifest["f2_hz"].to_numpy()
+    assert f2[0] > f2[-1] and f1[0] < f1[-1]
+    with Image.open(continuum_dir / "formants.png") as im:
+        image = np.asarray(im.convert("RGB"))
+    first, last = _centre(image, FIRST_RGB), _centre(image, LAST_RGB)
+    # the phonetician's plane: /i/ (high F2, low F1) at the upper left, /a/ at the lower right
+    assert first[0] < last[0] and first[1] < last[1]
+
+
+def test_the_vowel_plane_leaves_out_what_praat_did_not_measure(tmp_path):
+    from stimgen.preview import FIRST_RGB, LAST_RGB, draw_vowel_plane
+
+    f1, f2 = [300.0, 500.0, 700.0], [2200.0, 1600.0, 1100.0]
+    draw_vowel_plane(tmp_path / "all.png", f1, f2, ["0", "1", "2"])
+    draw_vowel_plane(tmp_path / "gap.png", f1[:2] + [float("nan")], f2, ["0", "1", "2"])
+    with Image.open(tmp_path / "all.png") as a, Image.open(tmp_path / "gap.png") as b:
+        whole, gap = np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB"))
+    assert (whole == np.array(LAST_RGB)).all(axis=2).any()
+    assert not (gap == np.array(LAST_RGB)).all(axis=2).any()  # the unmeasured last step is not drawn
+    assert (gap == np.array(FIRST_RGB)).all(axis=2).any()
+    with pytest.raises(StimgenError, match="no stimulus has a measured F1 and F2"):
+        draw_vowel_plane(tmp_path / "none.png", [float("nan")], [1000.0], ["0"])
+
+
 def test_image_continuum_writes_pngs(tmp_path, inputs):
     out = tmp_path / "img"
     result = stimgen_cli("continuum", "--a", inputs / "ring.png", "--b", inputs / "bar.png", "--steps", 5, "--out", out)
@@ -222,7 +258,7 @@ def test_image_continuum_writes_pngs(tmp_path, inputs):
     with Image.open(out / manifest["stim_file"].iloc[2]) as im:
         assert im.size == (32, 32) and im.mode == "L"
     assert json.loads((out / "manifest.json").read_text())["preload"]["images"] == list(manifest["stim_file"])
-    assert (out / "sheet.png").is_file()
+    assert (out / "sheet.png").is_file() and not (out / "formants.png").exists()
 
 
 def test_demo_writes_a_continuum_vectors_and_an_edit(tmp_path):
