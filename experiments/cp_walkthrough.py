@@ -277,10 +277,9 @@ def main(argv=None) -> None:
               pd.read_csv(root / "i-a-quest" / "data" / f"{PARTICIPANT}_stimuli.csv").head(3)
               .assign(code=lambda t: t["code"].str[:30] + " ...").to_string(index=False))
 
-    figures = {"continuum.png": None, "identification-fit.png": root / "i-a-ident-fit" / "fit.png",
+    figures = {"continuum.png": root / "i-a" / "sheet.png", "continuum-formants.png": root / "i-a" / "formants.png",
+               "identification-fit.png": root / "i-a-ident-fit" / "fit.png",
                "abx-fit.png": root / "i-a-abx-fit" / "fit.png", "quest-fit.png": root / "i-a-quest-fit" / "fit.png"}
-    sheet = sorted(p for p in (root / "i-a").glob("*.png"))
-    figures["continuum.png"] = sheet[0] if sheet else None
     summary["figures"] = {}
     for name, source in figures.items():
         if source is not None and figures_dir is not None:
