@@ -115,7 +115,8 @@ def draw_sheet(path: str | os.PathLike, pictures: Sequence[np.ndarray], captions
 
 
 #: Where the F1-F2 plane (:func:`draw_vowel_plane`) may put tick labels (Hz).
-VOWEL_TICKS_HZ = (150, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000)
+VOWEL_TICKS_HZ = (150, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1200, 1500, 1750, 2000, 2250, 2500, 3000,
+                  3500, 4000)
 #: The colours of a continuum's first and last stimuli, and of their endpoint files' rings.
 FIRST_RGB, LAST_RGB = (31, 119, 180), (230, 97, 1)
 
