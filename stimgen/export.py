@@ -177,26 +177,25 @@ def _end_distances(manifest: pd.DataFrame, stimuli: StimulusSet,
     """
     rep = stimuli.domain.representation
     own = rep.metrics[0]
-    speech = rep.speech
     rows = (0, len(manifest) - 1)
     manifest = manifest.copy()
     columns = {METRIC_UNITS[own].lower(): np.full(len(manifest), np.nan)}
     files: list[tuple[str, float, float]] = []
-    if speech:
+    if rep.speech:
         columns["bark"] = np.full(len(manifest), np.nan)
     for row, path, reference in zip(rows, stimuli.inputs, stimuli.references):
         pair = rep.heard(np.stack([stimuli.x[row], reference]))
         columns[METRIC_UNITS[own].lower()][row] = rep.written_distances([{}, {}], pair, own)[0]
-        if speech:
+        if rep.speech:
             state = stimuli.plan.state[row] if stimuli.plan.state else None
             measured = [features[row], rep.file_features(path, state)]
             columns["bark"][row] = rep.written_distances(measured, pair, "formants")[0]
             files.append((Path(path).name, measured[1]["f1_hz"], measured[1]["f2_hz"]))
-        unit = "bark" if speech else METRIC_UNITS[own].lower()
+        unit = "bark" if rep.speech else METRIC_UNITS[own].lower()
         if columns[unit][row] > END_TOLERANCE[unit]:
             warnings.warn(StimgenWarning(end_advice(
-                "first" if row == 0 else "last", columns[unit][row], "Bark" if speech else METRIC_UNITS[own],
-                columns[METRIC_UNITS[own].lower()][row] if speech else None, stimuli.settings.get("endpoints")),
+                "first" if row == 0 else "last", columns[unit][row], "Bark" if rep.speech else METRIC_UNITS[own],
+                columns[METRIC_UNITS[own].lower()][row] if rep.speech else None, stimuli.settings.get("endpoints")),
                 path=path), stacklevel=3)
     for unit, column in columns.items():
         manifest[f"end_distance_{unit}"] = np.round(column, 4)

@@ -147,7 +147,7 @@ def uneven_path(manifest: pd.DataFrame, rep, jumps: bool = True) -> str | None:
     """
     if rep.speech and {"f1_bark", "f2_bark"} <= set(manifest.columns):
         path, advice = path_evenness(manifest[["f1_bark", "f2_bark"]].to_numpy()), path_advice
-    elif getattr(rep, "song", False) and "pitch_hz" in manifest.columns:
+    elif rep.song and "pitch_hz" in manifest.columns:
         path, advice = pitch_path(manifest["pitch_hz"].to_numpy()), pitch_advice
     else:
         return None

@@ -91,6 +91,9 @@ class Representation(ABC):
     #: Whether the items are speech, whose stimuli are vowels measured in (F1, F2) Bark (the
     #: manifest's formants, an end's distance from its file, the uneven-path check).
     speech: bool = False
+    #: Whether the items are birdsong, whose stimuli are measured by the song features and levelled
+    #: by their sounding part (:class:`~stimgen.representations.sound.Sound`).
+    song: bool = False
 
     # --- settings ---------------------------------------------------------------------------------
     @classmethod
