@@ -10,8 +10,8 @@ logged (:attr:`Continuum.log`, :meth:`Continuum.save_log`) so that the data file
 with the stimuli its trials heard.
 
 Opening takes seconds (the endpoints' voices are analysed by WORLD, and one stimulus is made so
-that the first call is as fast as the rest); a sound then takes the model's decoder (run on a
-channels-last copy, :class:`~stimgen.morph.domain.OneAtATime`), WORLD's synthesis and a few milliseconds more:
+that the first call is as fast as the rest); a sound then takes the model's decoder (a copy
+made for one code at a time, :class:`~stimgen.morph.domain.OneAtATime`), WORLD's synthesis and a few milliseconds more:
 ``experiments/bench_on_demand.py`` measures it, docs/psychopy.md gives the figures.
 
 Examples

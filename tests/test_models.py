@@ -11,6 +11,7 @@ from stimgen.models import ACAI, AE, GAIA, MODELS, VAE, ACAIConfig, AEConfig, GA
 from stimgen.models.bundle import load_model, save_model
 from stimgen.models.gaia import balance, interpolate, pairwise_distance_loss
 from stimgen.models.model import l1
+from stimgen.models.networks import ConvDecoder, MLPDecoder, UpsampledConv, for_one_code
 
 ALL = [(GAIA, GAIAConfig), (AE, AEConfig), (VAE, VAEConfig), (ACAI, ACAIConfig)]
 
@@ -161,6 +162,49 @@ def test_save_and_load_give_identical_outputs(tmp_path):
         assert torch.equal(model.eval().encode(x), loaded.encode(x))
         assert torch.equal(model.decode(model.encode(x)), loaded.reconstruct(x))
     assert loaded.info["model_sha256"] == digest and loaded.info["model"] == "gaia"
+
+
+@pytest.mark.parametrize("shape, bottleneck", [((1, 64, 64), "dense"), ((3, 32, 64), "dense"), ((1, 32, 32), "conv")])
+def test_the_one_code_decoder_is_the_decoder_to_float32_rounding(shape, bottleneck):
+    torch.manual_seed(0)
+    decoder = ConvDecoder(NetworkConfig(input_shape=shape, latent_dim=32, width=8, max_channels=32,
+                                      bottleneck=bottleneck)).eval()
+    for m in decoder.modules():  # weights and biases of a trained size, not the small start of _init
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.normal_(m.weight, std=(2.0 / m.weight[0].numel()) ** 0.5)
+            torch.nn.init.normal_(m.bias, std=0.1)
+    before = copy.deepcopy(decoder.state_dict())
+    fast = for_one_code(decoder)
+    kinds = [type(m) for m in fast.modules()]
+    upsamplings = [type(m) for m in decoder.modules()].count(torch.nn.Upsample)
+    assert upsamplings >= 2 and torch.nn.Upsample not in kinds and kinds.count(UpsampledConv) == upsamplings
+    z = torch.randn(5, 32) if bottleneck == "dense" else torch.randn(5, 32, 4, 4)
+    with torch.no_grad():
+        want, got = decoder(z), torch.cat([fast(code[None]) for code in z])
+    assert got.shape == want.shape and (want - 0.5).abs().max() > 0.1  # outputs that vary
+    assert torch.allclose(got, want, atol=1e-5, rtol=0)
+    assert all(torch.equal(before[k], v) for k, v in decoder.state_dict().items())  # a copy: the model is untouched
+
+
+def test_an_upsampled_convolution_is_upsampling_then_the_reflect_padded_convolution():
+    torch.manual_seed(1)
+    conv = torch.nn.Conv2d(3, 5, 3, padding=1, padding_mode="reflect")
+    x = torch.randn(2, 3, 4, 6)
+    with torch.no_grad():
+        want = conv(torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest"))
+        assert torch.allclose(UpsampledConv(conv)(x), want, atol=1e-5, rtol=0)
+        zero_padded = torch.nn.Conv2d(3, 5, 3, padding=1)
+        zero_padded.load_state_dict(conv.state_dict())
+        assert not torch.allclose(UpsampledConv(zero_padded)(x), zero_padded(  # the border is reflection's
+            torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")), atol=1e-3)
+
+
+def test_a_one_code_copy_of_an_mlp_decoder_is_the_decoder():
+    torch.manual_seed(0)
+    decoder = MLPDecoder(NetworkConfig(input_shape=(2,), latent_dim=4)).eval()
+    z = torch.randn(3, 4)
+    with torch.no_grad():
+        assert torch.equal(for_one_code(decoder)(z), decoder(z))
 
 
 def test_bad_model_folders(tmp_path):

@@ -12,7 +12,7 @@ from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
 from stimgen.signal.audio import load_audio, save_wav
 from stimgen.signal.phonetics import formants_for_voice, max_formant_for, measure_f0, measure_hnr
-from stimgen.signal.world import Voice, WorldConfig, analyse, mix_voices, parse_f0, shifted, synthesize
+from stimgen.signal.world import Voice, WorldConfig, analyse, db_to_power, mix_voices, parse_f0, shifted, synthesize
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,12 @@ def world_model(tmp_path_factory):
     settings = TrainSettings(model="ae", steps=4, batch_size=8, latent_dim=8, width=8, size=32, representation="world",
                              holdout=0.0, preview_every=1000, checkpoint_every=1000)
     return train(root / "data", root / "model", settings)
+
+
+def test_db_to_power_is_ten_to_the_tenth_of_the_db_to_rounding():
+    db = np.random.default_rng(0).uniform(-200.0, 100.0, (64, 513))
+    assert np.allclose(db_to_power(db), 10.0 ** (db / 10.0), rtol=1e-13, atol=0)
+    assert db_to_power(np.float32(-20.0)) == pytest.approx(0.01, rel=1e-15)
 
 
 def test_analysis_and_synthesis_keep_f0_formants_and_a_clean_voice():

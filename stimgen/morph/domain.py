@@ -18,6 +18,7 @@ import torch
 
 from stimgen.data.folder import IMAGE_EXTENSIONS
 from stimgen.errors import StimgenError
+from stimgen.models.networks import for_one_code
 from stimgen.representations import from_config
 from stimgen.representations.representation import RenderSettings
 
@@ -108,21 +109,24 @@ class Domain:
 
 
 class OneAtATime(Domain):
-    """The domain of a model whose codes are decoded one at a time: its decoder copied once in
-    channels-last memory layout, which decodes one code in three quarters of the time (oneDNN's
-    convolutions of few channels on large maps), on one thread. A continuum's steps are decoded
-    so (:func:`stimgen.morph.continuum.continuum`), and :class:`stimgen.Continuum` makes any level
+    """The domain of a model whose codes are decoded one at a time: its decoder copied once as
+    :func:`~stimgen.models.networks.for_one_code` makes it (channels-last memory layout, and each
+    upsampling with its convolution done on the small map), which decodes one code in two thirds
+    of the batch decoder's time, on one thread. A continuum's steps are decoded so
+    (:func:`stimgen.morph.continuum.continuum`), and :class:`stimgen.Continuum` makes any level
     so: a step made again is the same to the bit. Equal to :meth:`Domain.decode` to float32
     rounding (1e-6, as one code decoded alone differs from the same code decoded in a batch);
     Griffin-Lim turns such a difference into tens of LSB of its sound."""
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        self._decoder = copy.deepcopy(model.G.decoder).to(memory_format=torch.channels_last)
+        self._decoder = for_one_code(model.G.decoder)
 
     def hold(self, weights: dict[str, torch.Tensor]) -> None:
         """Decode with a tuned copy's ``weights`` (:func:`stimgen.morph.ends.tune_decoder`) from now on."""
-        self._decoder.load_state_dict(weights)
+        tuned = copy.deepcopy(self.model.G.decoder)
+        tuned.load_state_dict(weights)
+        self._decoder = for_one_code(tuned)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """Items (N, C, H, W) decoded one code at a time on one thread, the caller's thread count

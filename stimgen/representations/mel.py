@@ -15,7 +15,7 @@ from stimgen.data.folder import FolderDataset
 from stimgen.representations.sound import Sound
 from stimgen.representations.vocoder import Vocoder
 from stimgen.signal.spectrogram import SpectrogramConfig, sound_to_spectrogram
-from stimgen.signal.world import mel_frequencies
+from stimgen.signal.world import db_to_power, mel_frequencies
 
 #: Mel-cepstral coefficients kept when a mel frame is smoothed into an envelope: enough for the
 #: formants, too few for the harmonics of voices above ~80 Hz that low mel bands resolve.
@@ -124,7 +124,7 @@ def mel_to_envelope(item: np.ndarray, spectrogram: SpectrogramConfig, n_fft: int
     if spectrogram.preemphasis:
         db -= 20.0 * np.log10(np.abs(1.0 - spectrogram.preemphasis
                                      * np.exp(-2j * np.pi * centres / spectrogram.sample_rate)))
-    return 10.0 ** (db @ _smoothing(spectrogram, n_fft, lifter) / 10.0)
+    return db_to_power(db @ _smoothing(spectrogram, n_fft, lifter))
 
 
 @functools.lru_cache(maxsize=8)
