@@ -287,12 +287,22 @@ def for_one_code(decoder: nn.Module) -> nn.Module:
     """
     fast = copy.deepcopy(decoder)
     if isinstance(fast, ConvDecoder):
-        layers = list(fast.net)
-        for k, layer in enumerate(layers[:-1]):
-            if isinstance(layer, nn.Upsample) and isinstance(layers[k + 1], nn.Conv2d):
-                layers[k], layers[k + 1] = nn.Identity(), UpsampledConv(layers[k + 1])
-        fast.net = nn.Sequential(*(layer for layer in layers if not isinstance(layer, nn.Identity)))
+        layers: list[nn.Module] = []
+        for layer in fast.net:
+            if layers and _upsampled_conv(layers[-1], layer):
+                layers[-1] = UpsampledConv(layer)
+            else:
+                layers.append(layer)
+        fast.net = nn.Sequential(*layers)
     return fast.to(memory_format=torch.channels_last).eval()
+
+
+def _upsampled_conv(upsampling: nn.Module, conv: nn.Module) -> bool:
+    """Whether ``upsampling`` then ``conv`` is what :class:`UpsampledConv` computes: a nearest 2x
+    upsampling, then a 3x3 convolution of stride 1, padded by 1 by reflection."""
+    return (isinstance(upsampling, nn.Upsample) and upsampling.mode == "nearest" and upsampling.scale_factor == 2
+            and isinstance(conv, nn.Conv2d) and conv.kernel_size == (3, 3) and conv.stride == (1, 1)
+            and conv.padding == (1, 1) and conv.padding_mode == "reflect" and conv.groups == 1)
 
 
 def _init(module: nn.Module) -> None:
