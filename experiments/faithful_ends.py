@@ -1,13 +1,14 @@
 """Issue 23: which faithful-ends method makes continua that start and end at the user's own vowels?
 
     python experiments/faithful_ends.py VOICES --out docs/results/faithful-ends [--methods warp,tune,...]
-        [--voices espeak-man,...] [--pairs iy-uw,iy-aa] [--formantgrid] [--keep DIR]
+        [--voices espeak-man,...] [--pairs iy-uw,iy-aa] [--formantgrid] [--keep DIR] [--model-share S]
 
 VOICES holds one folder of sustained vowels per voice (``experiments/natural_voices.py VOICES``
 makes four that no one here made: espeak-ng and festival, a man and a woman each). For every voice,
 vowel pair (experiments/calibration.py's six) and method (:data:`stimgen.morph.ends.METHODS`),
 the continuum is made as ``stimgen continuum --a A --b B --steps 11 --f0 120 --endpoints METHOD``
-makes it, with the shipped ``vowels`` model, and written. With ``--formantgrid`` the phonetician's
+makes it, with the shipped ``vowels`` model, and written (``--model-share`` as ``stimgen continuum
+--model-share`` gives it to ``warp``). With ``--formantgrid`` the phonetician's
 baseline (experiments/formantgrid.py: the speaker's own source refiltered through formants
 interpolated in Bark) is measured beside them.
 
@@ -111,7 +112,8 @@ def judge(steps: pd.DataFrame, ref_a: dict, ref_b: dict, mid_file: Path) -> dict
             "mid_one_peak": one_vowel}
 
 
-def model_continuum(model, a: Path, b: Path, method: str, out: Path, level: float) -> tuple[list[Path], float, float]:
+def model_continuum(model, a: Path, b: Path, method: str, out: Path, level: float,
+                    model_share: float | None = None) -> tuple[list[Path], float, float]:
     from stimgen.export import export
     from stimgen.morph.continuum import continuum
     from stimgen.representations import RenderSettings
@@ -119,7 +121,8 @@ def model_continuum(model, a: Path, b: Path, method: str, out: Path, level: floa
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        stimuli = continuum(model, a, b, steps=STEPS, f0=F0, endpoints=method)
+        stimuli = continuum(model, a, b, steps=STEPS, f0=F0, endpoints=method,
+                            model_share=model_share if method == "warp" else None)
         export(stimuli, out, render=RenderSettings(level_dbfs=level), force=True)
     seconds = time.perf_counter() - start
     files = [out / f for f in pd.read_csv(out / "manifest.csv")["stim_file"]]
@@ -140,6 +143,8 @@ def main() -> None:
     p.add_argument("--model", default="vowels")
     p.add_argument("--formantgrid", action="store_true")
     p.add_argument("--keep", type=Path, default=None, help="Keep the written WAVs in this folder.")
+    p.add_argument("--model-share", type=float, default=None,
+                   help="warp's model share (stimgen continuum --model-share; default: stimgen's).")
     args = p.parse_args()
     voices = args.voice.split(",") if args.voice else sorted(d.name for d in args.voices.iterdir() if d.is_dir())
     pairs = [tuple(s.split("-")) for s in args.pairs.split(",")] if args.pairs else PAIRS
@@ -170,12 +175,14 @@ def main() -> None:
                         level = RenderSettings().level_dbfs
                         try:
                             files, seconds, ends_seconds = model_continuum(model, folder / f"{a}.wav",
-                                                                           folder / f"{b}.wav", method, out, level)
+                                                                           folder / f"{b}.wav", method, out, level,
+                                                                           args.model_share)
                         except StimgenError as exc:  # a peak over the limit at the default level: as its message says
                             print(f"voice={voice} pair={a}-{b} method={method}: {exc}", flush=True)
                             level = LOWER_LEVEL
                             files, seconds, ends_seconds = model_continuum(model, folder / f"{a}.wav",
-                                                                           folder / f"{b}.wav", method, out, level)
+                                                                           folder / f"{b}.wav", method, out, level,
+                                                                           args.model_share)
                     steps = measure_steps(files)
                     row = {"voice": voice, "pair": f"{a}-{b}", "method": method,
                            "level_dbfs": level if method != "formantgrid" else np.nan,

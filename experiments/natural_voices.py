@@ -88,9 +88,14 @@ ESPEAK_VOICES = {"espeak-man": ("en-us", 40), "espeak-woman": ("en-us+f3", 80)}
 MORE_VOICES = {"espeak-man-m1": ("en-us+m1", 40), "espeak-man-m2": ("en-us+m2", 40),
                "espeak-woman-f2": ("en-us+f2", 80), "espeak-woman-f4": ("en-us+f4", 80),
                "espeak-woman-f5": ("en-us+f5", 80), "espeak-woman-annie": ("en-us+Annie", 80)}
+#: ``--held-out``: espeak-ng voices kept out of every choice made on the others (two women, a man).
+HELD_OUT_ESPEAK = {"espeak-woman-linda": ("en-us+Linda", 80), "espeak-woman-belinda": ("en-us+belinda", 80),
+                   "espeak-man-m3": ("en-us+m3", 40)}
 #: Every espeak-ng voice this script can make: ``espeak-ng -v NAME -p PITCH``.
-ALL_ESPEAK = {**ESPEAK_VOICES, **MORE_VOICES}
+ALL_ESPEAK = {**ESPEAK_VOICES, **MORE_VOICES, **HELD_OUT_ESPEAK}
 FESTIVAL_VOICES = {"festival-man": "kal_diphone", "festival-woman": "cmu_us_slt_arctic_hts"}
+_FINNISH = {"iy": "i", "ih": "e", "eh": "e", "ae": "@", "aa": "a", "ao": "o", "uw": "u"}
+_CZECH = {"iy": "i", "ih": "e", "eh": "e", "ae": "e", "aa": "a", "ao": "o", "uw": "u"}
 _ITALIAN = {"iy": "i", "ih": "e", "eh": "E", "ae": "E", "aa": "a", "ao": "O", "uw": "u"}
 #: ``--diphone``: five more festival diphone voices, each cut from one speaker's recordings (Debian's
 #: ``festvox-kdlpc16k``, ``festvox-itapc16k``, ``festvox-italp16k``, ``festvox-suopuhe-lj``,
@@ -101,11 +106,13 @@ DIPHONE_VOICES = {
     "festival-man-ked": ("ked_diphone", 105, {code: code for code in CODES}),
     "festival-man-pc-it": ("pc_diphone", 105, _ITALIAN),
     "festival-woman-lp-it": ("lp_diphone", 200, _ITALIAN),
-    "festival-woman-lj-fi": ("suo_fi_lj_diphone", 200,
-                             {"iy": "i", "ih": "e", "eh": "e", "ae": "@", "aa": "a", "ao": "o", "uw": "u"}),
-    "festival-woman-dita-cs": ("czech_dita", 200,
-                               {"iy": "i", "ih": "e", "eh": "e", "ae": "e", "aa": "a", "ao": "o", "uw": "u"}),
+    "festival-woman-lj-fi": ("suo_fi_lj_diphone", 200, _FINNISH),
+    "festival-woman-dita-cs": ("czech_dita", 200, _CZECH),
 }
+#: ``--held-out``: festival diphone voices kept out of every choice made on the others (Debian's
+#: ``festvox-suopuhe-mv``, ``festvox-czech-machac``): Finnish and Czech men, made as DIPHONE_VOICES are.
+HELD_OUT_DIPHONE = {"festival-man-mv-fi": ("hy_fi_mv_diphone", 105, _FINNISH),
+                    "festival-man-machac-cs": ("czech_machac", 105, _CZECH)}
 #: A diphone voice's vowel between voiceless stops, 800 ms at a fixed F0 (``Utterance Phones``).
 DIPHONE_SCHEME = """(voice_{voice})
 (set! FP_duration 800)
@@ -117,11 +124,13 @@ FESTIVAL_SCHEME = {
 (lex.add.entry '("vowelx" nil ((({phone}) 1))))
 (set! hts_engine_params (append hts_engine_params (list '("-r" 0.15))))
 (set! utt (Utterance Words (vowelx)))""",
-    **{name: DIPHONE_SCHEME.format(voice=name, f0=f0) for name, f0, _ in DIPHONE_VOICES.values()},
+    **{name: DIPHONE_SCHEME.format(voice=name, f0=f0) for name, f0, _ in (*DIPHONE_VOICES.values(),
+                                                                           *HELD_OUT_DIPHONE.values())},
 }
 #: The festival voice of every voice name, and the phone of each code where it is not the code.
-ALL_FESTIVAL = {**FESTIVAL_VOICES, **{voice: name for voice, (name, _, _) in DIPHONE_VOICES.items()}}
-PHONES = {voice: phones for voice, (_, _, phones) in DIPHONE_VOICES.items()}
+_DIPHONES = {**DIPHONE_VOICES, **HELD_OUT_DIPHONE}
+ALL_FESTIVAL = {**FESTIVAL_VOICES, **{voice: name for voice, (name, _, _) in _DIPHONES.items()}}
+PHONES = {voice: phones for voice, (_, _, phones) in _DIPHONES.items()}
 
 
 def voiced_span(y: np.ndarray, sr: int) -> tuple[float, float]:
@@ -191,13 +200,15 @@ def installed(voice: str) -> bool:
     return any(Path("/usr/share/festival/voices").glob(f"*/{ALL_FESTIVAL[voice]}"))
 
 
-def make_voices(out: Path, more: bool = False, diphone: bool = False) -> dict[str, Path]:
+def make_voices(out: Path, more: bool = False, diphone: bool = False, held_out: bool = False) -> dict[str, Path]:
     """Write OUT/<voice>/<code>.wav for every installed voice (and :data:`MORE_VOICES` if ``more``,
-    :data:`DIPHONE_VOICES` if ``diphone``); the folder of each voice written."""
+    :data:`DIPHONE_VOICES` if ``diphone``, :data:`HELD_OUT_ESPEAK` and :data:`HELD_OUT_DIPHONE` if
+    ``held_out``); the folder of each voice written."""
     from stimgen.signal.audio import load_audio, save_wav
 
     folders = {}
-    extra = (*(MORE_VOICES if more else ()), *(DIPHONE_VOICES if diphone else ()))
+    extra = (*(MORE_VOICES if more else ()), *(DIPHONE_VOICES if diphone else ()),
+             *((*HELD_OUT_ESPEAK, *HELD_OUT_DIPHONE) if held_out else ()))
     for voice in (*ESPEAK_VOICES, *FESTIVAL_VOICES, *extra):
         if not installed(voice):
             print(f"{voice}: synthesiser or voice not installed, left out", flush=True)
@@ -219,10 +230,12 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--more", action="store_true", help="Also the six voices of MORE_VOICES.")
     parser.add_argument("--diphone", action="store_true", help="Also the five voices of DIPHONE_VOICES.")
+    parser.add_argument("--held-out", action="store_true",
+                        help="Also the five held-out voices (HELD_OUT_ESPEAK, HELD_OUT_DIPHONE).")
     args = parser.parse_args()
     from stimgen.signal.audio import audio_info
 
-    folders = make_voices(args.out, more=args.more, diphone=args.diphone)
+    folders = make_voices(args.out, more=args.more, diphone=args.diphone, held_out=args.held_out)
     print(f"{'voice':23s}" + "".join(f"{code:>17s}" for code in CODES))
     for voice, folder in folders.items():
         cells = []

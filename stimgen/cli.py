@@ -311,13 +311,17 @@ MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
                    "on the two files (slower); refine: codes optimised against the files; residual: what the model "
                    "misses, cross-faded; reconstruct: the model's own ends; original: the files pasted as steps 0 "
                    "and N-1.")
+@click.option("--model-share", type=click.FloatRange(0.0, 1.0),
+              help="--endpoints warp, sounds: how much of each step between the ends is the model's own item; the "
+                   "rest is the two files moved to the step's formants and mixed. Default 0.5 for speech, 1 (the "
+                   "model's path) for other sounds.")
 @_f0_option("interpolate,a,b", "interpolate (default) moves it log-linearly from --a's contour to --b's, a or b "
                                "uses that endpoint's contour")
 @_onset_option
 @_render_options
 @_output_options
 def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, path: str, metric: str | None,
-                  endpoints: str, f0: str | None, onset: tuple[float, ...], sr: int, level: float, ramp_ms: float,
+                  endpoints: str, model_share: float | None, f0: str | None, onset: tuple[float, ...], sr: int, level: float, ramp_ms: float,
                   out: str, seed: int, force: bool) -> None:
     """Write an N-step continuum from --a to --b with manifest.csv for PsychoPy.
 
@@ -331,7 +335,7 @@ def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, p
     m = load_model(model or default_model(a))
     _check_out(out, force, m, a, b)
     stimuli = continuum(m, a, b, steps=steps, spacing=spacing, path=path, metric=metric, endpoints=endpoints, seed=seed,
-                        f0=f0, onset=_onsets(onset))
+                        f0=f0, onset=_onsets(onset), model_share=model_share)
     _write(stimuli, out, render, force)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -72,6 +73,49 @@ def test_the_ends_are_exact_in_what_the_stimulus_hears(vowels, far_voice):
                                                                          np.array([0.5]))
             assert np.abs(mid - plain).max() > 0.05
     assert np.median(np.abs(heard(domain.decode(domain.encode(x))) - heard(x))) > 0.02   # the model alone is not
+
+
+def test_speech_steps_hold_the_model_by_its_share_and_the_ends_stay_the_files(vowels, far_voice):
+    """With formant anchors (speech) each step between the ends is half the model's item by
+    default; the rest is the two ends' items moved to the step's formants, which no code
+    changes. At any share the ends are the files; a record written before the share was the model's
+    path (share 1)."""
+    from stimgen.morph.domain import Domain
+
+    domain = Domain(vowels)
+    files = [far_voice / "i.wav", far_voice / "u.wav"]
+    x = domain.load_files(files)
+    default = fit_ends(domain, x, "warp", files=files, f0=120.0)
+    assert default.model_share == 0.5 and default.state()["model_share"] == 0.5
+    t = np.array([0.0, 0.5, 1.0])
+    other_codes = np.roll(domain.encode(x), 1, axis=1)   # any codes: only the model's share depends on them
+    steps = {}
+    for share in (0.0, 0.5, 1.0):
+        ends = dataclasses.replace(default, model_share=share)
+        on_path = ends.decode(domain, ends.codes[[0, 0, 1]] * (1 - t[:, None]) + ends.codes[[1, 1, 1]] * t[:, None], t)
+        off_path = ends.decode(domain, other_codes[[0, 0, 1]], t)
+        steps[share] = on_path
+        np.testing.assert_allclose(on_path[[0, 2]], default.decode(domain, default.codes, t[[0, 2]]), atol=1e-5)
+        assert np.allclose(on_path[1], off_path[1], atol=1e-6) == (share == 0.0)
+    # the default lies halfway between the model's path and the files' own (where none is clipped at 0 or 1)
+    inside = np.all([(s[1] > 0) & (s[1] < 1) for s in steps.values()], axis=0)
+    np.testing.assert_allclose(steps[0.5][1][inside], 0.5 * (steps[0.0][1] + steps[1.0][1])[inside], atol=1e-5)
+    assert np.abs(steps[0.0][1] - steps[1.0][1]).max() > 0.05
+    state = default.state()
+    del state["model_share"]
+    assert Ends.from_state(state).model_share == 1.0
+
+
+def test_the_model_share_is_refused_where_it_has_no_meaning(vowels, far_voice, tmp_path):
+    from conftest import digits_folder
+
+    for method, share, message in (("tune", 0.5, "not to tune ends"), ("warp", 1.5, r"must lie in \[0, 1\]")):
+        with pytest.raises(StimgenError, match=message):
+            continuum(vowels, far_voice / "i.wav", far_voice / "u.wav", steps=3, endpoints=method, model_share=share)
+    folder = digits_folder(tmp_path / "digits")
+    a, b = sorted(folder.glob("*.png"))[:2]
+    with pytest.raises(StimgenError, match="not to warp ends of pixels"):
+        continuum(load_model("digits"), a, b, steps=3, model_share=0.5)
 
 
 def test_the_end_steps_are_the_files_as_world_voices_them_and_the_detail_moves_between(vowels, far_voice):
@@ -204,6 +248,7 @@ def test_griffin_lim_steps_start_from_the_nearer_files_phase_and_old_records_do_
     rep = domain.representation
     ends = fit_ends(domain, domain.load_files(files), "warp", files=files)
     assert ends.starts and ends.state()["starts"] is True
+    assert ends.model_share == 1.0 and "model_share" not in ends.state()   # song's path stays the model's
     state = ends.state()
     del state["starts"]
     old = Ends.from_state(state)

@@ -116,6 +116,7 @@ def continuum(
     at: np.ndarray | None = None,
     levels: np.ndarray | None = None,
     ends: Ends | None = None,
+    model_share: float | None = None,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
 
@@ -166,6 +167,11 @@ def continuum(
     ends : Ends or None
         The ends a continuum folder recorded (:meth:`stimgen.morph.ends.Ends.from_state`), used
         instead of computing them again; :func:`stimgen.respace.respace` passes them.
+    model_share : float or None
+        ``"warp"`` ends of sounds: how much of each step between the ends is the model's own item,
+        in [0, 1]; the rest is the two files' items moved to the step's formants (or, for other
+        sounds, its warped frequencies) and mixed. By default 0.5 for speech (measured on natural
+        voices: docs/results/faithful-ends.md) and 1, the model's path, for other sounds.
 
     Returns
     -------
@@ -211,7 +217,7 @@ def continuum(
         raise StimgenError("the two endpoints decode to the same stimulus: there is no distance to divide")
     if ends is None:  # as the folder will keep them (rounded), so that what reopens it makes these steps again
         fitted = fit_ends(domain, x_ends, "reconstruct" if endpoints == "original" else endpoints, seed=seed,
-                          files=[a, b], f0=f0)
+                          files=[a, b], f0=f0, model_share=model_share)
         ends = dataclasses.replace(Ends.from_state(fitted.state(), fitted.decoder), seconds=fitted.seconds)
     za, zb = ends.codes
     planned = path_map = None
@@ -258,6 +264,8 @@ def continuum(
         settings.update(dense=int(dense), dense_path_length=float(np.sum(planned)))
     settings.update(plan.settings)
     settings["ends_seconds"] = round(ends.seconds, 3)
+    if ends.anchors is not None:
+        settings["model_share"] = ends.model_share
     return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map,
                        state={"ends": ends.state()}, ends=ends, references=x_ends)
 

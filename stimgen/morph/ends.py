@@ -21,7 +21,11 @@ makes a continuum's decoder reach the two endpoint items ``x_a`` and ``x_b`` at 
   frequency warping of their mean spectra, as in voice conversion (Valbret, Moulines & Tubach 1992). Along
   the path the anchors move from one end's to the other's, and each end's residual is warped
   with them, from its file's frequencies to the step's: a formant moves, it is not cross-faded.
-  cross-faded. Exact ends; for items with no frequency axis (images) it is ``residual``.
+  Exact ends; for items with no frequency axis (images) it is ``residual``. For speech each step
+  between the ends is by default only half the model's: the other half is the two ends' own
+  items, each warped from its anchors to the step's and weighted ``1 - t`` and ``t`` (the
+  recipe of STRAIGHT's anchored morphing, Kawahara & Matsui 2003), so that each step keeps a
+  formant peak where the model's item between two unlike vowels has none (``model_share``).
 - ``tune`` (pivotal tuning; Roich et al. 2021): a copy of the decoder is tuned until it makes the
   two items at the encoder's codes, with a locality term that keeps its output at codes around
   the path as the model's; the path between is the tuned decoder's. The weights are the model's
@@ -65,6 +69,9 @@ TUNE_STEPS, TUNE_LR, TUNE_LOCALITY = 40, 3e-4, 1.0
 TUNE_FAR, TUNE_FAR_SCALE = 2, 1.0
 #: Frequency warps: bins of smoothing of the warping path, and the largest shift (a fraction of the bins).
 WARP_SMOOTH, WARP_BAND = 5, 0.25
+#: ``warp`` with formant anchors (speech): the share of each step between the ends that is the model's
+#: own item; the rest is the ends' items moved to the step's formants (docs/results/faithful-ends.md).
+SPEECH_MODEL_SHARE = 0.5
 
 
 @dataclass
@@ -81,7 +88,10 @@ class Ends:
     whenever the continuum is made (a folder records only that it does); ``starts``: whether a
     vocoder that keeps no F0 starts each step from the nearer file (Griffin-Lim: from its
     phase, so that the end steps are the recordings as far as their items hold them); a folder written
-    before records neither, and is remade without them.
+    before records neither, and is remade without them. ``model_share`` (with ``anchors``): how much
+    of each step's item is the model's item at its code, warped to the step's anchors; the rest,
+    ``1 - model_share``, is the two ends' decoded items, each warped from its own anchors to the
+    step's and weighted ``1 - t`` and ``t``; 1 (and a folder that records none) is the model's path.
     """
 
     method: str
@@ -92,15 +102,18 @@ class Ends:
     seconds: float = 0.0
     detail: bool = False
     starts: bool = False
+    model_share: float = 1.0
     _tuned: torch.nn.Module | None = field(default=None, init=False, repr=False, compare=False)
     _detail: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _end_items: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def decode(self, domain, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Items (N, C, H, W) of codes ``z`` (N, latent_dim) at path positions ``t`` (N,) in [0, 1].
 
         At ``t`` the anchors lie at ``(1 - t)`` times end a's plus ``t`` times end b's: the
-        model's item is warped from its anchors to the step's, and each end's residual from that
-        end's file anchors to the step's, weighted ``1 - t`` and ``t``.
+        model's item is warped from its anchors to the step's (``model_share`` of it; the rest is
+        each end's item warped from its model anchors to the step's, weighted ``1 - t`` and ``t``),
+        and each end's residual from that end's file anchors to the step's, weighted ``1 - t`` and ``t``.
         """
         t = np.asarray(t, dtype=np.float64)
         if self.decoder is None:
@@ -121,9 +134,17 @@ class Ends:
                 continue
             step, model = (1 - tk) * self.anchors[0] + tk * self.anchors[1]
             bins = np.arange(item.shape[1], dtype=np.float64)
-            warped = warp_frequency(item, np.interp(bins, step, model))
+            share = np.float32(self.model_share)
+            warped = share * warp_frequency(item, np.interp(bins, step, model))
             for e, weight in ((0, 1 - w), (1, w)):
-                if self.residuals is not None and weight > 0:
+                if weight == 0:
+                    continue
+                if share < 1:
+                    if self._end_items is None:  # the model's own ends, decoded once
+                        self._end_items = domain.decode(self.codes)
+                    warped += (1 - share) * weight * warp_frequency(self._end_items[e],
+                                                                    np.interp(bins, step, self.anchors[e, 1]))
+                if self.residuals is not None:
                     warped += weight * warp_frequency(self.residuals[e], np.interp(bins, step, self.anchors[e, 0]))
             out.append(warped)
         return np.clip(np.stack(out), 0.0, 1.0).astype(np.float32)
@@ -178,6 +199,8 @@ class Ends:
             out["detail"] = True
         if self.starts:
             out["starts"] = True
+        if self.model_share != 1.0:
+            out["model_share"] = self.model_share
         return out
 
     @classmethod
@@ -188,15 +211,19 @@ class Ends:
         return cls(str(state["method"]), np.asarray(state["codes"], dtype=np.float64), residuals,
                    None if anchors is None else anchors.astype(np.float64), decoder, float(state.get("seconds", 0.0)),
                    bool(state.get("detail", False)),  # a folder written before details: made without them
-                   bool(state.get("starts", False)))  # and before Griffin-Lim started from the files
+                   bool(state.get("starts", False)),  # and before Griffin-Lim started from the files
+                   float(state.get("model_share", 1.0)))  # and before speech steps held the ends' own items
 
 
 def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequence[Path] = (),
-             f0: str | float | None = None) -> Ends:
+             f0: str | float | None = None, model_share: float | None = None) -> Ends:
     """The ends of a continuum between the items ``x_ends`` (2, C, H, W) by ``method`` (:data:`METHODS`).
 
     ``files`` (the two endpoint files) and ``f0`` (the continuum's F0 policy) let ``warp`` measure
     the formants of speech, as the manifest will, on the files and on the model's ends.
+    ``model_share`` (``warp`` of sounds only, in [0, 1]): how much of each step between the ends
+    is the model's item (:class:`Ends`); by default :data:`SPEECH_MODEL_SHARE` where the anchors
+    are formants (speech), and 1, the model's path, for other sounds.
 
     Examples
     --------
@@ -206,6 +233,12 @@ def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequ
     """
     if method not in METHODS:
         raise StimgenError(f"the ends' method must be one of {', '.join(METHODS)}, got {method!r}")
+    if model_share is not None:
+        if method != "warp" or not domain.representation.frequency_warps:
+            raise StimgenError(f"the model's share of the path applies to the warp ends of sounds, not to {method} "
+                               f"ends of {domain.representation.name}")
+        if not 0.0 <= model_share <= 1.0:
+            raise StimgenError(f"the model's share of the path must lie in [0, 1], got {model_share!r}")
     start = time.perf_counter()
     x_ends = np.asarray(x_ends, dtype=np.float32)
     codes = domain.encode(x_ends)
@@ -219,10 +252,12 @@ def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequ
         decoded = domain.decode(codes)
         if method == "warp" and domain.representation.frequency_warps:
             anchors = formant_anchors(domain.representation, decoded, files, f0) if files else None
+            default_share = 1.0 if anchors is None else SPEECH_MODEL_SHARE
             if anchors is None:
                 identity = np.arange(x_ends.shape[2], dtype=np.float64)
                 anchors = np.stack([[identity, frequency_map(y, x)] for y, x in zip(decoded, x_ends)])
             ends.anchors = anchors
+            ends.model_share = default_share if model_share is None else float(model_share)
             bins = np.arange(x_ends.shape[2], dtype=np.float64)
             decoded = np.stack([warp_frequency(y, np.interp(bins, *a)) for y, a in zip(decoded, anchors)])
         heard = domain.representation.heard
