@@ -32,7 +32,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 PAIRS = [("iy", "aa"), ("iy", "uw"), ("uw", "aa"), ("eh", "uw"), ("ae", "iy"), ("ih", "ao")]
 IPA = {"iy": "i", "ih": "ɪ", "eh": "ɛ", "ae": "æ", "ah": "ʌ", "aa": "ɑ", "ao": "ɔ", "uh": "ʊ", "uw": "u", "er": "ɝ"}
-CONDITIONS = {"linear": {"spacing": "linear"}, "equal (log-mel)": {"spacing": "equal"},
+CONDITIONS = {"linear": {"spacing": "linear"}, "equal (log-mel)": {"spacing": "equal", "metric": "spectral"},
               "equal (formants)": {"spacing": "equal", "metric": "formants"}}
 EDIT_VOWELS = ("eh", "ah", "ae", "uh")
 EDIT_VALUES = (-200.0, -100.0, 0.0, 100.0, 200.0)
@@ -77,7 +77,7 @@ def main() -> None:
         for a, b in PAIRS:
             for label, kwargs in CONDITIONS.items():
                 c = continuum(model, tmp / f"{a}.wav", tmp / f"{b}.wav", steps=args.steps, **kwargs)
-                out = export(c, tmp / f"{a}-{b}-{label.split()[0]}{len(kwargs)}")
+                out = export(c, tmp / f"{a}-{b}-{list(CONDITIONS).index(label)}")
                 m = pd.read_csv(out / "manifest.csv")
                 written = np.stack([domain.load(out / f) for f in m["stim_file"]])
                 d_db = domain.representation.neighbour_distances(written, "spectral")

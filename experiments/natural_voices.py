@@ -1,6 +1,6 @@
 """Sustained vowels of four voices no one here made, for judging continua on natural voices (issue 23).
 
-    python experiments/natural_voices.py OUT [--more] [--diphone]
+    python experiments/natural_voices.py OUT [--more] [--diphone] [--held-out]
 
 Writes OUT/<voice>/<code>.wav (16 kHz mono) for the codes iy ih eh ae aa ao uw and four voices:
 ``espeak-man`` (espeak-ng ``en-us``, pitch 40) and ``espeak-woman`` (``en-us+f3``, pitch 80), as
@@ -64,6 +64,21 @@ the six pairs is still two different vowels::
 
 (0.66-0.70 s of vowel each. The ruler reads the Italian woman's /ɛ/ F2 at 1533 Hz and the
 Finnish woman's /e/ above her /i/: a fixed 5500 Hz ceiling is not every speaker's.)
+
+``--held-out`` adds five voices kept out of every choice made on the fifteen above, to check
+those choices on voices they were not made on (:data:`HELD_OUT_ESPEAK`, :data:`HELD_OUT_DIPHONE`):
+espeak-ng's ``Linda`` and ``belinda`` women and ``m3`` man, and festival's Finnish (``mv``,
+Debian ``festvox-suopuhe-mv``) and Czech (``machac``, ``festvox-czech-machac``) diphone men, with
+their languages' vowels standing in as for ``lj`` and ``dita``::
+
+    espeak-woman-linda     133/283/2412 133/385/2255 133/607/1825 133/673/1693 133/750/1265 133/674/1060 133/388/1448
+    espeak-woman-belinda   321/326/2574 321/435/2498 321/769/1927 321/1102/1788 321/948/1291 321/832/969 321/409/1435
+    espeak-man-m3           90/275/2197  90/341/2047  90/550/1654  90/617/1536  90/695/1147  90/654/958  90/1228/2141
+    festival-man-mv-fi     105/309/2185 105/521/1703 105/521/1703 105/712/1325 105/644/1114  105/537/885  105/415/624
+    festival-man-machac-cs 105/321/1910 105/414/1764 105/414/1764 105/414/1764 105/597/1289 105/485/2270 105/386/1907
+
+(The ruler reads m3's /uw/ as it reads m1's, and machac's /o/ and /u/ with F2 near 1900-2270
+Hz, F1 and F2 merged and F3 read as F2; they are kept as they come, as a user's files would be.)
 """
 
 from __future__ import annotations

@@ -321,8 +321,8 @@ MODEL_HELP = ("A model folder, or a shipped model: vowels, birdsong, digits. "
 @_render_options
 @_output_options
 def continuum_cmd(a: str, b: str, steps: int, model: str | None, spacing: str, path: str, metric: str | None,
-                  endpoints: str, model_share: float | None, f0: str | None, onset: tuple[float, ...], sr: int, level: float, ramp_ms: float,
-                  out: str, seed: int, force: bool) -> None:
+                  endpoints: str, model_share: float | None, f0: str | None, onset: tuple[float, ...], sr: int,
+                  level: float, ramp_ms: float, out: str, seed: int, force: bool) -> None:
     """Write an N-step continuum from --a to --b with manifest.csv for PsychoPy.
 
     Example: stimgen continuum --a i.wav --b a.wav --steps 11 --f0 120 --out i-a
