@@ -6,7 +6,8 @@ Run from the repository root:
 
 For six vowel pairs of a man's voice (Peterson & Barney means, F0 120 Hz, 1 s), it builds 11-step
 continua three ways: equal latent steps (``--spacing linear``, the paper's), equal log-mel steps
-(``--spacing equal``, the default) and equal F1/F2 steps in Bark (``--metric formants``). Each is
+(``--spacing equal --metric spectral``) and equal F1/F2 steps in Bark (``--metric formants``, the
+default for speech), each with the default ends (``--endpoints warp``, half the model). Each is
 exported as the CLI does, and everything is measured on the written WAVs: the coefficient of
 variation (sd / mean) of the neighbour distances, in dB (log-mel) and in Bark (Praat's F1/F2), and
 whether F1 and F2 move monotonically from one end to the other (the number of steps that go

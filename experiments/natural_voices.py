@@ -128,6 +128,7 @@ DIPHONE_VOICES = {
 #: ``festvox-suopuhe-mv``, ``festvox-czech-machac``): Finnish and Czech men, made as DIPHONE_VOICES are.
 HELD_OUT_DIPHONE = {"festival-man-mv-fi": ("hy_fi_mv_diphone", 105, _FINNISH),
                     "festival-man-machac-cs": ("czech_machac", 105, _CZECH)}
+_DIPHONES = {**DIPHONE_VOICES, **HELD_OUT_DIPHONE}
 #: A diphone voice's vowel between voiceless stops, 800 ms at a fixed F0 (``Utterance Phones``).
 DIPHONE_SCHEME = """(voice_{voice})
 (set! FP_duration 800)
@@ -139,11 +140,9 @@ FESTIVAL_SCHEME = {
 (lex.add.entry '("vowelx" nil ((({phone}) 1))))
 (set! hts_engine_params (append hts_engine_params (list '("-r" 0.15))))
 (set! utt (Utterance Words (vowelx)))""",
-    **{name: DIPHONE_SCHEME.format(voice=name, f0=f0) for name, f0, _ in (*DIPHONE_VOICES.values(),
-                                                                           *HELD_OUT_DIPHONE.values())},
+    **{name: DIPHONE_SCHEME.format(voice=name, f0=f0) for name, f0, _ in _DIPHONES.values()},
 }
 #: The festival voice of every voice name, and the phone of each code where it is not the code.
-_DIPHONES = {**DIPHONE_VOICES, **HELD_OUT_DIPHONE}
 ALL_FESTIVAL = {**FESTIVAL_VOICES, **{voice: name for voice, (name, _, _) in _DIPHONES.items()}}
 PHONES = {voice: phones for voice, (_, _, phones) in _DIPHONES.items()}
 

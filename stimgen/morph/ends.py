@@ -126,6 +126,10 @@ class Ends:
                 x = self._tuned(torch.as_tensor(np.asarray(z, dtype=np.float32))).numpy()
         if self.anchors is None and self.residuals is None:
             return x
+        share = np.float32(self.model_share)
+        if self.anchors is not None and share < 1 and self._end_items is None:  # the model's own ends, decoded once
+            self._end_items = domain.decode(self.codes)
+        bins = np.arange(x.shape[2], dtype=np.float64)
         out = []
         for item, tk in zip(x, t):
             w = np.float32(tk)
@@ -133,15 +137,11 @@ class Ends:
                 out.append(item + (1 - w) * self.residuals[0] + w * self.residuals[1])
                 continue
             step, model = (1 - tk) * self.anchors[0] + tk * self.anchors[1]
-            bins = np.arange(item.shape[1], dtype=np.float64)
-            share = np.float32(self.model_share)
             warped = share * warp_frequency(item, np.interp(bins, step, model))
             for e, weight in ((0, 1 - w), (1, w)):
                 if weight == 0:
                     continue
                 if share < 1:
-                    if self._end_items is None:  # the model's own ends, decoded once
-                        self._end_items = domain.decode(self.codes)
                     warped += (1 - share) * weight * warp_frequency(self._end_items[e],
                                                                     np.interp(bins, step, self.anchors[e, 1]))
                 if self.residuals is not None:
