@@ -95,6 +95,30 @@ def test_normalize_rms_refuses_or_attenuates_rather_than_clip():
         z, report = normalize_rms(clicks, -20.0, max_peak_dbfs=-1.0, on_clip="attenuate")
     assert report.attenuated and peak_dbfs(z) == pytest.approx(-1.0, abs=0.01)
     assert report.rms_dbfs < -20.0 and np.max(np.abs(z)) < 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "fit" attenuates as "attenuate" does, and says nothing
+        fitted, quiet = normalize_rms(clicks, -20.0, max_peak_dbfs=-1.0, on_clip="fit")
+    assert quiet == report and np.array_equal(fitted, z)
+
+
+def test_files_read_on_worker_threads_leave_the_main_threads_warnings_alone():
+    # a peaky file is attenuated to the model's level on each of several threads (as stimgen reads a continuum's
+    # files); silencing that with warnings.catch_warnings there swapped the process's filters under the main
+    # thread, and about half of the warnings it gave afterwards (an uneven path, ends far from their files) were lost
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stimgen.signal.spectrogram import SpectrogramConfig, sound_to_spectrogram
+
+    clicks = np.zeros(8000)
+    clicks[::400] = 1.0
+    config = SpectrogramConfig.preset("vowels")
+    for _ in range(20):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda _: sound_to_spectrogram(clicks, 16000, config), range(4)))
+            warnings.warn("said after the threads")
+        assert [str(w.message) for w in said] == ["said after the threads"]
 
 
 def test_ramps_are_raised_cosine_of_the_asked_length():

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import os
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +96,7 @@ def _write(dest: Path, builtin: Builtin, settings: dict, progress: bool) -> None
                                          disable=not progress, unit="file")):
         if builtin.medium == "audio":
             files.append(f"{i:05d}_{cls}.wav")
-            with warnings.catch_warnings():  # peaky calls are attenuated to fit; that is intended
-                warnings.simplefilter("ignore")
-                level, _ = normalize_rms(item, settings["level_dbfs"], on_clip="attenuate")
+            level, _ = normalize_rms(item, settings["level_dbfs"], on_clip="fit")  # peaky calls: intended
             save_wav(dest / files[-1], level, settings["sample_rate"])
         else:
             files.append(f"{i:05d}_{cls}.png")

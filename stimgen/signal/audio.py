@@ -407,7 +407,10 @@ def normalize_rms(
 
     If the scaled peak would exceed ``max_peak_dbfs``, ``on_clip="error"`` refuses with a
     :class:`StimgenError`, and ``on_clip="attenuate"`` lowers the gain until the peak sits at
-    ``max_peak_dbfs`` (the RMS then falls short of the target; a warning says by how much).
+    ``max_peak_dbfs`` (the RMS then falls short of the target; a warning says by how much);
+    ``on_clip="fit"`` does the same without a warning, for a caller that expects it (silencing
+    the warning with :class:`warnings.catch_warnings` instead is not safe on a worker thread: it
+    swaps the process's warning filters, and another thread's warnings can be lost).
     The report gives the gain, the resulting RMS and peak, and whether it attenuated.
 
     Parameters
@@ -419,7 +422,7 @@ def normalize_rms(
     max_peak_dbfs : float
         Highest sample peak allowed after scaling, in dBFS.
     on_clip : str
-        ``"error"`` or ``"attenuate"``: what to do when the peak would exceed ``max_peak_dbfs``.
+        ``"error"``, ``"attenuate"`` or ``"fit"``: what to do when the peak would exceed ``max_peak_dbfs``.
     over : np.ndarray or None
         A boolean mask as long as ``y``: the samples whose RMS is set (a syllable's sounding part,
         :func:`stimgen.signal.song_features.sounding_samples`); None, all of them.
@@ -450,8 +453,8 @@ def normalize_rms(
     >>> round(float(rms_dbfs(z)), 2), report.attenuated
     (-20.0, False)
     """
-    if on_clip not in ("error", "attenuate"):
-        raise StimgenError(f"on_clip must be 'error' or 'attenuate', got {on_clip!r}")
+    if on_clip not in ("error", "attenuate", "fit"):
+        raise StimgenError(f"on_clip must be 'error', 'attenuate' or 'fit', got {on_clip!r}")
     y = check_audio(y)
     if over is not None and not (np.shape(over) == y.shape and np.asarray(over).dtype == bool and np.any(over)):
         raise StimgenError(f"over must be a boolean mask of {y.size} samples that picks some, got {over!r}")
@@ -465,11 +468,12 @@ def normalize_rms(
                 f"normalising to {target_dbfs:g} dBFS RMS would put the peak at {new_peak:.1f} dBFS, "
                 f"above the {max_peak_dbfs:g} dBFS limit; lower the target level or allow attenuation"
             )
-        warnings.warn(
-            f"attenuated by {new_peak - max_peak_dbfs:.1f} dB to keep the peak at {max_peak_dbfs:g} dBFS; "
-            f"RMS is {target_dbfs - (new_peak - max_peak_dbfs):.1f} dBFS instead of {target_dbfs:g}",
-            stacklevel=2,
-        )
+        if on_clip == "attenuate":
+            warnings.warn(
+                f"attenuated by {new_peak - max_peak_dbfs:.1f} dB to keep the peak at {max_peak_dbfs:g} dBFS; "
+                f"RMS is {target_dbfs - (new_peak - max_peak_dbfs):.1f} dBFS instead of {target_dbfs:g}",
+                stacklevel=2,
+            )
         gain_db -= new_peak - max_peak_dbfs
         attenuated = True
     out = (y * 10.0 ** (gain_db / 20.0)).astype(np.float32)

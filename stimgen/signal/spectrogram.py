@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -388,9 +387,7 @@ def _model_rate(y: np.ndarray, sr: int, config: SpectrogramConfig, path: str | o
     y = resample(y, sr, config.sample_rate)
     if y.size < config.win_length:  # long enough, but resampling rounded a sample away
         y = np.pad(y, (0, config.win_length - y.size))
-    with warnings.catch_warnings():  # attenuating a peaky file is expected here, not news
-        warnings.simplefilter("ignore")
-        y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="attenuate")
+    y, _ = normalize_rms(y, TRAINING_LEVEL_DBFS, on_clip="fit")  # attenuating a peaky file is expected here, not news
     return y
 
 
