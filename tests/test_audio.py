@@ -117,7 +117,7 @@ def test_files_read_on_worker_threads_leave_the_main_threads_warnings_alone():
             warnings.simplefilter("always")
             with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda _: sound_to_spectrogram(clicks, 16000, config), range(4)))
-            warnings.warn("said after the threads")
+            warnings.warn("said after the threads", stacklevel=1)
         assert [str(w.message) for w in said] == ["said after the threads"]
 
 
