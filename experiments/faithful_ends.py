@@ -14,7 +14,8 @@ interpolated in Bark) is measured beside them.
 
 The ruler (issue 23's): Praat Burg, 5 formants, one fixed 5500 Hz ceiling, median over the middle
 half of the voiced part (``natural_voices.measure_vowel``), on every written step and on each
-endpoint recording passed through WORLD at 120 Hz (what a perfect model could write at that F0).
+endpoint recording passed through WORLD at 120 Hz (what a perfect model could write at that F0; its
+voice made no noisier than the recording, as a continuum's is since 2026-12-08).
 Per continuum:
 - ``end_a_bark``, ``end_b_bark``: the first and last steps' distance in (F1, F2) Bark from that
   reference;
@@ -22,7 +23,8 @@ Per continuum:
 - ``cv_bark``: SD / mean of the neighbour distances in (F1, F2) Bark; ``first_x_mean``,
   ``last_x_mean``, ``largest_x_mean``: the first, last and largest neighbour step over the mean;
 - ``hnr_median`` (Praat), beside ``hnr_ends_ref``, the mean HNR of the two ends' WORLD references
-  (the voice's own at 120 Hz); ``f0_off_max``: the largest |F0 - 120| Hz of any step;
+  (the voice through WORLD's own analysis at 120 Hz), and ``hnr_recordings``, the mean HNR of the
+  two recordings as they are; ``f0_off_max``: the largest |F0 - 120| Hz of any step;
 - ``mid_one_peak``: the midpoint passes formantgrid.crossfade_check (one spectral peak in the F2
   region between the ends', not two near each end's);
 - ``seconds``: the continuum from files to folder, and ``ends_seconds``, what the method added;
@@ -65,7 +67,7 @@ def world_reference(path: Path, out: Path, f0: float = F0) -> Path:
 
     cfg = WorldConfig()
     y, sr = load_audio(path)
-    item, voice = analyse(resample(y, sr, cfg.sample_rate), cfg)
+    item, voice = analyse(resample(y, sr, cfg.sample_rate), cfg, own_hnr=True)  # the voice as stimgen gives it
     save_wav(out, synthesize(item, Voice(np.where(voice.voiced, f0, 0.0), voice.coded_ap), cfg), cfg.sample_rate)
     return out
 
@@ -161,7 +163,8 @@ def main() -> None:
             refs = {}
             for code in {c for pair in pairs for c in pair}:
                 ref = world_reference(folder / f"{code}.wav", tmp / f"{voice}-{code}-ref.wav")
-                refs[code] = {**measure_vowel(ref), "hnr": float(measure_steps([ref]).hnr.iloc[0])}
+                refs[code] = {**measure_vowel(ref), "hnr": float(measure_steps([ref]).hnr.iloc[0]),
+                              "own_hnr": float(measure_steps([folder / f"{code}.wav"]).hnr.iloc[0])}
             for a, b in pairs:
                 for method in methods:
                     out = tmp / f"{voice}-{a}-{b}-{method}"
@@ -186,7 +189,8 @@ def main() -> None:
                     steps = measure_steps(files)
                     row = {"voice": voice, "pair": f"{a}-{b}", "method": method,
                            "level_dbfs": level if method != "formantgrid" else np.nan,
-                           "hnr_ends_ref": (refs[a]["hnr"] + refs[b]["hnr"]) / 2, "seconds": seconds,
+                           "hnr_ends_ref": (refs[a]["hnr"] + refs[b]["hnr"]) / 2,
+                           "hnr_recordings": (refs[a]["own_hnr"] + refs[b]["own_hnr"]) / 2, "seconds": seconds,
                            "ends_seconds": ends_seconds, **judge(steps, refs[a], refs[b], files[len(files) // 2])}
                     rows.append(row)
                     tracks.append(steps.assign(voice=voice, pair=f"{a}-{b}", method=method))
@@ -200,7 +204,8 @@ def main() -> None:
         end_max_bark=("end_a_bark", lambda s: float(np.max(np.r_[s, table.loc[s.index, "end_b_bark"]]))),
         monotonic=("monotonic", "sum"), pairs=("monotonic", "size"), cv_bark=("cv_bark", "median"),
         first_last_x_mean=("first_x_mean", lambda s: float(np.max(np.r_[s, table.loc[s.index, "last_x_mean"]]))),
-        hnr=("hnr_median", "median"), hnr_ends_ref=("hnr_ends_ref", "median"), f0_off_max=("f0_off_max", "max"),
+        hnr=("hnr_median", "median"), hnr_ends_ref=("hnr_ends_ref", "median"),
+        hnr_recordings=("hnr_recordings", "median"), f0_off_max=("f0_off_max", "max"),
         mid_one_peak=("mid_one_peak", "sum"),
         seconds=("seconds", "median"), ends_seconds=("ends_seconds", "median"),
         at_lower_level=("level_dbfs", lambda s: int((s == LOWER_LEVEL).sum()))).reset_index()

@@ -74,10 +74,11 @@ class Continuum:
         self._a, self._b, made = remade_with(folder)
         self._domain = OneAtATime(model)
         self._path, self._f0, self._original = made["path"], made["f0"], made["endpoints"] == "original"
+        self._own_hnr = made["own_hnr"]
         x_ends = self._domain.load_files([self._a, self._b], made["onset"])  # the windows the files were taken in
         self._ends = made["ends"] or dataclasses.replace(fit_ends(  # a folder written before it kept its ends:
             self._domain, x_ends, "reconstruct" if self._original else made["endpoints"], seed=self._seed,
-            files=[self._a, self._b], f0=self._f0), starts=False)  # made again, as then
+            files=[self._a, self._b], f0=self._f0, own_hnr=self._own_hnr), starts=False)  # made again, as then
         if self._ends.decoder is not None:  # tuned ends: the domain's decoder takes the tuned weights, once
             self._domain.hold(self._ends.decoder)
             self._ends = dataclasses.replace(self._ends, decoder=None)
@@ -180,7 +181,7 @@ class Continuum:
         rep = self._domain.representation
         plan = rep.plan(x, [self._a, self._b], np.array([[1.0 - level, level]]), self._f0, ends.get(level),
                         detail=self._ends.details(self._domain, [self._a, self._b], np.array([t])),
-                        starts=self._ends.starts)
+                        starts=self._ends.starts, own_hnr=self._own_hnr)
         return rep.render(plan, self._render, seed=self._seed)[0], t, z[0]
 
     def _position(self, level: float) -> tuple[float, float]:

@@ -63,6 +63,28 @@ def test_every_written_step_is_made_again_to_2_lsb_and_0_1_db(written, opened):
         assert opened.log[-1]["latent_t"] == row.latent_t
 
 
+def test_a_folder_written_before_voices_kept_their_own_hnr_is_made_again_as_it_was(written, tmp_path):
+    # a continuum written with WORLD's own aperiodicity records no own_hnr: reopened, its steps are made with it
+    # again, not with the voices calibrated to the files' own HNR since (another sound, by far more than 2 LSB).
+    # b's harmonics alternate in level by 18 dB (as espeak-ng's women's), which WORLD takes for noise
+    from stimgen.signal.audio import save_wav
+
+    t = np.arange(8000) / 16000
+    comb = sum((1.0 if k % 2 else 0.126) / k * np.sin(2 * np.pi * k * 200.0 * t) for k in range(1, 35))
+    a, b = written.parent / "i.wav", tmp_path / "comb.wav"
+    save_wav(b, 0.2 * comb / np.max(np.abs(comb)) + np.random.default_rng(0).normal(0, 0.003, t.size), 16000)
+    model = stimgen.load_model("vowels")
+    for name, own_hnr in (("old", False), ("new", True)):
+        export(continuum(model, a, b, steps=3, own_hnr=own_hnr), tmp_path / name)
+    settings = {name: json.loads((tmp_path / name / "manifest.json").read_text())["settings"]
+                for name in ("old", "new")}
+    assert "own_hnr" not in settings["old"] and settings["new"]["own_hnr"] is True
+    (old, _), (new, _) = (sf.read(tmp_path / name / "stimuli" / "step_01.wav") for name in ("old", "new"))
+    assert np.max(np.abs(old - new)) > 100 * LSB
+    for name, y in (("old", old), ("new", new)):
+        assert np.max(np.abs(stimgen.Continuum.open(tmp_path / name).sound(0.5) - y)) <= 2 * LSB, name
+
+
 def test_a_level_asked_for_again_is_the_same_sound_without_decoding_again(opened, monkeypatch):
     opened._kept.clear()   # the fixture is the module's: what other tests asked for is not kept here
     first = opened.sound(0.6131)

@@ -117,6 +117,7 @@ def continuum(
     levels: np.ndarray | None = None,
     ends: Ends | None = None,
     model_share: float | None = None,
+    own_hnr: bool = True,
 ) -> StimulusSet:
     """A continuum of ``steps`` stimuli from file ``a`` to file ``b`` through ``model``'s latent space.
 
@@ -172,6 +173,11 @@ def continuum(
         in [0, 1]; the rest is the two files' items moved to the step's formants (or, for other
         sounds, its warped frequencies) and mixed. By default 0.5 for speech (measured on natural
         voices: docs/results/faithful-ends.md) and 1, the model's path, for other sounds.
+    own_hnr : bool
+        WORLD models: each file's voice is made no noisier than the file, where WORLD's own
+        analysis takes it for noisier (:func:`stimgen.signal.world.calibrate_aperiodicity`); False
+        keeps WORLD's estimate, as continua made before 2026-12-08 (recorded as ``own_hnr`` in the
+        folder's settings; :func:`remade_with` reads it).
 
     Returns
     -------
@@ -217,7 +223,7 @@ def continuum(
         raise StimgenError("the two endpoints decode to the same stimulus: there is no distance to divide")
     if ends is None:  # as the folder will keep them (rounded), so that what reopens it makes these steps again
         fitted = fit_ends(domain, x_ends, "reconstruct" if endpoints == "original" else endpoints, seed=seed,
-                          files=[a, b], f0=f0, model_share=model_share)
+                          files=[a, b], f0=f0, model_share=model_share, own_hnr=own_hnr)
         ends = dataclasses.replace(Ends.from_state(fitted.state(), fitted.decoder), seconds=fitted.seconds)
     za, zb = ends.codes
     planned = path_map = None
@@ -228,7 +234,8 @@ def continuum(
         t_dense = np.linspace(0.0, 1.0, dense)
         x_dense = ends.decode(domain, latent_path(za, zb, t_dense, path), t_dense)
         voices = domain.representation.plan(x_dense, [a, b], np.stack([1 - t_dense, t_dense], axis=1), f0,
-                                            detail=ends.details(domain, [a, b], t_dense), starts=ends.starts)
+                                            detail=ends.details(domain, [a, b], t_dense), starts=ends.starts,
+                                            own_hnr=own_hnr)
         planned = domain.representation.neighbour_distances(x_dense, metric, seed=seed, plan=voices)
         if chosen is None and metric == "formants" and unmeasured(planned):  # the default, where it cannot measure
             warnings.warn(StimgenWarning(
@@ -253,7 +260,7 @@ def continuum(
         x[0], x[-1] = x_ends
         sources = [a] + [None] * (steps - 2) + [b]
     plan = domain.representation.plan(x, [a, b], np.stack([1 - level, level], axis=1), f0, sources,
-                                      detail=ends.details(domain, [a, b], t), starts=ends.starts)
+                                      detail=ends.details(domain, [a, b], t), starts=ends.starts, own_hnr=own_hnr)
     table = pd.DataFrame({"name": [f"step_{k:02d}" for k in range(steps)], "step": np.arange(steps),
                           "morph_level": np.round(level, 4), "latent_t": t,
                           "endpoint_a": a.name, "endpoint_b": b.name})
@@ -266,6 +273,8 @@ def continuum(
     settings["ends_seconds"] = round(ends.seconds, 3)
     if ends.anchors is not None:
         settings["model_share"] = ends.model_share
+    if own_hnr and domain.representation.voiced:
+        settings["own_hnr"] = True
     return StimulusSet(domain, "continuum", plan, z, table, settings, inputs=[a, b], path_map=path_map,
                        state={"ends": ends.state()}, ends=ends, references=x_ends)
 
@@ -286,8 +295,9 @@ def remade_with(folder) -> tuple[Path, Path, dict]:
     """The endpoint files of a continuum folder (a :class:`~stimgen.stimulus_folder.StimulusFolder`;
     found as :meth:`~stimgen.stimulus_folder.StimulusFolder.found_inputs` finds them)
     and the keyword arguments of :func:`continuum` that make more steps of it as its own were
-    made: ``path``, ``endpoints``, ``seed``, ``f0``, ``onset`` (the windows given with --onset)
-    and ``ends`` (as the folder keeps them). :func:`stimgen.respace.respace` and
+    made: ``path``, ``endpoints``, ``seed``, ``f0``, ``onset`` (the windows given with --onset),
+    ``ends`` (as the folder keeps them) and ``own_hnr`` (a folder that does not record it voiced
+    its files with WORLD's own aperiodicity). :func:`stimgen.respace.respace` and
     :class:`stimgen.on_demand.Continuum` use them.
 
     Examples
@@ -303,4 +313,4 @@ def remade_with(folder) -> tuple[Path, Path, dict]:
     return a, b, {
         "path": settings.get("path", PATH), "endpoints": settings.get("endpoints", ENDPOINT), "seed": record.seed,
         "f0": float(f0) if isinstance(f0, (int, float)) else f0, "onset": onsets,
-        "ends": folder_ends(folder.path, record.state)}
+        "ends": folder_ends(folder.path, record.state), "own_hnr": bool(settings.get("own_hnr", False))}

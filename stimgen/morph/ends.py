@@ -216,7 +216,7 @@ class Ends:
 
 
 def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequence[Path] = (),
-             f0: str | float | None = None, model_share: float | None = None) -> Ends:
+             f0: str | float | None = None, model_share: float | None = None, own_hnr: bool = True) -> Ends:
     """The ends of a continuum between the items ``x_ends`` (2, C, H, W) by ``method`` (:data:`METHODS`).
 
     ``files`` (the two endpoint files) and ``f0`` (the continuum's F0 policy) let ``warp`` measure
@@ -251,7 +251,7 @@ def fit_ends(domain, x_ends: np.ndarray, method: str, seed: int = 0, files: Sequ
     elif method in ("residual", "warp"):
         decoded = domain.decode(codes)
         if method == "warp" and domain.representation.frequency_warps:
-            anchors = formant_anchors(domain.representation, decoded, files, f0) if files else None
+            anchors = formant_anchors(domain.representation, decoded, files, f0, own_hnr) if files else None
             default_share = 1.0 if anchors is None else SPEECH_MODEL_SHARE
             if anchors is None:
                 identity = np.arange(x_ends.shape[2], dtype=np.float64)
@@ -354,21 +354,23 @@ def folder_ends(folder, state: dict) -> Ends | None:
     return Ends.from_state(state["ends"], load_tuned_decoder(folder, state["ends"]))
 
 
-def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | float | None) -> np.ndarray | None:
+def formant_anchors(rep, decoded: np.ndarray, files: Sequence[Path], f0: str | float | None,
+                    own_hnr: bool = True) -> np.ndarray | None:
     """For speech: each end's anchors (see :class:`Ends`) at F1 and F2, the file's taken from the
     model's, and at the first and last bin; both measured with Praat as the manifest measures them
     (the model's ends voiced as the continuum voices them, the files in the window the model
     took, each with its vocal tract's ceiling). None where the representation is not of speech
-    or a formant is not found, or the formants would cross."""
+    or a formant is not found, or the formants would cross. ``own_hnr``: as the continuum voices
+    the files (:meth:`~stimgen.representations.representation.Representation.plan`)."""
     if not rep.speech:
         return None
-    plan = rep.plan(decoded, list(files), np.eye(2), f0)
+    plan = rep.plan(decoded, list(files), np.eye(2), f0, own_hnr=own_hnr)
     model = rep.measure(plan, hnr=False)  # F1 and F2 are all the anchors need
     detail = rep.detail(decoded, files)
     if detail is None:
         heard = [rep.file_features(Path(p), state) for p, state in zip(files, plan.state)]
     else:  # the files as the continuum will write its ends: their own sound in the continuum's voices
-        heard = rep.measure(rep.plan(decoded, list(files), np.eye(2), f0, detail=detail), hnr=False)
+        heard = rep.measure(rep.plan(decoded, list(files), np.eye(2), f0, detail=detail, own_hnr=own_hnr), hnr=False)
     centres = rep.bin_frequencies()
     top = float(len(centres) - 1)
     anchors = []

@@ -169,14 +169,15 @@ class Representation(ABC):
     def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
              f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
              f0_shift: np.ndarray | None = None, detail: np.ndarray | None = None,
-             starts: bool = True) -> RenderPlan:
+             starts: bool = True, own_hnr: bool = True) -> RenderPlan:
         """What stimuli ``items`` (N, C, H, W) are made from: each made of the input ``files`` in
         the proportions of its row of ``weights`` (N, len(files)), under the F0 policy ``f0``
         (voiced representations; see :func:`stimgen.signal.world.mix_voices`) with F0 moved by
         ``f0_shift[i]`` Hz if given, and ``detail[i]`` (of the shape :meth:`detail` gives, moved
         along a path) added to stimulus i's sound; where ``sources[i]`` names a file, that file
         itself (fitted to the model's duration or size) stands for item i. ``starts``: whether a
-        sound's vocoder may start from the heavier file (Griffin-Lim's phase). A representation
+        sound's vocoder may start from the heavier file (Griffin-Lim's phase); ``own_hnr``: whether
+        the files' voices are made no noisier than the files (:meth:`Vocoder.analyse`). A representation
         without a voice keeps the items and sources only."""
         self.check_f0(f0)
         return RenderPlan(np.asarray(items), sources=tuple(sources or ()))

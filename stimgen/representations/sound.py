@@ -106,7 +106,7 @@ class Sound(Representation):
         self.features = (*type(self).features, *(SONG_FEATURES if self.song else ()))
         #: The window of each file loaded so far, and its voicing, by path (:meth:`excerpt`, :meth:`plan`).
         self.excerpts: dict[str, Excerpt] = {}
-        self._voicings: dict[str, Voicing] = {}
+        self._voicings: dict[tuple[str, bool], Voicing] = {}
         self.vocoder = (vocoder if isinstance(vocoder, Vocoder)
                         else make_vocoder(vocoder or self.default_vocoder, self, data or {}))
 
@@ -161,7 +161,8 @@ class Sound(Representation):
         if str(path) not in self.excerpts or onset is not None:
             y, sr = load_audio(path)
             self.excerpts[str(path)] = choose_excerpt(y, sr, self.duration, self.units, onset, path)
-            self._voicings.pop(str(path), None)
+            for own_hnr in (True, False):
+                self._voicings.pop((str(path), own_hnr), None)
         return self.excerpts[str(path)]
 
     def excerpt_record(self, path: Path) -> dict:
@@ -185,7 +186,7 @@ class Sound(Representation):
     def plan(self, items: np.ndarray, files: Sequence[Path] = (), weights: np.ndarray | None = None,
              f0: str | float | None = None, sources: Sequence[Path | None] | None = None,
              f0_shift: np.ndarray | None = None, detail: np.ndarray | None = None,
-             starts: bool = True) -> RenderPlan:
+             starts: bool = True, own_hnr: bool = True) -> RenderPlan:
         """Each stimulus's voice mixed by the vocoder from the ``files``' voices by its row of
         ``weights`` (with no files, the model's default voice, at ``f0`` Hz if a number is given).
         A vocoder that keeps no F0 keeps where to start (Griffin-Lim: the heavier file's phase);
@@ -198,11 +199,11 @@ class Sound(Representation):
         n, files = len(items), [Path(f) for f in files]
         policy = f0 if f0 is not None else "interpolate" if len(files) > 1 else "a" if files else "model default"
         if files:
-            new = [f for f in files if str(f) not in self._voicings]
+            new = [f for f in files if (str(f), own_hnr or not self.voiced) not in self._voicings]
             if len(new) > 1:  # WORLD's F0 search lets go of the GIL for much of its time; a known voice costs nothing
                 with ThreadPoolExecutor(len(new)) as pool:
-                    list(pool.map(self._voicing, new))
-            voicings = [self._voicing(f) for f in files]
+                    list(pool.map(self._voicing, new, [own_hnr] * len(new)))
+            voicings = [self._voicing(f, own_hnr) for f in files]
             weights = np.asarray(weights, dtype=np.float64)
             voices = (self.vocoder.mix([v.voice for v in voicings], weights, policy) if starts or self.voiced
                       else self.vocoder.neutral(n))
@@ -230,17 +231,19 @@ class Sound(Representation):
         except StimgenError as exc:
             raise StimgenError(exc.problem, path=files[0] if len(files) == 1 else exc.path) from None
 
-    def _voicing(self, path: Path) -> Voicing:
+    def _voicing(self, path: Path, own_hnr: bool = True) -> Voicing:
         """A file's voice (its window's, by the vocoder) and, where the vocoder sets F0 apart from
         the items of speech, the formant ceiling of its vocal tract
-        (:func:`~stimgen.signal.phonetics.vocal_tract_ceiling`); once per file and window."""
-        if str(path) not in self._voicings:
-            voice, ceiling = self.vocoder.analyse(self, path), None
+        (:func:`~stimgen.signal.phonetics.vocal_tract_ceiling`); once per file, window and ``own_hnr``."""
+        own_hnr = own_hnr or not self.voiced  # a vocoder that keeps no F0 keeps no aperiodicity either
+        if (str(path), own_hnr) not in self._voicings:
+            voice = self.vocoder.analyse(self, path) if own_hnr else self.vocoder.analyse(self, path, own_hnr=False)
+            ceiling = None
             if self.voiced and self.speech:
                 y, sr = load_audio(path)
                 ceiling = vocal_tract_ceiling(self.excerpt(path).cut(y, sr), sr, self.vocoder.mean_f0(voice))
-            self._voicings[str(path)] = Voicing(voice, ceiling)
-        return self._voicings[str(path)]
+            self._voicings[str(path), own_hnr] = Voicing(voice, ceiling)
+        return self._voicings[str(path), own_hnr]
 
     def detail(self, items: np.ndarray, files: Sequence[Path]) -> np.ndarray | None:
         return self.vocoder.detail(self, items, files)

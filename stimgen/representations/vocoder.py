@@ -70,7 +70,10 @@ class Vocoder(ABC):
     # --- voices -----------------------------------------------------------------------------------
     def analyse(self, rep, path: Path):
         """The voice of sound file ``path`` (its window, ``rep.excerpt(path)``); None for a vocoder
-        that keeps none (the default: the file is not read)."""
+        that keeps none (the default: the file is not read). A ``voiced`` vocoder also takes
+        ``own_hnr=False``: the voice as the vocoder's own analysis gives it, where by default it is
+        made no noisier than the file (WORLD: :func:`stimgen.signal.world.calibrate_aperiodicity`);
+        a continuum folder written before that is remade with it."""
         return None
 
     def mix(self, voices: list, weights: np.ndarray, f0: str | float) -> list:

@@ -112,8 +112,8 @@ class World(Vocoder):
                 f"F0 of files by {c.f0_method}, {c.f0_floor:g}-{c.f0_ceil:g} Hz)")
 
     # --- voices -----------------------------------------------------------------------------------
-    def analyse(self, rep, path: Path) -> Voice:
-        return analyse_file(path, self.config, rep.excerpt(path))[1]
+    def analyse(self, rep, path: Path, own_hnr: bool = True) -> Voice:
+        return analyse_file(path, self.config, rep.excerpt(path), own_hnr)[1]
 
     def mix(self, voices: list[Voice], weights: np.ndarray, f0: str | float) -> list[Voice]:
         return mix_voices(voices, weights, f0)

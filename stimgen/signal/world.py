@@ -165,17 +165,23 @@ def _axes(config: WorldConfig, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
     return bins, linear
 
 
+#: The range (dB) over which :func:`calibrate_aperiodicity` lowers a voice's coded aperiodicity.
+APERIODICITY_OFFSETS = (-40.0, 0.0)
+
+
 def aperiodicity_bands(sample_rate: int) -> int:
     """How many coded aperiodicity bands WORLD keeps at ``sample_rate`` (1 at 16 kHz, 4 at 32 kHz)."""
     return int(_pyworld().get_num_aperiodicities(sample_rate))
 
 
 def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound",
-            require_voice: bool = True) -> tuple[np.ndarray, Voice]:
+            require_voice: bool = True, own_hnr: bool = False) -> tuple[np.ndarray, Voice]:
     """A sound at ``config.sample_rate`` as an envelope item (n_bins, n_frames) in [0, 1] and its
     :class:`Voice`. The sound is fitted to the duration (centred) and brought to the training level
     first; a sound with no voiced frame is refused, naming ``name``, unless ``require_voice`` is
-    False (training data: its envelope is still an item).
+    False (training data: its envelope is still an item). With ``own_hnr`` (a user's file, whose
+    voice stimuli will speak with) the voice is made no noisier than the sound
+    (:func:`calibrate_aperiodicity`).
 
     Examples
     --------
@@ -205,31 +211,97 @@ def analyse(y: np.ndarray, config: WorldConfig, name: str = "sound",
     ap = pw.d4c(x, f0, t, fs, fft_size=config.fft_size)
     ap[f0 == 0] = 1.0
     coded_ap = pw.code_aperiodicity(np.ascontiguousarray(ap), fs)
+    if own_hnr:
+        coded_ap = calibrate_aperiodicity(x, f0, sp, coded_ap, config)
     return envelope_to_item(sp, config), Voice(f0.astype(np.float64), coded_ap)
+
+
+def calibrate_aperiodicity(x: np.ndarray, f0: np.ndarray, sp: np.ndarray, coded_ap: np.ndarray,
+                           config: WorldConfig) -> np.ndarray:
+    """WORLD's coded aperiodicity of sound ``x`` (dB, (frames, bands)), lowered on its voiced frames
+    where WORLD's resynthesis of ``x`` at its own F0 and envelope ``sp`` is noisier than ``x``: by the
+    one offset (dB) with which that resynthesis has the harmonics-to-noise ratio of ``x`` itself
+    (Praat's, :func:`stimgen.signal.phonetics.measure_hnr`), to within 0.25 dB where an offset in
+    :data:`APERIODICITY_OFFSETS` reaches it.
+
+    WORLD's D4C takes some voices for noisier than they are: espeak-ng's women, whose odd and
+    even harmonics differ by up to 18 dB, come back from analysis and resynthesis at their own F0
+    3-8 dB below their own HNR (20.0 against 23.3 dB, 17.4 against 21.6, 18.9 against 26.5), and
+    stimuli would speak with a noisier voice than the speaker's. The aperiodicity is only ever
+    lowered: a resynthesis cleaner than its recording (a festival woman's is within 1 dB; the
+    built-in synthetic voices' 5-7 dB above) owes that to what WORLD's aperiodicity does not hold
+    (its smooth F0 contour leaves out the voice's jitter), and adding noise would not put the
+    jitter back. The offset is found by bisection (at most eight resyntheses); a sound whose own
+    HNR Praat cannot measure keeps WORLD's estimate.
+
+    Examples
+    --------
+    >>> cfg = WorldConfig()
+    >>> x = 0.1 * np.sign(np.sin(2 * np.pi * 120 * np.arange(cfg.n_samples) / cfg.sample_rate))
+    >>> f0 = np.full(cfg.n_frames, 120.0)
+    >>> sp = item_to_envelope(np.full(cfg.shape, 0.5, dtype=np.float32), cfg)
+    >>> calibrate_aperiodicity(x, f0, sp, np.full((cfg.n_frames, 1), -10.0), cfg).shape
+    (64, 1)
+    """
+    from stimgen.signal.phonetics import measure_hnr
+
+    pw, fs = _pyworld(), config.sample_rate
+    target = measure_hnr(x, fs)
+    voiced = f0 > 0
+    if not (np.isfinite(target) and voiced.any()):
+        return coded_ap
+    f0 = np.ascontiguousarray(f0, dtype=np.float64)
+    sp = np.ascontiguousarray(sp, dtype=np.float64)
+
+    def moved(offset: float) -> np.ndarray:
+        out = coded_ap.copy()
+        out[voiced] += offset
+        return out
+
+    def excess(offset: float) -> float:  # the resynthesis's HNR over the sound's own (falls as the offset rises)
+        ap = pw.decode_aperiodicity(np.ascontiguousarray(moved(offset)), fs, config.fft_size)
+        ap[~voiced] = 1.0
+        hnr = measure_hnr(pw.synthesize(f0, sp, ap, fs, config.frame_period_ms), fs)
+        return hnr - target if np.isfinite(hnr) else -np.inf
+
+    if excess(0.0) >= -0.25:  # WORLD's resynthesis is no noisier than the sound: its estimate stands
+        return coded_ap
+    (low, high), offset = APERIODICITY_OFFSETS, sum(APERIODICITY_OFFSETS) / 2
+    for _ in range(7):
+        off = excess(offset)
+        if abs(off) <= 0.25:
+            break
+        low, high = (low, offset) if off < 0 else (offset, high)
+        offset = (low + high) / 2
+    return moved(offset)
 
 
 @functools.lru_cache(maxsize=64)
 def _analyse_file(path: str, stamp: tuple[int, int], config: WorldConfig,
-                  span: tuple[float, float] | None) -> tuple[np.ndarray, Voice]:
+                  span: tuple[float, float] | None, own_hnr: bool) -> tuple[np.ndarray, Voice]:
     from stimgen.signal.audio import load_audio
 
     y, sr = load_audio(path)
     if span is not None:
         y = y[round(span[0] * sr): round(span[1] * sr)]
-    return analyse_at(y, sr, config, name=path)
+    return analyse_at(y, sr, config, name=path, own_hnr=own_hnr)
 
 
 def analyse_at(y: np.ndarray, sr: int, config: WorldConfig, name: str = "sound",
-               require_voice: bool = True) -> tuple[np.ndarray, Voice]:
+               require_voice: bool = True, own_hnr: bool = False) -> tuple[np.ndarray, Voice]:
     """:func:`analyse` of a sound at any rate ``sr`` (resampled to ``config.sample_rate`` first)."""
     from stimgen.signal.audio import resample
 
-    return analyse(resample(y, sr, config.sample_rate), config, name=name, require_voice=require_voice)
+    return analyse(resample(y, sr, config.sample_rate), config, name=name, require_voice=require_voice,
+                   own_hnr=own_hnr)
 
 
-def analyse_file(path: str | os.PathLike, config: WorldConfig, excerpt=None) -> tuple[np.ndarray, Voice]:
+def analyse_file(path: str | os.PathLike, config: WorldConfig, excerpt=None,
+                 own_hnr: bool = True) -> tuple[np.ndarray, Voice]:
     """:func:`analyse` of a sound file, or of its ``excerpt`` (a :class:`stimgen.signal.segment.Excerpt`),
-    done once per file and command (WORLD's F0 search is slow)."""
+    done once per file and command (WORLD's F0 search is slow); the voice is no noisier than the
+    file (:func:`calibrate_aperiodicity`) unless ``own_hnr`` is False (WORLD's own estimate, as
+    stimgen voiced files before 2026-12-08)."""
     path = Path(path)
     try:
         stat = path.stat()
@@ -237,7 +309,7 @@ def analyse_file(path: str | os.PathLike, config: WorldConfig, excerpt=None) -> 
     except OSError:  # load_audio names the problem
         stamp = (0, 0)
     span = None if excerpt is None else (excerpt.onset, excerpt.offset)
-    return _analyse_file(str(path), stamp, config, span)
+    return _analyse_file(str(path), stamp, config, span, own_hnr)
 
 
 def db_to_power(db: np.ndarray) -> np.ndarray:
