@@ -197,9 +197,10 @@ class Sound(Representation):
         first stimulus unshifted."""
         self.check_f0(f0)
         n, files = len(items), [Path(f) for f in files]
+        own_hnr = own_hnr or not self.voiced  # a vocoder that keeps no F0 keeps no aperiodicity either
         policy = f0 if f0 is not None else "interpolate" if len(files) > 1 else "a" if files else "model default"
         if files:
-            new = [f for f in files if (str(f), own_hnr or not self.voiced) not in self._voicings]
+            new = [f for f in files if (str(f), own_hnr) not in self._voicings]
             if len(new) > 1:  # WORLD's F0 search lets go of the GIL for much of its time; a known voice costs nothing
                 with ThreadPoolExecutor(len(new)) as pool:
                     list(pool.map(self._voicing, new, [own_hnr] * len(new)))
@@ -235,7 +236,6 @@ class Sound(Representation):
         """A file's voice (its window's, by the vocoder) and, where the vocoder sets F0 apart from
         the items of speech, the formant ceiling of its vocal tract
         (:func:`~stimgen.signal.phonetics.vocal_tract_ceiling`); once per file, window and ``own_hnr``."""
-        own_hnr = own_hnr or not self.voiced  # a vocoder that keeps no F0 keeps no aperiodicity either
         if (str(path), own_hnr) not in self._voicings:
             voice = self.vocoder.analyse(self, path) if own_hnr else self.vocoder.analyse(self, path, own_hnr=False)
             ceiling = None

@@ -245,13 +245,11 @@ def calibrate_aperiodicity(x: np.ndarray, f0: np.ndarray, sp: np.ndarray, coded_
     """
     from stimgen.signal.phonetics import measure_hnr
 
-    pw, fs = _pyworld(), config.sample_rate
-    target = measure_hnr(x, fs)
+    target = measure_hnr(x, config.sample_rate)
     voiced = f0 > 0
     if not (np.isfinite(target) and voiced.any()):
         return coded_ap
-    f0 = np.ascontiguousarray(f0, dtype=np.float64)
-    sp = np.ascontiguousarray(sp, dtype=np.float64)
+    f0 = np.asarray(f0, dtype=np.float64)
 
     def moved(offset: float) -> np.ndarray:
         out = coded_ap.copy()
@@ -259,9 +257,7 @@ def calibrate_aperiodicity(x: np.ndarray, f0: np.ndarray, sp: np.ndarray, coded_
         return out
 
     def excess(offset: float) -> float:  # the resynthesis's HNR over the sound's own (falls as the offset rises)
-        ap = pw.decode_aperiodicity(np.ascontiguousarray(moved(offset)), fs, config.fft_size)
-        ap[~voiced] = 1.0
-        hnr = measure_hnr(pw.synthesize(f0, sp, ap, fs, config.frame_period_ms), fs)
+        hnr = measure_hnr(synthesize_envelope(sp, Voice(f0, moved(offset)), config), config.sample_rate)
         return hnr - target if np.isfinite(hnr) else -np.inf
 
     if excess(0.0) >= -0.25:  # WORLD's resynthesis is no noisier than the sound: its estimate stands
