@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import digits_folder, song_syllables
+from conftest import alternating_harmonics, digits_folder, song_syllables
 from PIL import Image
 
 import stimgen
@@ -69,10 +69,8 @@ def test_a_folder_written_before_voices_kept_their_own_hnr_is_made_again_as_it_w
     # b's harmonics alternate in level by 18 dB (as espeak-ng's women's), which WORLD takes for noise
     from stimgen.signal.audio import save_wav
 
-    t = np.arange(8000) / 16000
-    comb = sum((1.0 if k % 2 else 0.126) / k * np.sin(2 * np.pi * k * 200.0 * t) for k in range(1, 35))
     a, b = written.parent / "i.wav", tmp_path / "comb.wav"
-    save_wav(b, 0.2 * comb / np.max(np.abs(comb)) + np.random.default_rng(0).normal(0, 0.003, t.size), 16000)
+    save_wav(b, alternating_harmonics(), 16000)
     model = stimgen.load_model("vowels")
     for name, own_hnr in (("old", False), ("new", True)):
         export(continuum(model, a, b, steps=3, own_hnr=own_hnr), tmp_path / name)

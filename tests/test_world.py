@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_one_error_line, stimgen_cli
+from conftest import alternating_harmonics, assert_one_error_line, stimgen_cli
 
 from stimgen.data.vowels import mean_vowel
 from stimgen.errors import StimgenError
@@ -84,9 +84,7 @@ def test_a_files_voice_is_no_noisier_through_world_than_the_file():
     # noise: 34 dB by Praat; WORLD's own aperiodicity resynthesises it about 3 dB noisier, the calibrated one
     # within 1 dB, by lowering the aperiodicity of the voiced frames only
     cfg = WorldConfig()
-    t = np.arange(8000) / 16000
-    comb = sum((1.0 if k % 2 else 0.126) / k * np.sin(2 * np.pi * k * 200.0 * t) for k in range(1, 35))
-    y = 0.2 * comb / np.max(np.abs(comb)) + np.random.default_rng(0).normal(0, 0.003, t.size)
+    y = alternating_harmonics()
     own = measure_hnr(y, 16000)
     (item, voice), (_, calibrated) = analyse(y, cfg), analyse(y, cfg, own_hnr=True)
     assert measure_hnr(synthesize(item, voice, cfg), 16000) < own - 2.0
